@@ -1,0 +1,148 @@
+//! `rfou -b FILE`: many commands, one a line.
+//!
+//! Every line is parsed before anything is sent, so a typo on line 700 leaves the kernel as
+//! it was. Then the lines run in order; the first failure stops the batch (unless
+//! `--force`), naming FILE:LINE and how many lines were applied before it.
+
+use std::io::{Read, Write};
+
+use super::{exec, parse, Command, Format};
+use crate::error::{Error, Result};
+use crate::fou::Family;
+use crate::handle::Handle;
+
+/// One line of a batch that holds a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub number: usize,
+    pub text: String,
+    pub command: Command,
+}
+
+/// The words of one line: split at white space, `#` starts a comment.
+pub fn split(line: &str) -> Vec<String> {
+    line.split_whitespace()
+        .take_while(|w| !w.starts_with('#'))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Reads the batch named `file` (`-` is standard input).
+pub fn read(file: &str) -> Result<String> {
+    let mut text = String::new();
+    let result = if file == "-" {
+        std::io::stdin().read_to_string(&mut text).map(|_| ())
+    } else {
+        std::fs::File::open(file).and_then(|mut f| f.read_to_string(&mut text).map(|_| ()))
+    };
+    result.map_err(|e| Error::invalid(format!("cannot read batch file {file}: {e}")))?;
+    Ok(text)
+}
+
+/// Parses every line; the errors come back with their line numbers.
+pub fn parse_lines(text: &str, family: Option<Family>) -> (Vec<Line>, Vec<(usize, Error)>) {
+    let mut lines = Vec::new();
+    let mut errors = Vec::new();
+    for (index, raw) in text.lines().enumerate() {
+        let words = split(raw);
+        if words.is_empty() {
+            continue;
+        }
+        match parse(&words, family) {
+            Ok(Command::Help(_)) => {
+                errors.push((index + 1, Error::invalid("help is not a batch command")))
+            }
+            Ok(command) => lines.push(Line {
+                number: index + 1,
+                text: words.join(" "),
+                command,
+            }),
+            Err(err) => errors.push((index + 1, err)),
+        }
+    }
+    (lines, errors)
+}
+
+/// Runs a batch. Returns the exit status: 0 if every line was applied.
+pub fn run(
+    file: &str,
+    family: Option<Family>,
+    force: bool,
+    handle: &mut Handle,
+    format: Format,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let text = match read(file) {
+        Ok(text) => text,
+        Err(e) => {
+            let _ = writeln!(err, "rfou: {e}");
+            return e.exit_code();
+        }
+    };
+    let (lines, parse_errors) = parse_lines(&text, family);
+    for (number, e) in &parse_errors {
+        let _ = writeln!(err, "rfou: {file}:{number}: {e}");
+    }
+    if !parse_errors.is_empty() && !force {
+        let _ = writeln!(
+            err,
+            "rfou: {file}: nothing applied: fix the lines above first"
+        );
+        return 2;
+    }
+    let mut status = if parse_errors.is_empty() { 0 } else { 2 };
+    let mut applied = 0;
+    for line in &lines {
+        match exec::run(&line.command, handle, format, out, err) {
+            Ok(()) => applied += 1,
+            Err(e) => {
+                let _ = writeln!(err, "rfou: {file}:{}: {}: {e}", line.number, line.text);
+                if status == 0 {
+                    status = e.exit_code();
+                }
+                if !force {
+                    let _ = writeln!(
+                        err,
+                        "rfou: {file}: stopped at line {}; {applied} line(s) before it were applied",
+                        line.number
+                    );
+                    return status;
+                }
+            }
+        }
+    }
+    if status != 0 {
+        let _ = writeln!(
+            err,
+            "rfou: {file}: {applied} of {} line(s) applied",
+            lines.len() + parse_errors.len()
+        );
+    }
+    status
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_and_blank_lines_are_skipped() {
+        let (lines, errors) = parse_lines(
+            "# setup\n\nadd port 5555 ipproto 4 # ipip\n  tunnel del tun1\n",
+            None,
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(lines.iter().map(|l| l.number).collect::<Vec<_>>(), [3, 4]);
+        assert_eq!(lines[0].text, "add port 5555 ipproto 4");
+    }
+
+    #[test]
+    fn every_bad_line_is_reported_with_its_number() {
+        let (lines, errors) =
+            parse_lines("add port 1 ipproto 4\nadd port 0 gue\nfrobnicate\n", None);
+        assert_eq!(lines.len(), 1);
+        assert_eq!(errors.iter().map(|(n, _)| *n).collect::<Vec<_>>(), [2, 3]);
+        assert!(errors.iter().all(|(_, e)| e.exit_code() == 2));
+    }
+}

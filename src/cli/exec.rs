@@ -1,0 +1,155 @@
+//! Running one [`Command`] against a [`Handle`].
+
+use std::io::Write;
+
+use super::{Command, Format, USAGE};
+use crate::error::{Error, Result};
+use crate::fou::FouPort;
+use crate::handle::Handle;
+use crate::output::{self, Names};
+use crate::tunnel::link::link_name;
+use crate::tunnel::ChangeReport;
+
+/// Runs `command`; what it prints goes to `out`, notes for the user to `err`.
+pub fn run(
+    command: &Command,
+    handle: &mut Handle,
+    format: Format,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<()> {
+    let write = |out: &mut dyn Write, text: &str| {
+        out.write_all(text.as_bytes())
+            .map_err(|e| Error::system(format!("cannot write output: {e}")))
+    };
+    match command {
+        Command::PortAdd { port, dev } => {
+            let port = with_dev(handle, port, dev)?;
+            handle.fou_add(&port)
+        }
+        Command::PortDel { port, dev } => {
+            let port = with_dev(handle, port, dev)?;
+            delete_port(handle, &port, dev.is_some())
+        }
+        Command::PortShow { port, family } => {
+            let ports: Vec<FouPort> = handle
+                .fou_list()?
+                .into_iter()
+                .filter(|p| port.is_none_or(|n| p.port == n))
+                .filter(|p| family.is_none_or(|f| p.family == f))
+                .collect();
+            let names = if ports.iter().any(|p| p.ifindex.is_some()) {
+                names(handle)?
+            } else {
+                Names::new()
+            };
+            let text = if format.json {
+                output::ports_json(&ports, &names, format.pretty) + "\n"
+            } else {
+                output::ports_table(&ports, &names)
+            };
+            write(out, &text)
+        }
+        Command::TunnelAdd(spec) => handle.tunnel_add(spec),
+        Command::TunnelChange { name, update } => {
+            let report = handle.tunnel_change(name, update)?;
+            tell(name, &report, format, out, err)
+        }
+        Command::TunnelEncap { name, encap } => {
+            let report = handle.tunnel_set_encap(name, encap)?;
+            tell(name, &report, format, out, err)
+        }
+        Command::TunnelDel { name } => handle.tunnel_del(name),
+        Command::TunnelShow { name } => {
+            let tunnels = match name {
+                Some(name) => vec![handle.tunnel(name)?],
+                None => handle.tunnels()?,
+            };
+            let names = names(handle)?;
+            let text = if format.json {
+                output::tunnels_json(&tunnels, &names, format.pretty) + "\n"
+            } else {
+                output::tunnels_table(&tunnels)
+            };
+            write(out, &text)
+        }
+        Command::Help(_) => write(out, USAGE),
+    }
+}
+
+fn names(handle: &mut Handle) -> Result<Names> {
+    Ok(handle
+        .links()?
+        .iter()
+        .filter_map(|l| Some((l.header.index, link_name(l)?.to_string())))
+        .collect())
+}
+
+fn with_dev(handle: &mut Handle, port: &FouPort, dev: &Option<String>) -> Result<FouPort> {
+    let mut port = port.clone();
+    if let Some(dev) = dev {
+        port.ifindex = Some(handle.ifindex(dev)? as i32);
+    }
+    Ok(port)
+}
+
+/// Deletes a port. The kernel matches every socket attribute, so `del port 5558` alone
+/// misses a port bound to an address; when the command named only the number (and family)
+/// and exactly one port has it, that is the port meant.
+fn delete_port(handle: &mut Handle, port: &FouPort, named_dev: bool) -> Result<()> {
+    let bare =
+        port.local.is_none() && port.peer.is_none() && port.peer_port.is_none() && !named_dev;
+    let err = match handle.fou_del(port) {
+        Ok(()) => return Ok(()),
+        Err(err) if bare && err.errno() == Some(libc::EINVAL) => err,
+        Err(err) => return Err(err),
+    };
+    let candidates: Vec<FouPort> = handle
+        .fou_list()?
+        .into_iter()
+        .filter(|p| p.port == port.port && p.family == port.family)
+        .collect();
+    match candidates.as_slice() {
+        [only] => handle.fou_del(only),
+        [] => Err(err),
+        many => Err(Error::invalid(format!(
+            "several fou ports {} ({}) exist in {}: say which with local, peer, peer_port or dev: {}",
+            port.port,
+            port.family.name(),
+            handle.where_(),
+            many.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; ")
+        ))),
+    }
+}
+
+/// Says what a tunnel change did beyond what was asked: one line on stderr, or a JSON
+/// object on stdout with `-j`.
+fn tell(
+    name: &str,
+    report: &ChangeReport,
+    format: Format,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<()> {
+    let io = |e: std::io::Error| Error::system(format!("cannot write output: {e}"));
+    if format.json {
+        let value =
+            serde_json::json!({ "name": name, "mtu": report.mtu, "warnings": report.warnings });
+        writeln!(out, "{}", output::to_json(&value, format.pretty)).map_err(io)?;
+        return Ok(());
+    }
+    if let Some(mtu) = &report.mtu {
+        if mtu.new != mtu.old {
+            writeln!(
+                err,
+                "{name}: MTU {} -> {} to make room for the encapsulation",
+                mtu.old, mtu.new
+            )
+            .map_err(io)?;
+        }
+    }
+    for warning in &report.warnings {
+        writeln!(err, "warning: {warning}").map_err(io)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,403 @@
+//! FOU and GUE receive ports: the generic-netlink family `fou`.
+//!
+//! [`FouPort`] is a port as the kernel keeps it; [`FouMessage`] is its wire form, a
+//! [`GenlFamily`] whose attributes follow `include/uapi/linux/fou.h`: ports are big-endian,
+//! the interface index is a full 32 bits.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use netlink_packet_core::{
+    DecodeError, DefaultNla, Emitable, Nla, NlaBuffer, NlasIterator, Parseable,
+    ParseableParametrized,
+};
+use netlink_packet_generic::{GenlFamily, GenlHeader};
+use rfou_uapi::fou as uapi;
+
+/// The address family of a receive port's UDP socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Family {
+    Inet,
+    Inet6,
+}
+
+impl Family {
+    pub fn af(self) -> u8 {
+        match self {
+            Family::Inet => libc::AF_INET as u8,
+            Family::Inet6 => libc::AF_INET6 as u8,
+        }
+    }
+
+    /// The name `ip -j fou show` uses: `inet` or `inet6`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Inet => "inet",
+            Family::Inet6 => "inet6",
+        }
+    }
+
+    pub fn of(addr: &IpAddr) -> Family {
+        match addr {
+            IpAddr::V4(_) => Family::Inet,
+            IpAddr::V6(_) => Family::Inet6,
+        }
+    }
+}
+
+/// What a receive port hands the packets it receives to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FouEncap {
+    /// Direct FOU: the UDP payload is a packet of this IP protocol (4 IPIP, 41 IPv6, 47 GRE).
+    Direct { ipproto: u8 },
+    /// GUE: the protocol is read from each packet's GUE header.
+    Gue,
+}
+
+/// One FOU/GUE receive port.
+///
+/// ```
+/// use rfou::{FouPort, Family};
+/// let port = FouPort::direct(5555, 4).with_local("10.0.0.1".parse().unwrap());
+/// assert_eq!(port.family, Family::Inet);
+/// assert_eq!(port.to_string(), "port 5555 ipproto 4 local 10.0.0.1");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FouPort {
+    pub port: u16,
+    pub family: Family,
+    pub encap: FouEncap,
+    pub local: Option<IpAddr>,
+    pub peer: Option<IpAddr>,
+    pub peer_port: Option<u16>,
+    /// The device the socket is bound to (`dev`), by index.
+    pub ifindex: Option<i32>,
+    pub remcsum_nopartial: bool,
+}
+
+impl FouPort {
+    /// A direct FOU port on IPv4 carrying `ipproto`.
+    pub fn direct(port: u16, ipproto: u8) -> Self {
+        Self::new(port, FouEncap::Direct { ipproto })
+    }
+
+    /// A GUE port on IPv4.
+    pub fn gue(port: u16) -> Self {
+        Self::new(port, FouEncap::Gue)
+    }
+
+    fn new(port: u16, encap: FouEncap) -> Self {
+        FouPort {
+            port,
+            family: Family::Inet,
+            encap,
+            local: None,
+            peer: None,
+            peer_port: None,
+            ifindex: None,
+            remcsum_nopartial: false,
+        }
+    }
+
+    pub fn ipv6(mut self) -> Self {
+        self.family = Family::Inet6;
+        self
+    }
+
+    /// Binds the port to a local address; the family follows the address.
+    pub fn with_local(mut self, addr: IpAddr) -> Self {
+        self.family = Family::of(&addr);
+        self.local = Some(addr);
+        self
+    }
+
+    /// Connects the port to a peer; the family follows the address.
+    pub fn with_peer(mut self, addr: IpAddr, peer_port: Option<u16>) -> Self {
+        self.family = Family::of(&addr);
+        self.peer = Some(addr);
+        self.peer_port = peer_port;
+        self
+    }
+
+    /// What tells this port apart from another of the same number: the kernel matches
+    /// deletes and gets on all of it.
+    pub fn same_socket(&self, other: &FouPort) -> bool {
+        self.port == other.port
+            && self.family == other.family
+            && self.local == other.local
+            && self.peer == other.peer
+            && self.peer_port == other.peer_port
+            && self.ifindex == other.ifindex
+    }
+}
+
+impl std::fmt::Display for FouPort {
+    /// The port in the words of `rfou add` (a device shows as its index: names need a lookup).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "port {}", self.port)?;
+        match self.encap {
+            FouEncap::Direct { ipproto } => write!(f, " ipproto {ipproto}")?,
+            FouEncap::Gue => write!(f, " gue")?,
+        }
+        if let Some(local) = self.local {
+            write!(f, " local {local}")?;
+        }
+        if let Some(peer) = self.peer {
+            write!(f, " peer {peer}")?;
+        }
+        if let Some(peer_port) = self.peer_port {
+            write!(f, " peer_port {peer_port}")?;
+        }
+        if let Some(index) = self.ifindex {
+            write!(f, " dev #{index}")?;
+        }
+        if self.remcsum_nopartial {
+            write!(f, " remcsum_nopartial")?;
+        }
+        if self.family == Family::Inet6 && self.local.is_none() && self.peer.is_none() {
+            write!(f, " -6")?;
+        }
+        Ok(())
+    }
+}
+
+/// One attribute of the fou family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FouAttr {
+    Port(u16),
+    Af(u8),
+    IpProto(u8),
+    Type(u8),
+    RemcsumNopartial,
+    LocalV4(Ipv4Addr),
+    LocalV6(Ipv6Addr),
+    PeerV4(Ipv4Addr),
+    PeerV6(Ipv6Addr),
+    PeerPort(u16),
+    Ifindex(i32),
+    Other(DefaultNla),
+}
+
+impl Nla for FouAttr {
+    fn value_len(&self) -> usize {
+        match self {
+            FouAttr::Af(_) | FouAttr::IpProto(_) | FouAttr::Type(_) => 1,
+            FouAttr::Port(_) | FouAttr::PeerPort(_) => 2,
+            FouAttr::LocalV4(_) | FouAttr::PeerV4(_) | FouAttr::Ifindex(_) => 4,
+            FouAttr::LocalV6(_) | FouAttr::PeerV6(_) => 16,
+            FouAttr::RemcsumNopartial => 0,
+            FouAttr::Other(nla) => nla.value_len(),
+        }
+    }
+
+    fn kind(&self) -> u16 {
+        match self {
+            FouAttr::Port(_) => uapi::FOU_ATTR_PORT,
+            FouAttr::Af(_) => uapi::FOU_ATTR_AF,
+            FouAttr::IpProto(_) => uapi::FOU_ATTR_IPPROTO,
+            FouAttr::Type(_) => uapi::FOU_ATTR_TYPE,
+            FouAttr::RemcsumNopartial => uapi::FOU_ATTR_REMCSUM_NOPARTIAL,
+            FouAttr::LocalV4(_) => uapi::FOU_ATTR_LOCAL_V4,
+            FouAttr::LocalV6(_) => uapi::FOU_ATTR_LOCAL_V6,
+            FouAttr::PeerV4(_) => uapi::FOU_ATTR_PEER_V4,
+            FouAttr::PeerV6(_) => uapi::FOU_ATTR_PEER_V6,
+            FouAttr::PeerPort(_) => uapi::FOU_ATTR_PEER_PORT,
+            FouAttr::Ifindex(_) => uapi::FOU_ATTR_IFINDEX,
+            FouAttr::Other(nla) => nla.kind(),
+        }
+    }
+
+    fn emit_value(&self, buf: &mut [u8]) {
+        match self {
+            FouAttr::Af(v) | FouAttr::IpProto(v) | FouAttr::Type(v) => buf[0] = *v,
+            // Ports travel in network byte order.
+            FouAttr::Port(p) | FouAttr::PeerPort(p) => buf[..2].copy_from_slice(&p.to_be_bytes()),
+            FouAttr::LocalV4(a) | FouAttr::PeerV4(a) => buf[..4].copy_from_slice(&a.octets()),
+            FouAttr::LocalV6(a) | FouAttr::PeerV6(a) => buf[..16].copy_from_slice(&a.octets()),
+            FouAttr::Ifindex(i) => buf[..4].copy_from_slice(&i.to_ne_bytes()),
+            FouAttr::RemcsumNopartial => {}
+            FouAttr::Other(nla) => nla.emit_value(buf),
+        }
+    }
+}
+
+fn fixed<const N: usize>(value: &[u8], what: &str) -> Result<[u8; N], DecodeError> {
+    value
+        .get(..N)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| {
+            DecodeError::from(format!("{what}: expected {N} bytes, got {}", value.len()))
+        })
+}
+
+impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for FouAttr {
+    fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
+        let v = buf.value();
+        Ok(match buf.kind() {
+            uapi::FOU_ATTR_PORT => FouAttr::Port(u16::from_be_bytes(fixed(v, "FOU_ATTR_PORT")?)),
+            uapi::FOU_ATTR_AF => FouAttr::Af(fixed::<1>(v, "FOU_ATTR_AF")?[0]),
+            uapi::FOU_ATTR_IPPROTO => FouAttr::IpProto(fixed::<1>(v, "FOU_ATTR_IPPROTO")?[0]),
+            uapi::FOU_ATTR_TYPE => FouAttr::Type(fixed::<1>(v, "FOU_ATTR_TYPE")?[0]),
+            uapi::FOU_ATTR_REMCSUM_NOPARTIAL => FouAttr::RemcsumNopartial,
+            uapi::FOU_ATTR_LOCAL_V4 => FouAttr::LocalV4(fixed::<4>(v, "FOU_ATTR_LOCAL_V4")?.into()),
+            uapi::FOU_ATTR_LOCAL_V6 => {
+                FouAttr::LocalV6(fixed::<16>(v, "FOU_ATTR_LOCAL_V6")?.into())
+            }
+            uapi::FOU_ATTR_PEER_V4 => FouAttr::PeerV4(fixed::<4>(v, "FOU_ATTR_PEER_V4")?.into()),
+            uapi::FOU_ATTR_PEER_V6 => FouAttr::PeerV6(fixed::<16>(v, "FOU_ATTR_PEER_V6")?.into()),
+            uapi::FOU_ATTR_PEER_PORT => {
+                FouAttr::PeerPort(u16::from_be_bytes(fixed(v, "FOU_ATTR_PEER_PORT")?))
+            }
+            uapi::FOU_ATTR_IFINDEX => {
+                FouAttr::Ifindex(i32::from_ne_bytes(fixed(v, "FOU_ATTR_IFINDEX")?))
+            }
+            _ => FouAttr::Other(DefaultNla::parse(buf)?),
+        })
+    }
+}
+
+/// A message of the fou family: a command and its attributes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FouMessage {
+    pub cmd: u8,
+    pub attrs: Vec<FouAttr>,
+}
+
+impl GenlFamily for FouMessage {
+    fn family_name() -> &'static str {
+        uapi::FOU_GENL_NAME
+    }
+
+    fn command(&self) -> u8 {
+        self.cmd
+    }
+
+    fn version(&self) -> u8 {
+        uapi::FOU_GENL_VERSION
+    }
+}
+
+impl Emitable for FouMessage {
+    fn buffer_len(&self) -> usize {
+        self.attrs.as_slice().buffer_len()
+    }
+
+    fn emit(&self, buffer: &mut [u8]) {
+        self.attrs.as_slice().emit(buffer)
+    }
+}
+
+impl ParseableParametrized<[u8], GenlHeader> for FouMessage {
+    fn parse_with_param(buf: &[u8], header: GenlHeader) -> Result<Self, DecodeError> {
+        let attrs = NlasIterator::new(buf)
+            .map(|nla| nla.and_then(|nla| FouAttr::parse(&nla)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(FouMessage {
+            cmd: header.cmd,
+            attrs,
+        })
+    }
+}
+
+impl FouMessage {
+    /// `FOU_CMD_ADD` for `port`.
+    pub fn add(port: &FouPort) -> Self {
+        let mut attrs = socket_attrs(port);
+        match port.encap {
+            FouEncap::Direct { ipproto } => {
+                attrs.push(FouAttr::Type(uapi::FOU_ENCAP_DIRECT));
+                attrs.push(FouAttr::IpProto(ipproto));
+            }
+            // GUE reads the protocol from each packet: no IPPROTO at all (an IPPROTO of 0
+            // is refused by newer kernels).
+            FouEncap::Gue => attrs.push(FouAttr::Type(uapi::FOU_ENCAP_GUE)),
+        }
+        if port.remcsum_nopartial {
+            attrs.push(FouAttr::RemcsumNopartial);
+        }
+        FouMessage {
+            cmd: uapi::FOU_CMD_ADD,
+            attrs,
+        }
+    }
+
+    /// `FOU_CMD_DEL` of the socket `port` names (the kernel matches every socket attribute).
+    pub fn del(port: &FouPort) -> Self {
+        FouMessage {
+            cmd: uapi::FOU_CMD_DEL,
+            attrs: socket_attrs(port),
+        }
+    }
+
+    /// `FOU_CMD_GET` of one socket (a "do", not a dump).
+    pub fn get(port: &FouPort) -> Self {
+        FouMessage {
+            cmd: uapi::FOU_CMD_GET,
+            attrs: socket_attrs(port),
+        }
+    }
+
+    /// `FOU_CMD_GET` with no attributes, sent as a dump.
+    pub fn dump() -> Self {
+        FouMessage {
+            cmd: uapi::FOU_CMD_GET,
+            attrs: Vec::new(),
+        }
+    }
+
+    /// The port this reply describes. The kernel sends every attribute, with zeroes for the
+    /// unset ones; those read as `None`.
+    pub fn to_port(&self) -> Result<FouPort, DecodeError> {
+        let mut port = None;
+        let mut family = Family::Inet;
+        let mut ipproto = 0;
+        let mut kind = uapi::FOU_ENCAP_DIRECT;
+        let mut out = FouPort::direct(0, 0);
+        for attr in &self.attrs {
+            match attr {
+                FouAttr::Port(p) => port = Some(*p),
+                FouAttr::Af(af) if *af == libc::AF_INET6 as u8 => family = Family::Inet6,
+                FouAttr::Af(_) => family = Family::Inet,
+                FouAttr::IpProto(p) => ipproto = *p,
+                FouAttr::Type(t) => kind = *t,
+                FouAttr::RemcsumNopartial => out.remcsum_nopartial = true,
+                FouAttr::LocalV4(a) if !a.is_unspecified() => out.local = Some((*a).into()),
+                FouAttr::LocalV6(a) if !a.is_unspecified() => out.local = Some((*a).into()),
+                FouAttr::PeerV4(a) if !a.is_unspecified() => out.peer = Some((*a).into()),
+                FouAttr::PeerV6(a) if !a.is_unspecified() => out.peer = Some((*a).into()),
+                FouAttr::PeerPort(p) if *p != 0 => out.peer_port = Some(*p),
+                FouAttr::Ifindex(i) if *i != 0 => out.ifindex = Some(*i),
+                _ => {}
+            }
+        }
+        out.port = port.ok_or_else(|| DecodeError::from("fou reply without FOU_ATTR_PORT"))?;
+        out.family = family;
+        out.encap = if kind == uapi::FOU_ENCAP_GUE {
+            FouEncap::Gue
+        } else {
+            FouEncap::Direct { ipproto }
+        };
+        Ok(out)
+    }
+}
+
+/// The attributes that name a port's socket: what add binds and what del and get match.
+fn socket_attrs(port: &FouPort) -> Vec<FouAttr> {
+    let mut attrs = vec![FouAttr::Port(port.port), FouAttr::Af(port.family.af())];
+    match port.local {
+        Some(IpAddr::V4(a)) => attrs.push(FouAttr::LocalV4(a)),
+        Some(IpAddr::V6(a)) => attrs.push(FouAttr::LocalV6(a)),
+        None => {}
+    }
+    match port.peer {
+        Some(IpAddr::V4(a)) => attrs.push(FouAttr::PeerV4(a)),
+        Some(IpAddr::V6(a)) => attrs.push(FouAttr::PeerV6(a)),
+        None => {}
+    }
+    if let Some(p) = port.peer_port {
+        attrs.push(FouAttr::PeerPort(p));
+    }
+    if let Some(i) = port.ifindex {
+        attrs.push(FouAttr::Ifindex(i));
+    }
+    attrs
+}

@@ -1,0 +1,135 @@
+//! [`Handle`]: the netlink sockets of one network namespace, and the translation of the
+//! kernel's refusals into sentences.
+
+use netlink_packet_core::NLM_F_REQUEST;
+use netlink_packet_generic::ctrl::nlas::GenlCtrlAttrs;
+use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
+use netlink_packet_generic::GenlMessage;
+use netlink_sys::protocols::{NETLINK_GENERIC, NETLINK_ROUTE};
+
+use crate::error::{errno_text, Error, Result};
+use crate::modules;
+use crate::netlink::{NlError, NlSocket};
+use crate::netns;
+
+/// The netlink sockets of one network namespace.
+///
+/// ```no_run
+/// use rfou::{FouPort, Handle};
+/// let mut handle = Handle::in_netns("blue")?;
+/// handle.fou_add(&FouPort::direct(5555, 4))?;
+/// for port in handle.fou_list()? {
+///     println!("{port}");
+/// }
+/// # Ok::<(), rfou::Error>(())
+/// ```
+pub struct Handle {
+    netns: Option<String>,
+    pub(crate) route: NlSocket,
+    pub(crate) genl: NlSocket,
+    fou_family: Option<u16>,
+}
+
+impl Handle {
+    /// A handle on the namespace of the calling thread.
+    pub fn new() -> Result<Self> {
+        Self::open(None)
+    }
+
+    /// A handle on the named namespace (`/run/netns/NAME`, as `ip -n NAME`).
+    pub fn in_netns(name: &str) -> Result<Self> {
+        netns::within(name, || Self::open(Some(name.to_string())))
+    }
+
+    fn open(netns: Option<String>) -> Result<Self> {
+        let socket = |protocol| {
+            NlSocket::open(protocol)
+                .map_err(|e| Error::system(format!("cannot open a netlink socket: {e}")))
+        };
+        Ok(Handle {
+            route: socket(NETLINK_ROUTE)?,
+            genl: socket(NETLINK_GENERIC)?,
+            netns,
+            fou_family: None,
+        })
+    }
+
+    /// The namespace this handle works in, for messages: `namespace "blue"` or
+    /// `this namespace`.
+    pub fn where_(&self) -> String {
+        match &self.netns {
+            Some(name) => format!("namespace \"{name}\""),
+            None => "this namespace".to_string(),
+        }
+    }
+
+    pub fn netns(&self) -> Option<&str> {
+        self.netns.as_deref()
+    }
+
+    /// The id of the `fou` family, loading the module as `modprobe fou` would if the
+    /// controller does not know it (the module has no alias that loads it on demand).
+    pub(crate) fn fou_family(&mut self) -> Result<u16> {
+        if let Some(id) = self.fou_family {
+            return Ok(id);
+        }
+        let id = match self.resolve_family("fou") {
+            Ok(id) => id,
+            Err(err) if err.errno == libc::ENOENT => {
+                modules::load("fou").map_err(|why| {
+                    Error::system(format!(
+                        "the kernel has no fou support: the fou module is not loaded and could not be loaded ({why}); \
+                         run `modprobe fou`, or use a kernel built with CONFIG_NET_FOU"
+                    ))
+                })?;
+                self.resolve_family("fou").map_err(|err| {
+                    self.refusal(
+                        err,
+                        "the fou generic-netlink family is still missing after `modprobe fou`",
+                    )
+                })?
+            }
+            Err(err) => {
+                return Err(self.refusal(err, "cannot look up the fou generic-netlink family"))
+            }
+        };
+        self.fou_family = Some(id);
+        Ok(id)
+    }
+
+    fn resolve_family(&mut self, name: &str) -> std::result::Result<u16, NlError> {
+        let request = GenlMessage::from_payload(GenlCtrl {
+            cmd: GenlCtrlCmd::GetFamily,
+            nlas: vec![GenlCtrlAttrs::FamilyName(name.to_string())],
+        });
+        let replies = self.genl.request(request, NLM_F_REQUEST)?;
+        replies
+            .iter()
+            .flat_map(|reply| reply.payload.nlas.iter())
+            .find_map(|attr| match attr {
+                GenlCtrlAttrs::FamilyId(id) => Some(*id),
+                _ => None,
+            })
+            .ok_or(NlError {
+                errno: libc::ENOENT,
+                message: None,
+            })
+    }
+
+    /// A kernel refusal, said in a sentence: `what` failed, because of what the kernel
+    /// answered; with the privilege named where that is the reason.
+    pub(crate) fn refusal(&self, err: NlError, what: &str) -> Error {
+        let reason = match (&err.message, err.errno) {
+            (_, libc::EPERM) => format!(
+                "permission denied in {}: this needs CAP_NET_ADMIN (run as root)",
+                self.where_()
+            ),
+            (Some(text), errno) if !text.is_empty() => format!("{text} ({})", errno_text(errno)),
+            (_, errno) => errno_text(errno),
+        };
+        Error::Kernel {
+            errno: err.errno,
+            message: format!("{what}: {reason}"),
+        }
+    }
+}

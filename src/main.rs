@@ -1,0 +1,108 @@
+//! The `rfou` command: global options here, everything else in `rfou::cli`.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use rfou::cli::{self, batch, exec, Command, Format};
+use rfou::{Error, Family, Handle};
+
+/// Configure Linux Foo-over-UDP (FOU) and Generic UDP Encapsulation (GUE).
+#[derive(Parser, Debug)]
+#[command(name = "rfou", version, disable_help_subcommand = true, after_help = cli::USAGE)]
+#[command(override_usage = "rfou [OPTIONS] { add | del | show | tunnel | help } ...")]
+pub struct Args {
+    /// Act inside network namespace NAME (/run/netns/NAME, as `ip -n`)
+    #[arg(short = 'n', long = "netns", value_name = "NAME")]
+    pub netns: Option<String>,
+    /// JSON output
+    #[arg(short = 'j', long)]
+    pub json: bool,
+    /// Indent JSON output
+    #[arg(short = 'p', long)]
+    pub pretty: bool,
+    /// Read commands from FILE (- for standard input), one a line
+    #[arg(short = 'b', long = "batch", value_name = "FILE")]
+    pub batch: Option<String>,
+    /// With --batch: go on past failing lines and report each
+    #[arg(long, requires = "batch")]
+    pub force: bool,
+    /// IPv6 receive ports
+    #[arg(short = '6', conflicts_with = "ipv4")]
+    pub ipv6: bool,
+    /// IPv4 receive ports
+    #[arg(short = '4')]
+    pub ipv4: bool,
+    /// The command: add, del, show, tunnel ... (see below)
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    pub words: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let family = match (args.ipv6, args.ipv4) {
+        (true, _) => Some(Family::Inet6),
+        (_, true) => Some(Family::Inet),
+        _ => None,
+    };
+    let format = Format {
+        json: args.json,
+        pretty: args.pretty,
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut err = std::io::stderr();
+
+    if args.batch.is_some() && !args.words.is_empty() {
+        return fail(&Error::invalid(
+            "give either a command or -b FILE, not both",
+        ));
+    }
+    // Parse before opening anything: a bad command line touches nothing.
+    let command = match &args.batch {
+        Some(_) => None,
+        None => match cli::parse(&args.words, family) {
+            Ok(Command::Help(_)) => {
+                let _ = out.write_all(cli::USAGE.as_bytes());
+                return ExitCode::SUCCESS;
+            }
+            Ok(command) => Some(command),
+            Err(e) => return fail(&e),
+        },
+    };
+    let handle = match &args.netns {
+        Some(name) => Handle::in_netns(name),
+        None => Handle::new(),
+    };
+    let mut handle = match handle {
+        Ok(handle) => handle,
+        Err(e) => return fail(&e),
+    };
+    let status = match (&command, &args.batch) {
+        (Some(command), _) => match exec::run(command, &mut handle, format, &mut out, &mut err) {
+            Ok(()) => 0,
+            Err(e) => return fail(&e),
+        },
+        (None, Some(file)) => batch::run(
+            file,
+            family,
+            args.force,
+            &mut handle,
+            format,
+            &mut out,
+            &mut err,
+        ),
+        (None, None) => unreachable!("a command or a batch"),
+    };
+    let _ = out.flush();
+    ExitCode::from(status as u8)
+}
+
+fn fail(e: &Error) -> ExitCode {
+    eprintln!("rfou: {e}");
+    ExitCode::from(e.exit_code() as u8)
+}

@@ -1,0 +1,31 @@
+//! Kernel modules rfou depends on, loaded the way `modprobe` loads them.
+
+use std::path::Path;
+use std::process::Command;
+
+/// Whether module `name` is loaded (or built in: built-in modules have /sys/module too).
+pub fn is_loaded(name: &str) -> bool {
+    Path::new("/sys/module").join(name).exists()
+}
+
+/// Loads module `name` with modprobe unless it is there already; the error says why not.
+pub fn load(name: &str) -> Result<(), String> {
+    if is_loaded(name) {
+        return Ok(());
+    }
+    let output = Command::new("modprobe")
+        .arg(name)
+        .output()
+        .map_err(|e| format!("cannot run modprobe: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let stderr = stderr.trim();
+        Err(if stderr.is_empty() {
+            format!("`modprobe {name}` failed with {}", output.status)
+        } else {
+            format!("`modprobe {name}`: {stderr}")
+        })
+    }
+}

@@ -1,0 +1,382 @@
+//! A synchronous netlink socket: one request at a time, or many in one `sendmsg` with every
+//! reply matched to its request by sequence number.
+//!
+//! Replies are decoded by the rust-netlink message types (`I: NetlinkDeserializable`); the
+//! control messages (acks, errors, end of dump) are read here so that the kernel's extended
+//! ack text is kept, which `netlink-packet-core` does not parse.
+
+use std::io;
+
+use netlink_packet_core::{
+    NetlinkBuffer, NetlinkDeserializable, NetlinkHeader, NetlinkMessage, NetlinkPayload,
+    NetlinkSerializable, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST,
+};
+use netlink_sys::{Socket, SocketAddr};
+
+const NLMSG_NOOP: u16 = 1;
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+const NLMSG_OVERRUN: u16 = 4;
+#[cfg(test)]
+const NLM_F_MULTI: u16 = 2;
+const NLM_F_CAPPED: u16 = 0x100;
+const NLM_F_ACK_TLVS: u16 = 0x200;
+const NLMSGERR_ATTR_MSG: u16 = 1;
+const HEADER_LEN: usize = 16;
+
+/// How many requests may wait for their acks at once. Each ack takes room in the socket's
+/// receive buffer; 1,000 at once overflowed it (ENOBUFS), 64 never comes close.
+pub const WINDOW: usize = 64;
+
+/// The kernel's answer to one failed request: the errno, and the sentence the kernel gave in
+/// its extended ack, when it gave one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NlError {
+    pub errno: i32,
+    pub message: Option<String>,
+}
+
+impl NlError {
+    fn io(err: io::Error) -> Self {
+        NlError {
+            errno: err.raw_os_error().unwrap_or(libc::EIO),
+            message: None,
+        }
+    }
+
+    fn decode(what: impl std::fmt::Display) -> Self {
+        NlError {
+            errno: libc::EBADMSG,
+            message: Some(format!("cannot decode the kernel's reply: {what}")),
+        }
+    }
+}
+
+pub struct NlSocket {
+    socket: Socket,
+    seq: u32,
+    buf: Vec<u8>,
+}
+
+impl NlSocket {
+    /// Opens a socket of the given netlink protocol (`NETLINK_ROUTE`, `NETLINK_GENERIC`) in the
+    /// network namespace of the calling thread.
+    pub fn open(protocol: isize) -> io::Result<Self> {
+        let mut socket = Socket::new(protocol)?;
+        socket.bind_auto()?;
+        socket.connect(&SocketAddr::new(0, 0))?;
+        // Extended acks carry the kernel's own reason; capped acks keep each ack to a header,
+        // which is what lets a window of requests share the receive buffer.
+        let _ = socket.set_ext_ack(true);
+        let _ = socket.set_cap_ack(true);
+        let _ = socket.set_rx_buf_sz(1 << 20);
+        Ok(NlSocket {
+            socket,
+            seq: 0,
+            buf: vec![0; 1 << 20],
+        })
+    }
+
+    fn next_seq(&mut self) -> u32 {
+        self.seq = self.seq.wrapping_add(1);
+        self.seq
+    }
+
+    /// Sends one request and returns the messages of its reply; a dump if `flags` has
+    /// `NLM_F_DUMP`, otherwise the request is acked and its reply (if any) returned.
+    pub fn request<I>(&mut self, payload: I, flags: u16) -> Result<Vec<I>, NlError>
+    where
+        I: NetlinkSerializable + NetlinkDeserializable,
+    {
+        let dump = flags & NLM_F_DUMP == NLM_F_DUMP;
+        let flags = if dump { flags } else { flags | NLM_F_ACK };
+        let seq = self.next_seq();
+        let mut out = Vec::new();
+        encode_into(payload, flags, seq, &mut out);
+        self.socket.send(&out, 0).map_err(NlError::io)?;
+
+        let mut replies = Vec::new();
+        let mut result: Option<Result<(), NlError>> = None;
+        while result.is_none() {
+            let len = self.receive()?;
+            for_each_message(&self.buf[..len], |header, body| {
+                if header.sequence_number != seq || result.is_some() {
+                    return Ok(());
+                }
+                match classify(&header, body) {
+                    Reply::Ack | Reply::Done => result = Some(Ok(())),
+                    Reply::Failed(err) => result = Some(Err(err)),
+                    Reply::Ignore => {}
+                    Reply::Data(payload) => {
+                        let message = I::deserialize(&header, payload)
+                            .map_err(|e| NlError::decode(format!("{e:?}")))?;
+                        replies.push(message);
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        result.expect("loop ends with a result")?;
+        Ok(replies)
+    }
+
+    /// Sends many requests, `WINDOW` per `sendmsg`, each acked, and returns one result per
+    /// request, in order. A failure does not stop the others: the caller decides.
+    pub fn request_many<I>(&mut self, payloads: Vec<I>, flags: u16) -> Vec<Result<(), NlError>>
+    where
+        I: NetlinkSerializable + NetlinkDeserializable,
+    {
+        let mut results = Vec::with_capacity(payloads.len());
+        let mut payloads = payloads.into_iter().peekable();
+        while payloads.peek().is_some() {
+            let mut out = Vec::new();
+            let first = self.seq.wrapping_add(1);
+            let mut count = 0usize;
+            for payload in payloads.by_ref().take(WINDOW) {
+                let seq = self.next_seq();
+                encode_into(payload, flags | NLM_F_ACK, seq, &mut out);
+                count += 1;
+            }
+            results.extend(self.send_window(&out, first, count));
+        }
+        results
+    }
+
+    fn send_window(&mut self, out: &[u8], first: u32, count: usize) -> Vec<Result<(), NlError>> {
+        let mut window: Vec<Option<Result<(), NlError>>> = vec![None; count];
+        if let Err(err) = self.socket.send(out, 0) {
+            let err = NlError::io(err);
+            return window.into_iter().map(|_| Err(err.clone())).collect();
+        }
+        let mut pending = count;
+        while pending > 0 {
+            let len = match self.receive() {
+                Ok(len) => len,
+                Err(err) => {
+                    return window
+                        .into_iter()
+                        .map(|slot| slot.unwrap_or_else(|| Err(err.clone())))
+                        .collect()
+                }
+            };
+            let _ = for_each_message(&self.buf[..len], |header, body| {
+                let index = header.sequence_number.wrapping_sub(first) as usize;
+                if index >= count || window[index].is_some() {
+                    return Ok(());
+                }
+                let outcome = match classify(&header, body) {
+                    Reply::Ack | Reply::Done => Ok(()),
+                    Reply::Failed(err) => Err(err),
+                    Reply::Ignore | Reply::Data(_) => return Ok(()),
+                };
+                window[index] = Some(outcome);
+                pending -= 1;
+                Ok(())
+            });
+        }
+        window
+            .into_iter()
+            .map(|slot| slot.expect("all answered"))
+            .collect()
+    }
+
+    fn receive(&mut self) -> Result<usize, NlError> {
+        loop {
+            match self.socket.recv(&mut &mut self.buf[..], 0) {
+                Ok(len) => return Ok(len),
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => return Err(NlError::io(err)),
+            }
+        }
+    }
+}
+
+/// Appends one request, with its netlink header, to `out`.
+pub fn encode_into<I: NetlinkSerializable>(payload: I, flags: u16, seq: u32, out: &mut Vec<u8>) {
+    let mut header = NetlinkHeader::default();
+    header.flags = NLM_F_REQUEST | flags;
+    header.sequence_number = seq;
+    let mut message = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(payload));
+    message.finalize();
+    let start = out.len();
+    out.resize(start + message.buffer_len(), 0);
+    message.serialize(&mut out[start..]);
+}
+
+/// One request, with its netlink header, as bytes (what golden-vector tests compare).
+pub fn encode<I: NetlinkSerializable>(payload: I, flags: u16, seq: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode_into(payload, flags, seq, &mut out);
+    out
+}
+
+enum Reply<'a> {
+    Ack,
+    Done,
+    Failed(NlError),
+    Data(&'a [u8]),
+    Ignore,
+}
+
+fn classify<'a>(header: &NetlinkHeader, body: &'a [u8]) -> Reply<'a> {
+    match header.message_type {
+        NLMSG_ERROR => match read_i32(body) {
+            Some(0) => Reply::Ack,
+            Some(code) => Reply::Failed(NlError {
+                errno: -code,
+                message: error_ack_text(body, header.flags),
+            }),
+            None => Reply::Failed(NlError::decode("short error message")),
+        },
+        NLMSG_DONE => match read_i32(body) {
+            Some(code) if code < 0 => Reply::Failed(NlError {
+                errno: -code,
+                message: tlv_text(body.get(4..).unwrap_or(&[]), header.flags),
+            }),
+            _ => Reply::Done,
+        },
+        NLMSG_NOOP | NLMSG_OVERRUN => Reply::Ignore,
+        _ => Reply::Data(body),
+    }
+}
+
+fn read_i32(body: &[u8]) -> Option<i32> {
+    Some(i32::from_ne_bytes(body.get(..4)?.try_into().ok()?))
+}
+
+/// The extended-ack text of an NLMSG_ERROR: after the code comes the request (only its header
+/// when the ack is capped), then the attributes.
+fn error_ack_text(body: &[u8], flags: u16) -> Option<String> {
+    let request = body.get(4..)?;
+    let request_len = if flags & NLM_F_CAPPED != 0 {
+        HEADER_LEN
+    } else {
+        u32::from_ne_bytes(request.get(..4)?.try_into().ok()?) as usize
+    };
+    tlv_text(request.get(align4(request_len)..)?, flags)
+}
+
+fn tlv_text(mut tlvs: &[u8], flags: u16) -> Option<String> {
+    if flags & NLM_F_ACK_TLVS == 0 {
+        return None;
+    }
+    while tlvs.len() >= 4 {
+        let len = u16::from_ne_bytes([tlvs[0], tlvs[1]]) as usize;
+        let kind = u16::from_ne_bytes([tlvs[2], tlvs[3]]) & 0x3fff;
+        if len < 4 || len > tlvs.len() {
+            return None;
+        }
+        if kind == NLMSGERR_ATTR_MSG {
+            let text = &tlvs[4..len];
+            let text = text.split(|b| *b == 0).next().unwrap_or(&[]);
+            return Some(String::from_utf8_lossy(text).into_owned());
+        }
+        tlvs = tlvs.get(align4(len)..).unwrap_or(&[]);
+    }
+    None
+}
+
+fn align4(len: usize) -> usize {
+    (len + 3) & !3
+}
+
+/// Calls `f` with the header and payload of every message in one datagram.
+fn for_each_message<'a>(
+    mut data: &'a [u8],
+    mut f: impl FnMut(NetlinkHeader, &'a [u8]) -> Result<(), NlError>,
+) -> Result<(), NlError> {
+    while data.len() >= HEADER_LEN {
+        let buffer = NetlinkBuffer::new_checked(data).map_err(NlError::decode)?;
+        let len = buffer.length() as usize;
+        let mut header = NetlinkHeader::default();
+        header.length = buffer.length();
+        header.message_type = buffer.message_type();
+        header.flags = buffer.flags();
+        header.sequence_number = buffer.sequence_number();
+        header.port_number = buffer.port_number();
+        f(header, &data[HEADER_LEN..len])?;
+        data = data.get(align4(len)..).unwrap_or(&[]);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(kind: u16, flags: u16, seq: u32, body: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(&((HEADER_LEN + body.len()) as u32).to_ne_bytes());
+        out.extend_from_slice(&kind.to_ne_bytes());
+        out.extend_from_slice(&flags.to_ne_bytes());
+        out.extend_from_slice(&seq.to_ne_bytes());
+        out.extend_from_slice(&0u32.to_ne_bytes());
+        out.extend_from_slice(body);
+        out
+    }
+
+    #[test]
+    fn capped_error_with_extended_ack_text() {
+        // code -EINVAL, the request's header (capped), then NLMSGERR_ATTR_MSG "bad port".
+        let mut body = (-libc::EINVAL).to_ne_bytes().to_vec();
+        body.extend_from_slice(&message(0x1c, 5, 7, &[])[..HEADER_LEN]);
+        let text = b"bad port\0";
+        body.extend_from_slice(&((4 + text.len()) as u16).to_ne_bytes());
+        body.extend_from_slice(&NLMSGERR_ATTR_MSG.to_ne_bytes());
+        body.extend_from_slice(text);
+        body.extend_from_slice(&[0; 3]);
+        let raw = message(NLMSG_ERROR, NLM_F_CAPPED | NLM_F_ACK_TLVS, 7, &body);
+        let mut seen = Vec::new();
+        for_each_message(&raw, |header, body| {
+            match classify(&header, body) {
+                Reply::Failed(err) => seen.push((header.sequence_number, err)),
+                _ => panic!("expected an error"),
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            seen,
+            vec![(
+                7,
+                NlError {
+                    errno: libc::EINVAL,
+                    message: Some("bad port".into())
+                }
+            )]
+        );
+    }
+
+    #[test]
+    fn ack_done_and_several_messages_in_one_datagram() {
+        let mut raw = message(NLMSG_ERROR, NLM_F_CAPPED, 1, &{
+            let mut b = 0i32.to_ne_bytes().to_vec();
+            b.extend_from_slice(&[0; HEADER_LEN]);
+            b
+        });
+        raw.extend(message(NLMSG_DONE, NLM_F_MULTI, 2, &0i32.to_ne_bytes()));
+        raw.extend(message(0x20, NLM_F_MULTI, 3, &[1, 2, 3, 4]));
+        let mut kinds = Vec::new();
+        for_each_message(&raw, |header, body| {
+            kinds.push(match classify(&header, body) {
+                Reply::Ack => "ack",
+                Reply::Done => "done",
+                Reply::Data(d) if d == [1, 2, 3, 4] => "data",
+                _ => "other",
+            });
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(kinds, ["ack", "done", "data"]);
+    }
+
+    #[test]
+    fn dump_ending_in_error_is_a_failure() {
+        let raw = message(NLMSG_DONE, NLM_F_MULTI, 9, &(-libc::EPERM).to_ne_bytes());
+        for_each_message(&raw, |header, body| {
+            assert!(matches!(classify(&header, body), Reply::Failed(NlError { errno, .. }) if errno == libc::EPERM));
+            Ok(())
+        })
+        .unwrap();
+    }
+}

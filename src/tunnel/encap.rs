@@ -1,0 +1,425 @@
+//! A tunnel's UDP encapsulation (`encap fou|gue|none ...`).
+
+use netlink_packet_route::link::{
+    GreEncapFlags, GreEncapType, InfoGre, InfoGre6, InfoIpTunnel, TunnelEncapFlags, TunnelEncapType,
+};
+use serde::Serialize;
+
+use super::{TunnelData, TunnelKind};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EncapType {
+    None,
+    Fou,
+    Gue,
+}
+
+impl EncapType {
+    pub fn name(self) -> &'static str {
+        match self {
+            EncapType::None => "none",
+            EncapType::Fou => "fou",
+            EncapType::Gue => "gue",
+        }
+    }
+}
+
+/// The UDP source port of encapsulated packets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SourcePort {
+    /// Picked per flow from the flow hash: what spreads FOU traffic over ECMP paths and RSS
+    /// queues. The kernel keeps it as port 0.
+    Auto,
+    Fixed(u16),
+}
+
+impl SourcePort {
+    fn wire(self) -> u16 {
+        match self {
+            SourcePort::Auto => 0,
+            SourcePort::Fixed(p) => p,
+        }
+    }
+
+    fn from_wire(port: u16) -> Self {
+        if port == 0 {
+            SourcePort::Auto
+        } else {
+            SourcePort::Fixed(port)
+        }
+    }
+}
+
+/// A tunnel's encapsulation, whole.
+///
+/// ```
+/// use rfou::{Encap, SourcePort};
+/// let encap = Encap::fou(5555);
+/// assert_eq!(encap.sport, SourcePort::Auto);
+/// assert_eq!(encap.overhead(), 8);
+/// assert_eq!(Encap::gue(5555).overhead(), 12);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Encap {
+    pub kind: EncapType,
+    pub sport: SourcePort,
+    /// The UDP destination port: the far end's receive port.
+    pub dport: u16,
+    pub csum: bool,
+    pub csum6: bool,
+    pub remcsum: bool,
+}
+
+impl Encap {
+    pub fn none() -> Self {
+        Encap {
+            kind: EncapType::None,
+            sport: SourcePort::Auto,
+            dport: 0,
+            csum: false,
+            csum6: false,
+            remcsum: false,
+        }
+    }
+
+    pub fn fou(dport: u16) -> Self {
+        Encap {
+            kind: EncapType::Fou,
+            dport,
+            ..Encap::none()
+        }
+    }
+
+    pub fn gue(dport: u16) -> Self {
+        Encap {
+            kind: EncapType::Gue,
+            dport,
+            ..Encap::none()
+        }
+    }
+
+    /// Bytes this encapsulation adds to every packet after the outer IP header: the UDP
+    /// header, and for GUE its 4-byte header, plus 8 more with remote checksum offload (its
+    /// option and the private flags word).
+    pub fn overhead(&self) -> u32 {
+        match self.kind {
+            EncapType::None => 0,
+            EncapType::Fou => 8,
+            EncapType::Gue if self.remcsum => 20,
+            EncapType::Gue => 12,
+        }
+    }
+
+    fn flags(&self) -> u16 {
+        use rfou_uapi::tunnel::*;
+        let mut flags = 0;
+        if self.csum {
+            flags |= TUNNEL_ENCAP_FLAG_CSUM;
+        }
+        if self.csum6 {
+            flags |= TUNNEL_ENCAP_FLAG_CSUM6;
+        }
+        if self.remcsum {
+            flags |= TUNNEL_ENCAP_FLAG_REMCSUM;
+        }
+        flags
+    }
+
+    fn set_flags(&mut self, flags: u16) {
+        use rfou_uapi::tunnel::*;
+        self.csum = flags & TUNNEL_ENCAP_FLAG_CSUM != 0;
+        self.csum6 = flags & TUNNEL_ENCAP_FLAG_CSUM6 != 0;
+        self.remcsum = flags & TUNNEL_ENCAP_FLAG_REMCSUM != 0;
+    }
+
+    fn set_type(&mut self, kind: u16) {
+        self.kind = match kind {
+            rfou_uapi::tunnel::TUNNEL_ENCAP_FOU => EncapType::Fou,
+            rfou_uapi::tunnel::TUNNEL_ENCAP_GUE => EncapType::Gue,
+            _ => EncapType::None,
+        };
+    }
+
+    fn type_wire(&self) -> u16 {
+        match self.kind {
+            EncapType::None => rfou_uapi::tunnel::TUNNEL_ENCAP_NONE,
+            EncapType::Fou => rfou_uapi::tunnel::TUNNEL_ENCAP_FOU,
+            EncapType::Gue => rfou_uapi::tunnel::TUNNEL_ENCAP_GUE,
+        }
+    }
+
+    /// The encapsulation in a tunnel's attributes (none when it has no encap attributes).
+    pub(crate) fn read(data: &TunnelData) -> Self {
+        let mut encap = Encap::none();
+        match data {
+            TunnelData::Ip(attrs) => attrs.iter().for_each(|a| match a {
+                InfoIpTunnel::EncapType(t) => encap.set_type(u16::from(*t)),
+                InfoIpTunnel::EncapFlags(f) => encap.set_flags(f.bits()),
+                InfoIpTunnel::EncapSPort(p) => encap.sport = SourcePort::from_wire(*p),
+                InfoIpTunnel::EncapDPort(p) => encap.dport = *p,
+                _ => {}
+            }),
+            TunnelData::Gre(attrs) => attrs.iter().for_each(|a| match a {
+                InfoGre::EncapType(t) => encap.set_type(u16::from(t)),
+                InfoGre::EncapFlags(f) => encap.set_flags(f.bits()),
+                InfoGre::SourcePort(p) => encap.sport = SourcePort::from_wire(*p),
+                InfoGre::DestinationPort(p) => encap.dport = *p,
+                _ => {}
+            }),
+            TunnelData::Gre6(attrs) => attrs.iter().for_each(|a| match a {
+                InfoGre6::EncapType(t) => encap.set_type(u16::from(t)),
+                InfoGre6::EncapFlags(f) => encap.set_flags(f.bits()),
+                InfoGre6::SourcePort(p) => encap.sport = SourcePort::from_wire(*p),
+                InfoGre6::DestinationPort(p) => encap.dport = *p,
+                _ => {}
+            }),
+        }
+        if encap.kind == EncapType::None {
+            return Encap::none();
+        }
+        encap
+    }
+
+    /// Replaces the encapsulation in a tunnel's attributes. All four attributes are always
+    /// sent, `none` included: the kernel replaces the whole encap when it sees any of them.
+    pub(crate) fn write(&self, data: &mut TunnelData) {
+        let (kind, flags, sport, dport) = (
+            self.type_wire(),
+            self.flags(),
+            self.sport.wire(),
+            self.dport,
+        );
+        match data {
+            TunnelData::Ip(attrs) => {
+                attrs.retain(|a| {
+                    !matches!(
+                        a,
+                        InfoIpTunnel::EncapType(_)
+                            | InfoIpTunnel::EncapFlags(_)
+                            | InfoIpTunnel::EncapSPort(_)
+                            | InfoIpTunnel::EncapDPort(_)
+                    )
+                });
+                attrs.push(InfoIpTunnel::EncapType(TunnelEncapType::from(kind)));
+                attrs.push(InfoIpTunnel::EncapFlags(
+                    TunnelEncapFlags::from_bits_retain(flags),
+                ));
+                attrs.push(InfoIpTunnel::EncapSPort(sport));
+                attrs.push(InfoIpTunnel::EncapDPort(dport));
+            }
+            TunnelData::Gre(attrs) => {
+                attrs.retain(|a| {
+                    !matches!(
+                        a,
+                        InfoGre::EncapType(_)
+                            | InfoGre::EncapFlags(_)
+                            | InfoGre::SourcePort(_)
+                            | InfoGre::DestinationPort(_)
+                    )
+                });
+                attrs.push(InfoGre::EncapType(GreEncapType::from(kind)));
+                attrs.push(InfoGre::EncapFlags(GreEncapFlags::from_bits_retain(flags)));
+                attrs.push(InfoGre::SourcePort(sport));
+                attrs.push(InfoGre::DestinationPort(dport));
+            }
+            TunnelData::Gre6(attrs) => {
+                attrs.retain(|a| {
+                    !matches!(
+                        a,
+                        InfoGre6::EncapType(_)
+                            | InfoGre6::EncapFlags(_)
+                            | InfoGre6::SourcePort(_)
+                            | InfoGre6::DestinationPort(_)
+                    )
+                });
+                attrs.push(InfoGre6::EncapType(GreEncapType::from(kind)));
+                attrs.push(InfoGre6::EncapFlags(GreEncapFlags::from_bits_retain(flags)));
+                attrs.push(InfoGre6::SourcePort(sport));
+                attrs.push(InfoGre6::DestinationPort(dport));
+            }
+        }
+    }
+}
+
+/// An encapsulation as a command gives it: a type, and only the options it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EncapSpec {
+    pub kind: Option<EncapType>,
+    pub sport: Option<SourcePort>,
+    pub dport: Option<u16>,
+    pub csum: Option<bool>,
+    pub csum6: Option<bool>,
+    pub remcsum: Option<bool>,
+}
+
+impl EncapSpec {
+    /// The encapsulation a tunnel of `kind`, whose encap is now `current`, gets from this
+    /// spec. Options not named keep their current value, as `ip link change` does; a tunnel
+    /// that had no encap starts from iproute2's defaults (sport auto, and the IPv6 UDP
+    /// checksum on for IPv6 underlays).
+    pub fn resolve(&self, kind: TunnelKind, current: &Encap) -> Result<Encap> {
+        let encap_type = self.kind.unwrap_or(current.kind);
+        if encap_type == EncapType::None {
+            let named = [
+                self.sport.is_some(),
+                self.dport.is_some(),
+                self.remcsum == Some(true),
+            ];
+            if named.iter().any(|n| *n) {
+                return Err(Error::invalid(
+                    "encap none takes no encap-sport, encap-dport or encap-remcsum",
+                ));
+            }
+            return Ok(Encap::none());
+        }
+        let mut encap = if current.kind == EncapType::None {
+            Encap {
+                csum6: kind.ipv6_underlay(),
+                ..Encap::none()
+            }
+        } else {
+            *current
+        };
+        encap.kind = encap_type;
+        if let Some(sport) = self.sport {
+            encap.sport = sport;
+        }
+        if let Some(dport) = self.dport {
+            encap.dport = dport;
+        }
+        if let Some(v) = self.csum {
+            encap.csum = v;
+        }
+        if let Some(v) = self.csum6 {
+            encap.csum6 = v;
+        }
+        match (encap_type, self.remcsum) {
+            (EncapType::Fou, Some(true)) => return Err(Error::invalid(
+                "encap-remcsum needs gue: remote checksum offload is an option of the GUE header",
+            )),
+            (EncapType::Fou, _) => encap.remcsum = false,
+            (_, Some(v)) => encap.remcsum = v,
+            _ => {}
+        }
+        if encap.dport == 0 {
+            return Err(Error::invalid(format!(
+                "encap {} needs encap-dport PORT: the UDP port the far end receives on (its `rfou add port PORT`)",
+                encap_type.name()
+            )));
+        }
+        Ok(encap)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(kind: EncapType, dport: Option<u16>) -> EncapSpec {
+        EncapSpec {
+            kind: Some(kind),
+            dport,
+            ..EncapSpec::default()
+        }
+    }
+
+    #[test]
+    fn fou_needs_a_destination_port() {
+        let err = spec(EncapType::Fou, None)
+            .resolve(TunnelKind::Ipip, &Encap::none())
+            .unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("needs encap-dport"), "{err}");
+    }
+
+    #[test]
+    fn new_encap_starts_from_iproute2_defaults() {
+        let v4 = spec(EncapType::Fou, Some(5555))
+            .resolve(TunnelKind::Ipip, &Encap::none())
+            .unwrap();
+        assert_eq!(v4, Encap::fou(5555));
+        let v6 = spec(EncapType::Gue, Some(6666))
+            .resolve(TunnelKind::Ip6Gre, &Encap::none())
+            .unwrap();
+        assert!(v6.csum6 && !v6.csum && v6.sport == SourcePort::Auto);
+    }
+
+    #[test]
+    fn unnamed_options_keep_their_current_value() {
+        let current = Encap {
+            sport: SourcePort::Fixed(1234),
+            csum: true,
+            ..Encap::gue(5556)
+        };
+        let changed = EncapSpec {
+            dport: Some(7000),
+            ..EncapSpec::default()
+        }
+        .resolve(TunnelKind::Gre, &current)
+        .unwrap();
+        assert_eq!(
+            changed,
+            Encap {
+                dport: 7000,
+                ..current
+            }
+        );
+    }
+
+    #[test]
+    fn remcsum_is_a_gue_option() {
+        let err = EncapSpec {
+            remcsum: Some(true),
+            ..spec(EncapType::Fou, Some(1))
+        }
+        .resolve(TunnelKind::Gre, &Encap::none())
+        .unwrap_err();
+        assert!(err.to_string().contains("needs gue"));
+        let from_gue = Encap {
+            remcsum: true,
+            ..Encap::gue(9)
+        };
+        let to_fou = spec(EncapType::Fou, None)
+            .resolve(TunnelKind::Gre, &from_gue)
+            .unwrap();
+        assert!(!to_fou.remcsum);
+        assert_eq!(to_fou.dport, 9);
+    }
+
+    #[test]
+    fn none_clears_everything_and_takes_no_ports() {
+        let current = Encap {
+            csum: true,
+            ..Encap::fou(5)
+        };
+        assert_eq!(
+            spec(EncapType::None, None)
+                .resolve(TunnelKind::Ipip, &current)
+                .unwrap(),
+            Encap::none()
+        );
+        assert!(spec(EncapType::None, Some(5))
+            .resolve(TunnelKind::Ipip, &current)
+            .is_err());
+    }
+
+    #[test]
+    fn write_then_read_is_the_same_encap_for_every_kind() {
+        let encap = Encap {
+            sport: SourcePort::Fixed(4000),
+            csum: true,
+            remcsum: true,
+            ..Encap::gue(5555)
+        };
+        for kind in TunnelKind::ALL {
+            let mut data = TunnelData::empty(kind);
+            Encap::fou(1).write(&mut data);
+            encap.write(&mut data);
+            assert_eq!(Encap::read(&data), encap, "{kind:?}");
+            Encap::none().write(&mut data);
+            assert_eq!(Encap::read(&data), Encap::none(), "{kind:?}");
+        }
+    }
+}

@@ -1,0 +1,470 @@
+//! Tunnels over rtnetlink: read a link, edit its tunnel attributes, write it back.
+
+use std::net::IpAddr;
+
+use netlink_packet_core::{NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST};
+use netlink_packet_route::link::{
+    GreIOFlags, InfoGre, InfoGre6, InfoIpTunnel, LinkAttribute, LinkInfo, LinkMessage,
+};
+use netlink_packet_route::RouteNetlinkMessage;
+
+use super::{Encap, EncapSpec, EncapType, MtuChange, Tunnel, TunnelData, TunnelKind, TunnelMode};
+use crate::error::{Error, Result};
+use crate::handle::Handle;
+use crate::modules;
+
+/// Settings of `rfou tunnel add` and `rfou tunnel change`; `None` leaves a setting alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TunnelUpdate {
+    pub remote: Option<IpAddr>,
+    pub local: Option<IpAddr>,
+    /// 0 means inherit.
+    pub ttl: Option<u8>,
+    /// 1 means inherit (as iproute2 encodes it).
+    pub tos: Option<u8>,
+    /// The underlay device (`dev PHYS`), by name.
+    pub dev: Option<String>,
+    pub ikey: Option<u32>,
+    pub okey: Option<u32>,
+    pub encap: Option<EncapSpec>,
+}
+
+/// A tunnel to create: `rfou tunnel add NAME mode MODE ...`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TunnelSpec {
+    pub name: String,
+    pub mode: TunnelMode,
+    pub settings: TunnelUpdate,
+}
+
+impl TunnelUpdate {
+    /// Checks what can be checked without the kernel: address families and options that
+    /// this kind of tunnel has.
+    pub fn validate(&self, kind: TunnelKind) -> Result<()> {
+        for (word, addr) in [("remote", self.remote), ("local", self.local)] {
+            if let Some(addr) = addr {
+                if addr.is_ipv6() != kind.ipv6_underlay() {
+                    let want = if kind.ipv6_underlay() { "IPv6" } else { "IPv4" };
+                    return Err(Error::invalid(format!(
+                        "{word} {addr}: a {} tunnel needs an {want} address",
+                        kind.name()
+                    )));
+                }
+            }
+        }
+        if (self.ikey.is_some() || self.okey.is_some()) && !kind.is_gre() {
+            return Err(Error::invalid(format!(
+                "key, ikey and okey are GRE options; a {} tunnel has no key",
+                kind.name()
+            )));
+        }
+        if self.tos.is_some() && kind.ipv6_underlay() {
+            return Err(Error::invalid(format!(
+                "tos is an IPv4 option; a {} tunnel has an IPv6 underlay",
+                kind.name()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Writes these settings into a tunnel's attributes, replacing what they replace.
+    fn apply(&self, data: &mut TunnelData, link: Option<u32>) {
+        match data {
+            TunnelData::Ip(attrs) => {
+                let mut set = |attr: InfoIpTunnel| {
+                    let kind = std::mem::discriminant(&attr);
+                    attrs.retain(|a| std::mem::discriminant(a) != kind);
+                    attrs.push(attr);
+                };
+                if let Some(a) = self.remote {
+                    set(InfoIpTunnel::Remote(a));
+                }
+                if let Some(a) = self.local {
+                    set(InfoIpTunnel::Local(a));
+                }
+                if let Some(t) = self.ttl {
+                    set(InfoIpTunnel::Ttl(t));
+                }
+                if let Some(t) = self.tos {
+                    set(InfoIpTunnel::Tos(t));
+                }
+                if let Some(l) = link {
+                    set(InfoIpTunnel::Link(l));
+                }
+            }
+            TunnelData::Gre(attrs) => {
+                let mut set = |attr: InfoGre| {
+                    let kind = std::mem::discriminant(&attr);
+                    attrs.retain(|a| std::mem::discriminant(a) != kind);
+                    attrs.push(attr);
+                };
+                if let Some(IpAddr::V4(a)) = self.remote {
+                    set(InfoGre::Remote(a));
+                }
+                if let Some(IpAddr::V4(a)) = self.local {
+                    set(InfoGre::Local(a));
+                }
+                if let Some(t) = self.ttl {
+                    set(InfoGre::Ttl(t));
+                }
+                if let Some(t) = self.tos {
+                    set(InfoGre::Tos(t));
+                }
+                if let Some(l) = link {
+                    set(InfoGre::Link(l));
+                }
+                if let Some(k) = self.ikey {
+                    set(InfoGre::IKey(k));
+                }
+                if let Some(k) = self.okey {
+                    set(InfoGre::OKey(k));
+                }
+            }
+            TunnelData::Gre6(attrs) => {
+                let mut set = |attr: InfoGre6| {
+                    let kind = std::mem::discriminant(&attr);
+                    attrs.retain(|a| std::mem::discriminant(a) != kind);
+                    attrs.push(attr);
+                };
+                if let Some(IpAddr::V6(a)) = self.remote {
+                    set(InfoGre6::Remote(a));
+                }
+                if let Some(IpAddr::V6(a)) = self.local {
+                    set(InfoGre6::Local(a));
+                }
+                if let Some(t) = self.ttl {
+                    set(InfoGre6::Ttl(t));
+                }
+                if let Some(l) = link {
+                    set(InfoGre6::Link(l));
+                }
+                if let Some(k) = self.ikey {
+                    set(InfoGre6::IKey(k));
+                }
+                if let Some(k) = self.okey {
+                    set(InfoGre6::OKey(k));
+                }
+            }
+        }
+        self.apply_key_flags(data);
+    }
+
+    /// A key in use is announced by the GRE_KEY bit of the input or output flags.
+    fn apply_key_flags(&self, data: &mut TunnelData) {
+        fn with_key(flags: Option<GreIOFlags>) -> GreIOFlags {
+            flags.unwrap_or(GreIOFlags::empty()) | GreIOFlags::Key
+        }
+        match data {
+            TunnelData::Ip(_) => {}
+            TunnelData::Gre(attrs) => {
+                let iflags = attrs.iter().find_map(|a| match a {
+                    InfoGre::IFlags(f) => Some(*f),
+                    _ => None,
+                });
+                let oflags = attrs.iter().find_map(|a| match a {
+                    InfoGre::OFlags(f) => Some(*f),
+                    _ => None,
+                });
+                if self.ikey.is_some() {
+                    attrs.retain(|a| !matches!(a, InfoGre::IFlags(_)));
+                    attrs.push(InfoGre::IFlags(with_key(iflags)));
+                }
+                if self.okey.is_some() {
+                    attrs.retain(|a| !matches!(a, InfoGre::OFlags(_)));
+                    attrs.push(InfoGre::OFlags(with_key(oflags)));
+                }
+            }
+            TunnelData::Gre6(attrs) => {
+                let iflags = attrs.iter().find_map(|a| match a {
+                    InfoGre6::IFlags(f) => Some(*f),
+                    _ => None,
+                });
+                let oflags = attrs.iter().find_map(|a| match a {
+                    InfoGre6::OFlags(f) => Some(*f),
+                    _ => None,
+                });
+                if self.ikey.is_some() {
+                    attrs.retain(|a| !matches!(a, InfoGre6::IFlags(_)));
+                    attrs.push(InfoGre6::IFlags(with_key(iflags)));
+                }
+                if self.okey.is_some() {
+                    attrs.retain(|a| !matches!(a, InfoGre6::OFlags(_)));
+                    attrs.push(InfoGre6::OFlags(with_key(oflags)));
+                }
+            }
+        }
+    }
+}
+
+/// What a change did beyond what was asked, for the user to know.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChangeReport {
+    pub mtu: Option<MtuChange>,
+    pub warnings: Vec<String>,
+}
+
+fn link_message(index: u32, name: Option<&str>, kind: TunnelKind, data: TunnelData) -> LinkMessage {
+    let mut message = LinkMessage::default();
+    message.header.index = index;
+    if let Some(name) = name {
+        message
+            .attributes
+            .push(LinkAttribute::IfName(name.to_string()));
+    }
+    message.attributes.push(LinkAttribute::LinkInfo(vec![
+        LinkInfo::Kind(kind.info_kind()),
+        LinkInfo::Data(data.into_info(kind)),
+    ]));
+    message
+}
+
+/// RTM_NEWLINK that creates a tunnel (exclusive: an existing name is an error).
+pub fn new_link_request(name: &str, kind: TunnelKind, data: TunnelData) -> RouteNetlinkMessage {
+    RouteNetlinkMessage::NewLink(link_message(0, Some(name), kind, data))
+}
+
+/// RTM_NEWLINK that changes the tunnel at `index`; `data` must be all of its settings.
+pub fn change_link_request(
+    index: u32,
+    kind: TunnelKind,
+    data: TunnelData,
+    mtu: Option<u32>,
+) -> RouteNetlinkMessage {
+    let mut message = link_message(index, None, kind, data);
+    if let Some(mtu) = mtu {
+        message.attributes.push(LinkAttribute::Mtu(mtu));
+    }
+    RouteNetlinkMessage::NewLink(message)
+}
+
+pub fn del_link_request(index: u32) -> RouteNetlinkMessage {
+    let mut message = LinkMessage::default();
+    message.header.index = index;
+    RouteNetlinkMessage::DelLink(message)
+}
+
+fn get_link_request(name: &str) -> RouteNetlinkMessage {
+    let mut message = LinkMessage::default();
+    message
+        .attributes
+        .push(LinkAttribute::IfName(name.to_string()));
+    RouteNetlinkMessage::GetLink(message)
+}
+
+pub(crate) fn link_name(message: &LinkMessage) -> Option<&str> {
+    message.attributes.iter().find_map(|a| match a {
+        LinkAttribute::IfName(n) => Some(n.as_str()),
+        _ => None,
+    })
+}
+
+pub(crate) fn link_mtu(message: &LinkMessage) -> Option<u32> {
+    message.attributes.iter().find_map(|a| match a {
+        LinkAttribute::Mtu(m) => Some(*m),
+        _ => None,
+    })
+}
+
+fn link_kind(message: &LinkMessage) -> Option<String> {
+    message.attributes.iter().find_map(|a| match a {
+        LinkAttribute::LinkInfo(infos) => infos.iter().find_map(|i| match i {
+            LinkInfo::Kind(k) => Some(k.to_string()),
+            _ => None,
+        }),
+        _ => None,
+    })
+}
+
+/// The tunnel a link message describes, or `None` for any other kind of device.
+pub(crate) fn tunnel_of(message: &LinkMessage) -> Option<Tunnel> {
+    let infos = message.attributes.iter().find_map(|a| match a {
+        LinkAttribute::LinkInfo(infos) => Some(infos),
+        _ => None,
+    })?;
+    let kind = infos.iter().find_map(|i| match i {
+        LinkInfo::Kind(k) => TunnelKind::from_info_kind(k),
+        _ => None,
+    })?;
+    let data = infos
+        .iter()
+        .find_map(|i| match i {
+            LinkInfo::Data(d) => TunnelData::from_info(d),
+            _ => None,
+        })
+        .unwrap_or_else(|| TunnelData::empty(kind));
+    Some(Tunnel::from_data(
+        link_name(message)?.to_string(),
+        message.header.index,
+        kind,
+        link_mtu(message).unwrap_or(0),
+        data,
+    ))
+}
+
+impl Handle {
+    /// The link called `name`, or an error that says it does not exist here.
+    pub(crate) fn link(&mut self, name: &str) -> Result<LinkMessage> {
+        if name.is_empty() || name.len() > 15 {
+            return Err(Error::invalid(format!(
+                "\"{name}\" is not a device name (1 to 15 characters)"
+            )));
+        }
+        match self.route.request(get_link_request(name), NLM_F_REQUEST) {
+            Ok(mut replies) => match replies.pop() {
+                Some(RouteNetlinkMessage::NewLink(message)) => Ok(message),
+                _ => Err(Error::system(format!("no reply for device \"{name}\""))),
+            },
+            Err(err) if err.errno == libc::ENODEV => Err(Error::invalid(format!(
+                "device \"{name}\" does not exist in {}",
+                self.where_()
+            ))),
+            Err(err) => Err(self.refusal(err, &format!("cannot read device \"{name}\""))),
+        }
+    }
+
+    /// Every link of the namespace.
+    pub(crate) fn links(&mut self) -> Result<Vec<LinkMessage>> {
+        let replies = self
+            .route
+            .request(
+                RouteNetlinkMessage::GetLink(LinkMessage::default()),
+                NLM_F_DUMP,
+            )
+            .map_err(|err| self.refusal(err, "cannot list devices"))?;
+        Ok(replies
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewLink(message) => Some(message),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// The index of device `name`.
+    pub fn ifindex(&mut self, name: &str) -> Result<u32> {
+        Ok(self.link(name)?.header.index)
+    }
+
+    /// The tunnel called `name`; an error if there is no such device or it is no tunnel.
+    pub fn tunnel(&mut self, name: &str) -> Result<Tunnel> {
+        let message = self.link(name)?;
+        tunnel_of(&message).ok_or_else(|| {
+            let kind = link_kind(&message).unwrap_or_else(|| "device without a kind".into());
+            Error::invalid(format!(
+                "device \"{name}\" is a {kind}, not a tunnel: rfou works on {} devices",
+                TunnelKind::ALL.map(|k| k.name()).join(", ")
+            ))
+        })
+    }
+
+    /// Every tunnel of the namespace, in index order.
+    pub fn tunnels(&mut self) -> Result<Vec<Tunnel>> {
+        Ok(self.links()?.iter().filter_map(tunnel_of).collect())
+    }
+
+    /// Creates a tunnel.
+    pub fn tunnel_add(&mut self, spec: &TunnelSpec) -> Result<()> {
+        let kind = spec.mode.kind;
+        spec.settings.validate(kind)?;
+        let link = self.underlay_index(&spec.settings)?;
+        let mut data = TunnelData::empty(kind);
+        if let (TunnelData::Ip(attrs), Some(proto)) = (&mut data, spec.mode.ip6_proto) {
+            attrs.push(InfoIpTunnel::Protocol(proto.into()));
+        }
+        spec.settings.apply(&mut data, link);
+        if let Some(encap_spec) = &spec.settings.encap {
+            let encap = encap_spec.resolve(kind, &Encap::none())?;
+            self.load_encap_module(kind, &encap)?;
+            encap.write(&mut data);
+        }
+        let request = new_link_request(&spec.name, kind, data);
+        self.route
+            .request(request, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL)
+            .map_err(|err| {
+                let what = format!("cannot create tunnel \"{}\" (mode {})", spec.name, kind.name());
+                match err.errno {
+                    libc::EEXIST => Error::Kernel {
+                        errno: err.errno,
+                        message: format!("{what}: a device \"{}\" already exists in {}", spec.name, self.where_()),
+                    },
+                    libc::EOPNOTSUPP => Error::Kernel {
+                        errno: err.errno,
+                        message: format!(
+                            "{what}: the kernel has no {} tunnels (module {} missing: try `modprobe {}`)",
+                            kind.name(), kind.module(), kind.module()
+                        ),
+                    },
+                    _ => self.refusal(err, &what),
+                }
+            })?;
+        Ok(())
+    }
+
+    /// Changes the settings of tunnel `name` that `update` names and keeps all the others.
+    pub fn tunnel_change(&mut self, name: &str, update: &TunnelUpdate) -> Result<ChangeReport> {
+        let tunnel = self.tunnel(name)?;
+        update.validate(tunnel.kind)?;
+        let link = self.underlay_index(update)?;
+        let mut data = tunnel.data.clone();
+        update.apply(&mut data, link);
+        let mut report = ChangeReport::default();
+        let mut mtu = None;
+        if let Some(encap_spec) = &update.encap {
+            let encap = encap_spec.resolve(tunnel.kind, &tunnel.encap)?;
+            self.load_encap_module(tunnel.kind, &encap)?;
+            encap.write(&mut data);
+            let change = self.mtu_for_encap(&tunnel, &encap)?;
+            if let Some(change) = &change {
+                mtu = change.set;
+                report.warnings.extend(change.warning.clone());
+            }
+            report.mtu = change;
+        }
+        let request = change_link_request(tunnel.ifindex, tunnel.kind, data, mtu);
+        self.route
+            .request(request, NLM_F_REQUEST)
+            .map_err(|err| self.refusal(err, &format!("cannot change tunnel \"{name}\"")))?;
+        Ok(report)
+    }
+
+    /// Changes only the encapsulation of tunnel `name` (made by rfou, ip or anything else).
+    pub fn tunnel_set_encap(&mut self, name: &str, encap: &EncapSpec) -> Result<ChangeReport> {
+        let update = TunnelUpdate {
+            encap: Some(*encap),
+            ..TunnelUpdate::default()
+        };
+        self.tunnel_change(name, &update)
+    }
+
+    /// Deletes tunnel `name` (and only a tunnel: other devices are refused).
+    pub fn tunnel_del(&mut self, name: &str) -> Result<()> {
+        let tunnel = self.tunnel(name)?;
+        self.route
+            .request(del_link_request(tunnel.ifindex), NLM_F_REQUEST)
+            .map_err(|err| self.refusal(err, &format!("cannot delete tunnel \"{name}\"")))?;
+        Ok(())
+    }
+
+    fn underlay_index(&mut self, update: &TunnelUpdate) -> Result<Option<u32>> {
+        match &update.dev {
+            Some(dev) => Ok(Some(self.ifindex(dev)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// FOU and GUE transmit needs the fou module, and fou6 on an IPv6 underlay; neither
+    /// loads on demand, and without it the kernel only says "Invalid argument".
+    fn load_encap_module(&self, kind: TunnelKind, encap: &Encap) -> Result<()> {
+        if encap.kind == EncapType::None {
+            return Ok(());
+        }
+        let module = if kind.ipv6_underlay() { "fou6" } else { "fou" };
+        modules::load(module).map_err(|why| {
+            Error::system(format!(
+                "{} encapsulation on a {} tunnel needs the {module} module, which could not be loaded ({why}); run `modprobe {module}`",
+                encap.kind.name(),
+                kind.name()
+            ))
+        })
+    }
+}

@@ -1,0 +1,303 @@
+//! Tunnels and their UDP encapsulation: ipip, sit, ip6tnl, gre, gretap, ip6gre, ip6gretap.
+//!
+//! The kernel keeps a tunnel's settings as `IFLA_IPTUN_*` (ipip, sit, ip6tnl) or
+//! `IFLA_GRE_*` attributes; a change rebuilds the tunnel from the attributes sent, so rfou
+//! always reads a tunnel whole, edits it, and writes it back whole ([`TunnelData`]).
+
+mod encap;
+pub mod link;
+mod mtu;
+
+pub use encap::{Encap, EncapSpec, EncapType, SourcePort};
+pub use link::{ChangeReport, TunnelSpec, TunnelUpdate};
+pub use mtu::MtuChange;
+
+use std::net::IpAddr;
+
+use netlink_packet_route::link::{InfoData, InfoGre, InfoGre6, InfoIpTunnel, InfoKind};
+
+use crate::error::{Error, Result};
+
+/// The kind of tunnel device (`IFLA_INFO_KIND`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TunnelKind {
+    Ipip,
+    Sit,
+    Ip6Tnl,
+    Gre,
+    GreTap,
+    Ip6Gre,
+    Ip6GreTap,
+}
+
+impl TunnelKind {
+    pub const ALL: [TunnelKind; 7] = [
+        TunnelKind::Ipip,
+        TunnelKind::Sit,
+        TunnelKind::Ip6Tnl,
+        TunnelKind::Gre,
+        TunnelKind::GreTap,
+        TunnelKind::Ip6Gre,
+        TunnelKind::Ip6GreTap,
+    ];
+
+    /// The name `ip link` uses (`type ipip`, `type ip6gre`...).
+    pub fn name(self) -> &'static str {
+        match self {
+            TunnelKind::Ipip => "ipip",
+            TunnelKind::Sit => "sit",
+            TunnelKind::Ip6Tnl => "ip6tnl",
+            TunnelKind::Gre => "gre",
+            TunnelKind::GreTap => "gretap",
+            TunnelKind::Ip6Gre => "ip6gre",
+            TunnelKind::Ip6GreTap => "ip6gretap",
+        }
+    }
+
+    /// The kernel module that provides this kind.
+    pub fn module(self) -> &'static str {
+        match self {
+            TunnelKind::Ipip => "ipip",
+            TunnelKind::Sit => "sit",
+            TunnelKind::Ip6Tnl => "ip6_tunnel",
+            TunnelKind::Gre | TunnelKind::GreTap => "ip_gre",
+            TunnelKind::Ip6Gre | TunnelKind::Ip6GreTap => "ip6_gre",
+        }
+    }
+
+    /// Whether the outer (underlay) header is IPv6.
+    pub fn ipv6_underlay(self) -> bool {
+        matches!(
+            self,
+            TunnelKind::Ip6Tnl | TunnelKind::Ip6Gre | TunnelKind::Ip6GreTap
+        )
+    }
+
+    pub fn is_gre(self) -> bool {
+        !matches!(
+            self,
+            TunnelKind::Ipip | TunnelKind::Sit | TunnelKind::Ip6Tnl
+        )
+    }
+
+    pub(crate) fn info_kind(self) -> InfoKind {
+        match self {
+            TunnelKind::Ipip => InfoKind::IpIp,
+            TunnelKind::Sit => InfoKind::SitTun,
+            TunnelKind::Ip6Tnl => InfoKind::Ip6Tnl,
+            TunnelKind::Gre => InfoKind::GreTun,
+            TunnelKind::GreTap => InfoKind::GreTap,
+            TunnelKind::Ip6Gre => InfoKind::GreTun6,
+            TunnelKind::Ip6GreTap => InfoKind::GreTap6,
+        }
+    }
+
+    pub(crate) fn from_info_kind(kind: &InfoKind) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| &k.info_kind() == kind)
+    }
+}
+
+/// A `mode` of `rfou tunnel add`: a kind, and for ip6tnl the inner protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TunnelMode {
+    pub kind: TunnelKind,
+    /// `IFLA_IPTUN_PROTO` of an ip6tnl: 4 (ipip6), 41 (ip6ip6), 0 (any).
+    pub ip6_proto: Option<u8>,
+}
+
+impl TunnelMode {
+    /// Every word `mode` takes: the `ip tunnel` modes and the `ip link` type names.
+    pub const WORDS: &'static [&'static str] = &[
+        "ipip",
+        "sit",
+        "gre",
+        "gretap",
+        "ipip6",
+        "ip6ip6",
+        "any",
+        "ip6gre",
+        "ip6gretap",
+        "ip6tnl",
+    ];
+
+    pub fn parse(word: &str) -> Result<Self> {
+        let (kind, ip6_proto) = match word {
+            "ipip" => (TunnelKind::Ipip, None),
+            "sit" => (TunnelKind::Sit, None),
+            "gre" => (TunnelKind::Gre, None),
+            "gretap" => (TunnelKind::GreTap, None),
+            "ipip6" => (TunnelKind::Ip6Tnl, Some(libc::IPPROTO_IPIP as u8)),
+            "ip6ip6" => (TunnelKind::Ip6Tnl, Some(libc::IPPROTO_IPV6 as u8)),
+            "any" => (TunnelKind::Ip6Tnl, Some(0)),
+            "ip6tnl" => (TunnelKind::Ip6Tnl, None),
+            "ip6gre" => (TunnelKind::Ip6Gre, None),
+            "ip6gretap" => (TunnelKind::Ip6GreTap, None),
+            _ => {
+                return Err(Error::invalid(format!(
+                    "unknown tunnel mode \"{word}\": use one of {}",
+                    Self::WORDS.join(", ")
+                )))
+            }
+        };
+        Ok(TunnelMode { kind, ip6_proto })
+    }
+}
+
+/// A tunnel's settings as the kernel reports them, kept whole so they can be sent back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TunnelData {
+    Ip(Vec<InfoIpTunnel>),
+    Gre(Vec<InfoGre>),
+    Gre6(Vec<InfoGre6>),
+}
+
+impl TunnelData {
+    pub(crate) fn empty(kind: TunnelKind) -> Self {
+        match kind {
+            TunnelKind::Ipip | TunnelKind::Sit | TunnelKind::Ip6Tnl => TunnelData::Ip(Vec::new()),
+            TunnelKind::Gre | TunnelKind::GreTap => TunnelData::Gre(Vec::new()),
+            TunnelKind::Ip6Gre | TunnelKind::Ip6GreTap => TunnelData::Gre6(Vec::new()),
+        }
+    }
+
+    pub(crate) fn from_info(data: &InfoData) -> Option<Self> {
+        Some(match data {
+            InfoData::IpTunnel(attrs) => TunnelData::Ip(attrs.clone()),
+            InfoData::GreTun(attrs) | InfoData::GreTap(attrs) => TunnelData::Gre(attrs.clone()),
+            InfoData::GreTun6(attrs) | InfoData::GreTap6(attrs) => TunnelData::Gre6(attrs.clone()),
+            _ => return None,
+        })
+    }
+
+    pub(crate) fn into_info(self, kind: TunnelKind) -> InfoData {
+        match (self, kind) {
+            (TunnelData::Ip(a), _) => InfoData::IpTunnel(a),
+            (TunnelData::Gre(a), TunnelKind::GreTap) => InfoData::GreTap(a),
+            (TunnelData::Gre(a), _) => InfoData::GreTun(a),
+            (TunnelData::Gre6(a), TunnelKind::Ip6GreTap) => InfoData::GreTap6(a),
+            (TunnelData::Gre6(a), _) => InfoData::GreTun6(a),
+        }
+    }
+}
+
+/// A tunnel device, read from the kernel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tunnel {
+    pub name: String,
+    pub ifindex: u32,
+    pub kind: TunnelKind,
+    pub mtu: u32,
+    pub local: Option<IpAddr>,
+    pub remote: Option<IpAddr>,
+    /// 0 means inherit.
+    pub ttl: u8,
+    /// The underlay device the tunnel is bound to (`dev PHYS`), by index.
+    pub link: Option<u32>,
+    pub ikey: Option<u32>,
+    pub okey: Option<u32>,
+    /// For ip6tnl: the inner protocol (4 ipip6, 41 ip6ip6, 0 any).
+    pub ip6_proto: Option<u8>,
+    pub encap: Encap,
+    pub(crate) data: TunnelData,
+}
+
+impl Tunnel {
+    /// The `mode` word of `rfou tunnel add` that makes this tunnel.
+    pub fn mode(&self) -> &'static str {
+        match (self.kind, self.ip6_proto) {
+            (TunnelKind::Ip6Tnl, Some(4)) => "ipip6",
+            (TunnelKind::Ip6Tnl, Some(41)) => "ip6ip6",
+            (TunnelKind::Ip6Tnl, _) => "any",
+            (kind, _) => kind.name(),
+        }
+    }
+
+    pub(crate) fn from_data(
+        name: String,
+        ifindex: u32,
+        kind: TunnelKind,
+        mtu: u32,
+        data: TunnelData,
+    ) -> Self {
+        let mut tunnel = Tunnel {
+            name,
+            ifindex,
+            kind,
+            mtu,
+            local: None,
+            remote: None,
+            ttl: 0,
+            link: None,
+            ikey: None,
+            okey: None,
+            ip6_proto: None,
+            encap: Encap::read(&data),
+            data,
+        };
+        let unspecified = |a: IpAddr| (!a.is_unspecified()).then_some(a);
+        match &tunnel.data {
+            TunnelData::Ip(attrs) => {
+                for attr in attrs {
+                    match attr {
+                        InfoIpTunnel::Local(a) => tunnel.local = unspecified(*a),
+                        InfoIpTunnel::Remote(a) => tunnel.remote = unspecified(*a),
+                        InfoIpTunnel::Ttl(t) => tunnel.ttl = *t,
+                        InfoIpTunnel::Link(l) if *l != 0 => tunnel.link = Some(*l),
+                        InfoIpTunnel::Protocol(p) if kind == TunnelKind::Ip6Tnl => {
+                            tunnel.ip6_proto = Some(u8::from(*p))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            TunnelData::Gre(attrs) => {
+                for attr in attrs {
+                    match attr {
+                        InfoGre::Local(a) => tunnel.local = unspecified((*a).into()),
+                        InfoGre::Remote(a) => tunnel.remote = unspecified((*a).into()),
+                        InfoGre::Ttl(t) => tunnel.ttl = *t,
+                        InfoGre::Link(l) if *l != 0 => tunnel.link = Some(*l),
+                        InfoGre::IKey(k) => tunnel.ikey = Some(*k),
+                        InfoGre::OKey(k) => tunnel.okey = Some(*k),
+                        _ => {}
+                    }
+                }
+            }
+            TunnelData::Gre6(attrs) => {
+                for attr in attrs {
+                    match attr {
+                        InfoGre6::Local(a) => tunnel.local = unspecified((*a).into()),
+                        InfoGre6::Remote(a) => tunnel.remote = unspecified((*a).into()),
+                        InfoGre6::Ttl(t) => tunnel.ttl = *t,
+                        InfoGre6::Link(l) if *l != 0 => tunnel.link = Some(*l),
+                        InfoGre6::IKey(k) => tunnel.ikey = Some(*k),
+                        InfoGre6::OKey(k) => tunnel.okey = Some(*k),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        // A key is only in use when its GRE flag says so; the kernel reports 0 otherwise.
+        tunnel.ikey = tunnel.ikey.filter(|_| tunnel.key_flag(true));
+        tunnel.okey = tunnel.okey.filter(|_| tunnel.key_flag(false));
+        tunnel
+    }
+
+    fn key_flag(&self, input: bool) -> bool {
+        use netlink_packet_route::link::GreIOFlags;
+        let has = |f: &GreIOFlags| f.contains(GreIOFlags::Key);
+        match &self.data {
+            TunnelData::Ip(_) => false,
+            TunnelData::Gre(attrs) => attrs.iter().any(|a| match a {
+                InfoGre::IFlags(f) if input => has(f),
+                InfoGre::OFlags(f) if !input => has(f),
+                _ => false,
+            }),
+            TunnelData::Gre6(attrs) => attrs.iter().any(|a| match a {
+                InfoGre6::IFlags(f) if input => has(f),
+                InfoGre6::OFlags(f) if !input => has(f),
+                _ => false,
+            }),
+        }
+    }
+}
