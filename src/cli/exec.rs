@@ -142,7 +142,7 @@ fn tell(
         if mtu.new != mtu.old {
             writeln!(
                 err,
-                "{name}: MTU {} -> {} to make room for the encapsulation",
+                "{name}: MTU {} -> {}, the MTU a tunnel made with this encapsulation gets",
                 mtu.old, mtu.new
             )
             .map_err(io)?;

@@ -237,6 +237,11 @@ pub fn change_link_request(
     RouteNetlinkMessage::NewLink(message)
 }
 
+/// Writes `encap` into a tunnel's attributes (what `tunnel encap` sends).
+pub fn write_encap(encap: &Encap, data: &mut TunnelData) {
+    encap.write(data);
+}
+
 pub fn del_link_request(index: u32) -> RouteNetlinkMessage {
     let mut message = LinkMessage::default();
     message.header.index = index;
@@ -368,8 +373,17 @@ impl Handle {
         spec.settings.validate(kind)?;
         let link = self.underlay_index(&spec.settings)?;
         let mut data = TunnelData::empty(kind);
-        if let (TunnelData::Ip(attrs), Some(proto)) = (&mut data, spec.mode.ip6_proto) {
-            attrs.push(InfoIpTunnel::Protocol(proto.into()));
+        // iproute2's defaults for IPv6 underlays: hop limit 64 and the tunnel encapsulation
+        // limit option of 4 (the kernel's own default hop limit is 0).
+        match &mut data {
+            TunnelData::Ip(attrs) if kind == TunnelKind::Ip6Tnl => {
+                attrs.extend([InfoIpTunnel::Ttl(64), InfoIpTunnel::EncapLimit(4)]);
+                if let Some(proto) = spec.mode.ip6_proto {
+                    attrs.push(InfoIpTunnel::Protocol(proto.into()));
+                }
+            }
+            TunnelData::Gre6(attrs) => attrs.extend([InfoGre6::Ttl(64), InfoGre6::EncapLimit(4)]),
+            _ => {}
         }
         spec.settings.apply(&mut data, link);
         if let Some(encap_spec) = &spec.settings.encap {

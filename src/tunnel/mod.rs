@@ -152,7 +152,8 @@ pub enum TunnelData {
 }
 
 impl TunnelData {
-    pub(crate) fn empty(kind: TunnelKind) -> Self {
+    /// No settings at all: what a new tunnel of `kind` starts from.
+    pub fn empty(kind: TunnelKind) -> Self {
         match kind {
             TunnelKind::Ipip | TunnelKind::Sit | TunnelKind::Ip6Tnl => TunnelData::Ip(Vec::new()),
             TunnelKind::Gre | TunnelKind::GreTap => TunnelData::Gre(Vec::new()),
