@@ -128,39 +128,44 @@ fn fou_dump_is_a_bare_get() {
     assert_eq!(bytes, genl(3, &[], NLM_F_REQUEST | NLM_F_DUMP));
 }
 
-/// A reply entry in the kernel's order: AF, PORT, PEER_PORT, IPPROTO, TYPE, IFINDEX,
-/// [REMCSUM_NOPARTIAL], LOCAL, PEER; unset values as zeroes.
-fn kernel_entry(
+/// A reply entry of the dump, as the kernel sends it.
+struct Entry<'a> {
     af: u8,
     port: u16,
     peer_port: u16,
     proto: u8,
     kind: u8,
     ifindex: i32,
-    local: &[u8],
-    peer: &[u8],
-) -> Vec<u8> {
-    let (local_type, peer_type) = if af == 2 { (6, 8) } else { (7, 9) };
-    let body = [
-        attr(2, &[af]),
-        attr(1, &port.to_be_bytes()),
-        attr(10, &peer_port.to_be_bytes()),
-        attr(3, &[proto]),
-        attr(4, &[kind]),
-        attr(11, &ifindex.to_ne_bytes()),
-        attr(local_type, local),
-        attr(peer_type, peer),
-    ]
-    .concat();
-    let mut out = header(
-        20 + body.len() as u32,
-        FOU_FAMILY,
-        2, /* NLM_F_MULTI */
-        1,
-    );
-    out.extend_from_slice(&[3, 1, 0, 0]);
-    out.extend(body);
-    out
+    local: &'a [u8],
+    peer: &'a [u8],
+}
+
+impl Entry<'_> {
+    /// The kernel's order: AF, PORT, PEER_PORT, IPPROTO, TYPE, IFINDEX, [REMCSUM_NOPARTIAL],
+    /// LOCAL, PEER; unset values as zeroes.
+    fn bytes(&self) -> Vec<u8> {
+        let (local_type, peer_type) = if self.af == 2 { (6, 8) } else { (7, 9) };
+        let body = [
+            attr(2, &[self.af]),
+            attr(1, &self.port.to_be_bytes()),
+            attr(10, &self.peer_port.to_be_bytes()),
+            attr(3, &[self.proto]),
+            attr(4, &[self.kind]),
+            attr(11, &self.ifindex.to_ne_bytes()),
+            attr(local_type, self.local),
+            attr(peer_type, self.peer),
+        ]
+        .concat();
+        let mut out = header(
+            20 + body.len() as u32,
+            FOU_FAMILY,
+            2, /* NLM_F_MULTI */
+            1,
+        );
+        out.extend_from_slice(&[3, 1, 0, 0]);
+        out.extend(body);
+        out
+    }
 }
 
 fn decode(raw: &[u8]) -> FouPort {
@@ -173,10 +178,31 @@ fn decode(raw: &[u8]) -> FouPort {
 
 #[test]
 fn decodes_dump_entries_v4_v6_bound_and_gue() {
-    let plain = decode(&kernel_entry(2, 5555, 0, 4, 1, 0, &[0; 4], &[0; 4]));
+    let unbound = Entry {
+        af: 2,
+        port: 5555,
+        peer_port: 0,
+        proto: 4,
+        kind: 1,
+        ifindex: 0,
+        local: &[0; 4],
+        peer: &[0; 4],
+    };
+    let plain = decode(&unbound.bytes());
     assert_eq!(plain, FouPort::direct(5555, 4));
 
-    let gue6 = decode(&kernel_entry(10, 6080, 0, 0, 2, 0, &[0; 16], &[0; 16]));
+    let gue6 = decode(
+        &Entry {
+            af: 10,
+            port: 6080,
+            proto: 0,
+            kind: 2,
+            local: &[0; 16],
+            peer: &[0; 16],
+            ..unbound
+        }
+        .bytes(),
+    );
     assert_eq!(gue6, FouPort::gue(6080).ipv6());
 
     let bound = decode(&kernel_entry(
