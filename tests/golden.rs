@@ -129,6 +129,7 @@ fn fou_dump_is_a_bare_get() {
 }
 
 /// A reply entry of the dump, as the kernel sends it.
+#[derive(Clone, Copy)]
 struct Entry<'a> {
     af: u8,
     port: u16,
@@ -205,16 +206,15 @@ fn decodes_dump_entries_v4_v6_bound_and_gue() {
     );
     assert_eq!(gue6, FouPort::gue(6080).ipv6());
 
-    let bound = decode(&kernel_entry(
-        2,
-        5558,
-        7777,
-        4,
-        1,
-        300,
-        &[10, 0, 0, 1],
-        &[10, 0, 0, 2],
-    ));
+    let bound = Entry {
+        port: 5558,
+        peer_port: 7777,
+        ifindex: 300,
+        local: &[10, 0, 0, 1],
+        peer: &[10, 0, 0, 2],
+        ..unbound
+    };
+    let bound = decode(&bound.bytes());
     assert_eq!(bound.local, Some("10.0.0.1".parse().unwrap()));
     assert_eq!(bound.peer, Some("10.0.0.2".parse().unwrap()));
     assert_eq!(bound.peer_port, Some(7777));
