@@ -97,6 +97,11 @@ impl Handle {
         Ok(id)
     }
 
+    /// Whether the generic-netlink controller knows family `name` now (nothing is loaded).
+    pub fn has_genl_family(&mut self, name: &str) -> bool {
+        self.resolve_family(name).is_ok()
+    }
+
     fn resolve_family(&mut self, name: &str) -> std::result::Result<u16, NlError> {
         let request = GenlMessage::from_payload(GenlCtrl {
             cmd: GenlCtrlCmd::GetFamily,

@@ -17,6 +17,7 @@
 //! ```
 
 pub mod cli;
+pub mod doctor;
 pub mod error;
 pub mod fou;
 pub mod handle;

@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use super::{Command, Format, USAGE};
+use crate::doctor;
 use crate::error::{Error, Result};
 use crate::fou::FouPort;
 use crate::handle::Handle;
@@ -72,6 +73,20 @@ pub fn run(
                 output::tunnels_table(&tunnels)
             };
             write(out, &text)
+        }
+        Command::Doctor => {
+            let report = doctor::run(handle);
+            let text = if format.json {
+                output::to_json(&report, format.pretty) + "\n"
+            } else {
+                doctor::text(&report)
+            };
+            write(out, &text)?;
+            if report.ok {
+                Ok(())
+            } else {
+                Err(Error::system("doctor found problems (see FAIL above)"))
+            }
         }
         Command::Help(_) => write(out, USAGE),
     }

@@ -41,6 +41,7 @@ pub enum Command {
     TunnelShow {
         name: Option<String>,
     },
+    Doctor,
     Help(Option<String>),
 }
 
@@ -55,6 +56,7 @@ pub struct Format {
 pub const USAGE: &str = "\
 Usage: rfou [ OPTIONS ] { add | del | show } ...
        rfou [ OPTIONS ] tunnel { add | change | del | show | encap } ...
+       rfou [ OPTIONS ] doctor
 
   rfou add port PORT { ipproto PROTO | gue } [ local ADDR ] [ peer ADDR ]
            [ peer_port PORT ] [ dev IFNAME ] [ remcsum_nopartial ] [ -6 ]

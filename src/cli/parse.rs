@@ -8,7 +8,7 @@ use crate::fou::{Family, FouEncap, FouPort};
 use crate::proto;
 use crate::tunnel::{EncapSpec, EncapType, SourcePort, TunnelMode, TunnelSpec, TunnelUpdate};
 
-pub const TOP: &[&str] = &["add", "delete", "show", "list", "tunnel", "help"];
+pub const TOP: &[&str] = &["add", "delete", "show", "list", "tunnel", "help", "doctor"];
 pub const PORT_ADD: &[&str] = &[
     "port",
     "ipproto",
@@ -74,6 +74,10 @@ pub fn parse(words: &[String], family: Option<Family>) -> Result<Command> {
         "delete" => port_del(&mut words, family),
         "show" | "list" => port_show(&mut words, family),
         "tunnel" => tunnel(&mut words),
+        "doctor" => {
+            no_more(&mut words, "doctor")?;
+            Ok(Command::Doctor)
+        }
         _ => Ok(Command::Help(words.next_word().map(str::to_string))),
     }
 }

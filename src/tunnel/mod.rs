@@ -6,7 +6,7 @@
 
 mod encap;
 pub mod link;
-mod mtu;
+pub mod mtu;
 
 pub use encap::{Encap, EncapSpec, EncapType, SourcePort};
 pub use link::{ChangeReport, TunnelSpec, TunnelUpdate};

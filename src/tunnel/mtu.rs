@@ -5,8 +5,9 @@
 //! themselves). rfou sets the MTU the tunnel would have had if made with the new encap,
 //! unless the MTU was chosen by hand; then it keeps it and warns if it no longer fits.
 
+use netlink_packet_core::Nla;
 use netlink_packet_core::NLM_F_REQUEST;
-use netlink_packet_route::link::{GreIOFlags, InfoGre};
+use netlink_packet_route::link::{GreIOFlags, InfoGre, InfoGre6, InfoIpTunnel};
 use netlink_packet_route::route::{RouteAttribute, RouteMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use serde::Serialize;
@@ -34,32 +35,69 @@ pub struct MtuChange {
     pub warning: Option<String>,
 }
 
-/// Bytes in front of the inner packet, but for the encap: outer IP header, GRE header, and
-/// for gretap the inner Ethernet header (which the device's MTU does not count).
+/// Bytes in front of the inner packet, but for the encap: outer IP header, GRE header, the
+/// IPv6 tunnel encapsulation limit option unless it is turned off, and for the tap kinds the
+/// inner Ethernet header (which the device's MTU does not count).
 pub fn tunnel_header_len(kind: TunnelKind, data: &TunnelData) -> u32 {
-    let gre = match data {
-        TunnelData::Gre(attrs) => {
-            let oflags = attrs
-                .iter()
-                .find_map(|a| match a {
-                    InfoGre::OFlags(f) => Some(*f),
-                    _ => None,
-                })
-                .unwrap_or(GreIOFlags::empty());
-            let optional = [GreIOFlags::Checksum, GreIOFlags::Key, GreIOFlags::Seq]
-                .iter()
-                .filter(|f| oflags.contains(**f))
-                .count() as u32;
-            4 + 4 * optional
-        }
-        _ => 0,
+    let optional_gre = |oflags: Option<GreIOFlags>| {
+        let oflags = oflags.unwrap_or(GreIOFlags::empty());
+        let optional = [GreIOFlags::Checksum, GreIOFlags::Key, GreIOFlags::Seq]
+            .iter()
+            .filter(|f| oflags.contains(**f))
+            .count() as u32;
+        4 + 4 * optional
     };
-    let ether = if kind == TunnelKind::GreTap {
+    let (ip, gre) = match data {
+        TunnelData::Gre(attrs) => (
+            20,
+            optional_gre(attrs.iter().find_map(|a| match a {
+                InfoGre::OFlags(f) => Some(*f),
+                _ => None,
+            })),
+        ),
+        TunnelData::Gre6(attrs) => (
+            40,
+            optional_gre(attrs.iter().find_map(|a| match a {
+                InfoGre6::OFlags(f) => Some(*f),
+                _ => None,
+            })),
+        ),
+        TunnelData::Ip(_) if kind == TunnelKind::Ip6Tnl => (40, 0),
+        TunnelData::Ip(_) => (20, 0),
+    };
+    let encap_limit = if kind.ipv6_underlay() && !ignores_encap_limit(data) {
+        8
+    } else {
+        0
+    };
+    let ether = if matches!(kind, TunnelKind::GreTap | TunnelKind::Ip6GreTap) {
         ETH_HLEN
     } else {
         0
     };
-    20 + gre + ether
+    ip + gre + encap_limit + ether
+}
+
+/// IP6_TNL_F_IGN_ENCAP_LIMIT (`encaplimit none`): no encapsulation limit option is sent.
+fn ignores_encap_limit(data: &TunnelData) -> bool {
+    const IGN: u32 = rfou_uapi::tunnel::IP6_TNL_F_IGN_ENCAP_LIMIT;
+    match data {
+        TunnelData::Ip(attrs) => attrs
+            .iter()
+            .any(|a| matches!(a, InfoIpTunnel::Ipv6Flags(f) if f.bits() & IGN != 0)),
+        // ip6gre keeps its flags in IFLA_GRE_FLAGS, which the crate leaves undecoded.
+        TunnelData::Gre6(attrs) => attrs.iter().any(|a| match a {
+            InfoGre6::Other(nla) if nla.kind() == rfou_uapi::tunnel::IFLA_GRE_FLAGS => {
+                let mut value = [0u8; 4];
+                if nla.value_len() == 4 {
+                    nla.emit_value(&mut value);
+                }
+                u32::from_ne_bytes(value) & IGN != 0
+            }
+            _ => false,
+        }),
+        TunnelData::Gre(_) => false,
+    }
 }
 
 /// The MTU of a tunnel of `kind` with `data` and `encap` over an underlay of `underlay` bytes.
@@ -112,7 +150,7 @@ impl Handle {
 
     /// The MTU of the device a tunnel's packets leave by: the route to its remote, else its
     /// bound device, else the kernel's default; the order the kernel itself uses.
-    fn underlay_mtu(&mut self, tunnel: &Tunnel) -> Result<u32> {
+    pub(crate) fn underlay_mtu(&mut self, tunnel: &Tunnel) -> Result<u32> {
         if let Some(remote) = tunnel.remote {
             let mut request = RouteMessage::default();
             request.header.address_family = if remote.is_ipv4() {
