@@ -5,7 +5,7 @@ use netlink_packet_core::NLM_F_REQUEST;
 use netlink_packet_generic::ctrl::nlas::GenlCtrlAttrs;
 use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
 use netlink_packet_generic::GenlMessage;
-use netlink_sys::protocols::{NETLINK_GENERIC, NETLINK_ROUTE};
+use netlink_sys::protocols::{NETLINK_GENERIC, NETLINK_ROUTE, NETLINK_SOCK_DIAG};
 
 use crate::error::{errno_text, Error, Result};
 use crate::modules;
@@ -27,6 +27,9 @@ pub struct Handle {
     netns: Option<String>,
     pub(crate) route: NlSocket,
     pub(crate) genl: NlSocket,
+    /// Socket diagnostics: the UDP sockets of the namespace, to find the fou ports that the
+    /// kernel's port dump drops.
+    pub(crate) diag: NlSocket,
     fou_family: Option<u16>,
 }
 
@@ -49,6 +52,7 @@ impl Handle {
         Ok(Handle {
             route: socket(NETLINK_ROUTE)?,
             genl: socket(NETLINK_GENERIC)?,
+            diag: socket(NETLINK_SOCK_DIAG)?,
             netns,
             fou_family: None,
         })

@@ -88,6 +88,24 @@ impl NlSocket {
     where
         I: NetlinkSerializable + NetlinkDeserializable,
     {
+        Ok(self
+            .request_by_datagram(payload, flags)?
+            .into_iter()
+            .map(|(_, message)| message)
+            .collect())
+    }
+
+    /// Like [`NlSocket::request`], with each message tagged by the number of the datagram it
+    /// came in (0, 1, ...): a dump that spans several datagrams may have lost entries at their
+    /// edges (see `ports.rs`).
+    pub fn request_by_datagram<I>(
+        &mut self,
+        payload: I,
+        flags: u16,
+    ) -> Result<Vec<(usize, I)>, NlError>
+    where
+        I: NetlinkSerializable + NetlinkDeserializable,
+    {
         let dump = flags & NLM_F_DUMP == NLM_F_DUMP;
         let flags = if dump { flags } else { flags | NLM_F_ACK };
         let seq = self.next_seq();
@@ -97,8 +115,10 @@ impl NlSocket {
 
         let mut replies = Vec::new();
         let mut result: Option<Result<(), NlError>> = None;
+        let mut datagram = 0;
         while result.is_none() {
             let len = self.receive()?;
+            let mut had_data = false;
             for_each_message(&self.buf[..len], |header, body| {
                 if header.sequence_number != seq || result.is_some() {
                     return Ok(());
@@ -110,11 +130,15 @@ impl NlSocket {
                     Reply::Data(payload) => {
                         let message = I::deserialize(&header, payload)
                             .map_err(|e| NlError::decode(format!("{e:?}")))?;
-                        replies.push(message);
+                        replies.push((datagram, message));
+                        had_data = true;
                     }
                 }
                 Ok(())
             })?;
+            if had_data {
+                datagram += 1;
+            }
         }
         result.expect("loop ends with a result")?;
         Ok(replies)

@@ -1,0 +1,13 @@
+//! rfou's in-kernel integration tests.
+//!
+//! They run as root on a kernel with fou (they fail, never skip, elsewhere) and need the
+//! `kernel-tests` feature. Run them all with `scripts/test`, which boots a VM with such a kernel
+//! when this machine has none; or, as root on such a kernel:
+//! `cargo test --features kernel-tests --test kernel`.
+//!
+//! Every test makes its own network namespaces (see `harness`), so they run in parallel and
+//! never touch the machine's own network.
+
+mod harness;
+mod scale;
+mod smoke;
