@@ -30,7 +30,7 @@ pub struct Handle {
     /// Socket diagnostics: the UDP sockets of the namespace, to find the fou ports that the
     /// kernel's port dump drops.
     pub(crate) diag: NlSocket,
-    fou_family: Option<u16>,
+    pub(crate) fou_family: Option<u16>,
 }
 
 impl Handle {

@@ -40,6 +40,32 @@ impl Handle {
         Ok(())
     }
 
+    /// Adds many ports, up to [`crate::netlink::WINDOW`] per `sendmsg`, and returns one result
+    /// per port, in order. All are tried: a failure does not stop the others.
+    pub fn fou_add_many(&mut self, ports: &[FouPort]) -> Vec<Result<()>> {
+        if let Err(err) = self.fou_family() {
+            return ports.iter().map(|_| Err(err.clone())).collect();
+        }
+        let family = self.fou_family.expect("resolved above");
+        let mut requests = Vec::with_capacity(ports.len());
+        let mut checks = Vec::with_capacity(ports.len());
+        for port in ports {
+            checks.push(validate(port));
+            let mut request = GenlMessage::from_payload(FouMessage::add(port));
+            request.set_resolved_family_id(family);
+            requests.push(request);
+        }
+        if let Some(Err(err)) = checks.iter().find(|c| c.is_err()) {
+            return ports.iter().map(|_| Err(err.clone())).collect();
+        }
+        let results = self.genl.request_many(requests, NLM_F_REQUEST);
+        results
+            .into_iter()
+            .zip(ports)
+            .map(|(result, port)| result.map_err(|err| self.port_refusal(err, port, "add")))
+            .collect()
+    }
+
     /// Deletes the receive port whose socket `port` names (number, family, local, peer,
     /// peer_port, dev: the kernel matches all of them).
     pub fn fou_del(&mut self, port: &FouPort) -> Result<()> {

@@ -93,21 +93,40 @@ pub fn run(
     }
     let mut status = if parse_errors.is_empty() { 0 } else { 2 };
     let mut applied = 0;
-    for line in &lines {
-        match exec::run(&line.command, handle, format, out, err) {
-            Ok(()) => applied += 1,
-            Err(e) => {
-                let _ = writeln!(err, "rfou: {file}:{}: {}: {e}", line.number, line.text);
-                if status == 0 {
-                    status = e.exit_code();
-                }
-                if !force {
-                    let _ = writeln!(
-                        err,
-                        "rfou: {file}: stopped at line {}; {applied} line(s) before it were applied",
-                        line.number
-                    );
-                    return status;
+    let mut next = 0;
+    while next < lines.len() {
+        // A run of port adds goes to the kernel in windows; anything else one line at a time.
+        let run_len = lines[next..]
+            .iter()
+            .take_while(|l| matches!(l.command, Command::PortAdd { .. }))
+            .count();
+        let (outcomes, run) = if run_len > 1 {
+            let run = &lines[next..next + run_len];
+            (add_ports(run, handle, force), run)
+        } else {
+            let run = &lines[next..next + 1];
+            (
+                vec![exec::run(&run[0].command, handle, format, out, err)],
+                run,
+            )
+        };
+        next += run.len();
+        for (line, outcome) in run.iter().zip(outcomes) {
+            match outcome {
+                Ok(()) => applied += 1,
+                Err(e) => {
+                    let _ = writeln!(err, "rfou: {file}:{}: {}: {e}", line.number, line.text);
+                    if status == 0 {
+                        status = e.exit_code();
+                    }
+                    if !force {
+                        let _ = writeln!(
+                            err,
+                            "rfou: {file}: stopped at line {}; {applied} line(s) before it were applied",
+                            line.number
+                        );
+                        return status;
+                    }
                 }
             }
         }
@@ -120,6 +139,64 @@ pub fn run(
         );
     }
     status
+}
+
+/// Adds the ports of a run of `add` lines, many per `sendmsg`. Without `force` the result
+/// must be what running the lines one by one gives: nothing after the first failing line
+/// applied, so the ports the kernel added after it are deleted again, and the outcomes end
+/// at the failure.
+fn add_ports(run: &[Line], handle: &mut Handle, force: bool) -> Vec<Result<()>> {
+    let mut ports = Vec::with_capacity(run.len());
+    for line in run {
+        let Command::PortAdd { port, dev } = &line.command else {
+            unreachable!("a run of port adds")
+        };
+        let mut port = port.clone();
+        if let Some(dev) = dev {
+            match handle.ifindex(dev) {
+                Ok(index) => port.ifindex = Some(index as i32),
+                // Devices are checked before anything is sent: the lines before this one go
+                // as they would one by one, this one fails.
+                Err(e) => {
+                    let mut outcomes = add_ports_checked(&ports, handle, force);
+                    if force || outcomes.iter().all(|o| o.is_ok()) {
+                        outcomes.push(Err(e));
+                        if force {
+                            let rest = &run[outcomes.len()..];
+                            outcomes.extend(add_ports(rest, handle, force));
+                        }
+                    }
+                    return outcomes;
+                }
+            }
+        }
+        ports.push(port);
+    }
+    add_ports_checked(&ports, handle, force)
+}
+
+fn add_ports_checked(
+    ports: &[crate::fou::FouPort],
+    handle: &mut Handle,
+    force: bool,
+) -> Vec<Result<()>> {
+    if ports.is_empty() {
+        return Vec::new();
+    }
+    let mut outcomes = handle.fou_add_many(ports);
+    if force {
+        return outcomes;
+    }
+    if let Some(first_failure) = outcomes.iter().position(|o| o.is_err()) {
+        for (port, outcome) in ports.iter().zip(&outcomes).skip(first_failure + 1) {
+            if outcome.is_ok() {
+                // Undo: this line would never have run.
+                let _ = handle.fou_del(port);
+            }
+        }
+        outcomes.truncate(first_failure + 1);
+    }
+    outcomes
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! [`Handle`] ([`exec`]). `src/main.rs` only reads the global options.
 
 pub mod batch;
+pub mod completions;
 pub mod exec;
 pub mod parse;
 pub mod words;

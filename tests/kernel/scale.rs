@@ -76,3 +76,54 @@ fn show_lists_every_one_of_4000_ports_that_the_dump_loses_some_of() {
     let table = rfou(Some(&ns), &["show"]).assert_ok().stdout.clone();
     assert_eq!(table.lines().count(), 4001);
 }
+
+/// A batch of 1,000 port adds whose line 500 fails (it repeats line 10's port).
+fn batch_with_failure_at_500(ns: &Netns) -> std::path::PathBuf {
+    let mut batch = String::new();
+    for line in 1..=1000u32 {
+        let port = if line == 500 { 30010 } else { 30000 + line };
+        batch += &format!("add port {port} ipproto 4\n");
+    }
+    let path = std::env::temp_dir().join(format!("{}-fail.batch", ns.name()));
+    std::fs::write(&path, batch).expect("write the batch file");
+    path
+}
+
+fn ports_of(ns: &Netns) -> BTreeSet<u64> {
+    keys(&rfou(Some(ns), &["-j", "show"]).assert_ok().json())
+        .into_iter()
+        .map(|(port, _)| port)
+        .collect()
+}
+
+#[test]
+fn a_failing_line_500_leaves_exactly_lines_1_to_499_applied() {
+    let ns = Netns::new("batch500");
+    let path = batch_with_failure_at_500(&ns);
+    let out = rfou(Some(&ns), &["-b", path.to_str().unwrap()]);
+    out.assert_fails(1);
+    assert!(out.stderr.contains(":500:"), "{out}");
+    assert!(
+        out.stderr.contains("499 line(s) before it were applied"),
+        "{out}"
+    );
+    let expected: BTreeSet<u64> = (1..500).map(|line| 30000 + line).collect();
+    assert_eq!(ports_of(&ns), expected);
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn with_force_a_failing_line_500_is_the_only_one_missing() {
+    let ns = Netns::new("batchforce");
+    let path = batch_with_failure_at_500(&ns);
+    let out = rfou(Some(&ns), &["-b", path.to_str().unwrap(), "--force"]);
+    out.assert_fails(1);
+    assert!(out.stderr.contains(":500:"), "{out}");
+    assert!(out.stderr.contains("999 of 1000 line(s) applied"), "{out}");
+    let expected: BTreeSet<u64> = (1..=1000)
+        .filter(|l| *l != 500)
+        .map(|l| 30000 + l)
+        .collect();
+    assert_eq!(ports_of(&ns), expected);
+    let _ = std::fs::remove_file(&path);
+}
