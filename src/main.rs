@@ -25,8 +25,11 @@ pub struct Args {
     #[arg(short = 'b', long = "batch", value_name = "FILE")]
     pub batch: Option<String>,
     /// With --batch: go on past failing lines and report each
-    #[arg(long, requires = "batch")]
+    #[arg(long, requires = "batch", conflicts_with = "atomic")]
     pub force: bool,
+    /// With --batch: on any failure, undo every line applied, leaving the namespace as before
+    #[arg(long, requires = "batch")]
+    pub atomic: bool,
     /// IPv6 receive ports
     #[arg(short = '6', conflicts_with = "ipv4")]
     pub ipv6: bool,
@@ -87,15 +90,13 @@ fn main() -> ExitCode {
             Ok(()) => 0,
             Err(e) => return fail(&e),
         },
-        (None, Some(file)) => batch::run(
-            file,
-            family,
-            args.force,
-            &mut handle,
-            format,
-            &mut out,
-            &mut err,
-        ),
+        (None, Some(file)) => {
+            let mode = batch::Mode {
+                force: args.force,
+                atomic: args.atomic,
+            };
+            batch::run(file, family, mode, &mut handle, format, &mut out, &mut err)
+        }
         (None, None) => unreachable!("a command or a batch"),
     };
     let _ = out.flush();

@@ -63,16 +63,26 @@ pub fn parse_lines(text: &str, family: Option<Family>) -> (Vec<Line>, Vec<(usize
     (lines, errors)
 }
 
+/// How a batch treats failures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Mode {
+    /// Go on past failing lines and report each (`--force`).
+    pub force: bool,
+    /// On any failure, undo every line applied, so the namespace is as before (`--atomic`).
+    pub atomic: bool,
+}
+
 /// Runs a batch. Returns the exit status: 0 if every line was applied.
 pub fn run(
     file: &str,
     family: Option<Family>,
-    force: bool,
+    mode: Mode,
     handle: &mut Handle,
     format: Format,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
+    let force = mode.force;
     let text = match read(file) {
         Ok(text) => text,
         Err(e) => {
@@ -91,24 +101,39 @@ pub fn run(
         );
         return 2;
     }
+    if mode.atomic {
+        return super::atomic::run(file, &lines, handle, format, out, err);
+    }
     let mut status = if parse_errors.is_empty() { 0 } else { 2 };
     let mut applied = 0;
     let mut next = 0;
     while next < lines.len() {
-        // A run of port adds goes to the kernel in windows; anything else one line at a time.
+        // Runs of port adds go to the kernel in windows, runs of tunnel deletes as one group
+        // delete; anything else one line at a time.
+        let same_kind = |l: &Line, other: &Line| {
+            std::mem::discriminant(&l.command) == std::mem::discriminant(&other.command)
+        };
+        let first = &lines[next];
         let run_len = lines[next..]
             .iter()
-            .take_while(|l| matches!(l.command, Command::PortAdd { .. }))
+            .take_while(|l| same_kind(l, first))
             .count();
-        let (outcomes, run) = if run_len > 1 {
-            let run = &lines[next..next + run_len];
-            (add_ports(run, handle, force), run)
-        } else {
-            let run = &lines[next..next + 1];
-            (
-                vec![exec::run(&run[0].command, handle, format, out, err)],
-                run,
-            )
+        let (outcomes, run) = match &first.command {
+            Command::PortAdd { .. } if run_len > 1 => {
+                let run = &lines[next..next + run_len];
+                (add_ports(run, handle, force), run)
+            }
+            Command::TunnelDel { .. } if run_len > 1 => {
+                let run = &lines[next..next + run_len];
+                (del_tunnels(run, handle, force, format, out, err), run)
+            }
+            _ => {
+                let run = &lines[next..next + 1];
+                (
+                    vec![exec::run(&run[0].command, handle, format, out, err)],
+                    run,
+                )
+            }
         };
         next += run.len();
         for (line, outcome) in run.iter().zip(outcomes) {
@@ -173,6 +198,57 @@ fn add_ports(run: &[Line], handle: &mut Handle, force: bool) -> Vec<Result<()>> 
         ports.push(port);
     }
     add_ports_checked(&ports, handle, force)
+}
+
+/// Deletes the tunnels of a run of `tunnel del` lines with one group delete. Every name is
+/// checked first; without `force` the run ends at the first bad one, as one by one would.
+/// Should the group delete fail, the lines run one by one instead.
+fn del_tunnels(
+    run: &[Line],
+    handle: &mut Handle,
+    force: bool,
+    format: Format,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Vec<Result<()>> {
+    let mut outcomes = Vec::with_capacity(run.len());
+    let mut tunnels = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for line in run {
+        let Command::TunnelDel { name } = &line.command else {
+            unreachable!("a run of tunnel deletes")
+        };
+        let found = if seen.insert(name.clone()) {
+            handle.tunnel(name)
+        } else {
+            Err(Error::invalid(format!(
+                "device \"{name}\" does not exist in {} (deleted by an earlier line)",
+                handle.where_()
+            )))
+        };
+        match found {
+            Ok(tunnel) => {
+                tunnels.push(tunnel);
+                outcomes.push(Ok(()));
+            }
+            Err(e) => {
+                outcomes.push(Err(e));
+                if !force {
+                    break;
+                }
+            }
+        }
+    }
+    if handle.tunnel_del_many(&tunnels).is_err() {
+        return run[..outcomes.len()]
+            .iter()
+            .zip(outcomes)
+            .map(|(line, checked)| {
+                checked.and_then(|()| exec::run(&line.command, handle, format, out, err))
+            })
+            .collect();
+    }
+    outcomes
 }
 
 fn add_ports_checked(

@@ -84,9 +84,20 @@ pub const GLOBAL_OPTIONS: &[GlobalOption] = &[
         OptionArg::None,
         "with --batch: go on past failing lines",
     ),
+    opt(
+        None,
+        Some("--atomic"),
+        OptionArg::None,
+        "with --batch: on a failure, undo every line applied",
+    ),
     opt(Some("-6"), None, OptionArg::None, "IPv6 receive ports"),
     opt(Some("-4"), None, OptionArg::None, "IPv4 receive ports"),
-    opt(Some("-V"), Some("--version"), OptionArg::None, "print the version"),
+    opt(
+        Some("-V"),
+        Some("--version"),
+        OptionArg::None,
+        "print the version",
+    ),
     opt(Some("-h"), Some("--help"), OptionArg::None, "print help"),
 ];
 
@@ -200,27 +211,6 @@ pub fn after_verb(verb: &str) -> (TunnelName, AfterName) {
     }
 }
 
-/// The words a [`Value`] offers (devices are found at completion time, not here).
-fn value_words(value: Value) -> Vec<&'static str> {
-    match value {
-        Value::Hint(_) | Value::Device => Vec::new(),
-        Value::Words(words, _) => words.to_vec(),
-        Value::Protocol => proto::NAMES.iter().map(|(name, _)| *name).collect(),
-        Value::Mode => TunnelMode::WORDS.to_vec(),
-        Value::EncapType => ENCAP_TYPES.to_vec(),
-    }
-}
-
-fn value_hint(value: Value) -> &'static str {
-    match value {
-        Value::Hint(hint) | Value::Words(_, hint) => hint,
-        Value::Protocol => "IP protocol: 1-255 or a name",
-        Value::Mode => "tunnel mode",
-        Value::EncapType => "encapsulation",
-        Value::Device => "network device",
-    }
-}
-
 /// Every keyword of every table, once, in table order.
 fn all_keywords() -> Vec<&'static str> {
     let mut out: Vec<&'static str> = Vec::new();
@@ -256,29 +246,105 @@ fn value_groups() -> Vec<(Value, Vec<&'static str>)> {
     groups
 }
 
+fn value_keywords() -> Vec<&'static str> {
+    value_groups()
+        .into_iter()
+        .flat_map(|(_, words)| words)
+        .collect()
+}
+
+fn value_hint(value: Value) -> &'static str {
+    match value {
+        Value::Hint(hint) | Value::Words(_, hint) => hint,
+        Value::Protocol => "IP protocol: 1-255 or a name",
+        Value::Mode => "tunnel mode",
+        Value::EncapType => "encapsulation",
+        Value::Device => "network device",
+    }
+}
+
+fn option_names(o: &GlobalOption) -> impl Iterator<Item = &'static str> {
+    o.short.into_iter().chain(o.long)
+}
+
 fn options_with(arg: OptionArg) -> Vec<&'static str> {
     GLOBAL_OPTIONS
         .iter()
         .filter(|o| o.arg == arg)
-        .flat_map(|o| o.short.into_iter().chain(o.long))
+        .flat_map(option_names)
         .collect()
 }
 
-fn all_options() -> Vec<&'static str> {
-    GLOBAL_OPTIONS
+fn netns_option() -> (&'static str, &'static str) {
+    let o = GLOBAL_OPTIONS
         .iter()
-        .flat_map(|o| o.short.into_iter().chain(o.long))
-        .collect()
+        .find(|o| o.arg == OptionArg::Netns)
+        .expect("a namespace option");
+    (o.short.expect("-n"), o.long.expect("--netns"))
 }
 
-/// Words joined by spaces.
-fn words(list: &[&str]) -> String {
+/// The lists the scripts keep in variables, by variable name: the keyword tables and the
+/// value words.
+fn lists() -> Vec<(&'static str, Vec<&'static str>)> {
+    vec![
+        ("top_words", TOP.to_vec()),
+        ("port_add", PORT_ADD.to_vec()),
+        ("port_del", PORT_DEL.to_vec()),
+        ("port_show", PORT_SHOW.to_vec()),
+        ("tunnel_verbs", TUNNEL.to_vec()),
+        ("tunnel_options", TUNNEL_OPTIONS.to_vec()),
+        ("encap_types", ENCAP_TYPES.to_vec()),
+        ("encap_options", ENCAP_OPTIONS.to_vec()),
+        ("mode_words", TunnelMode::WORDS.to_vec()),
+        (
+            "proto_names",
+            proto::NAMES.iter().map(|(name, _)| *name).collect(),
+        ),
+        (
+            "global_options",
+            GLOBAL_OPTIONS.iter().flat_map(option_names).collect(),
+        ),
+    ]
+}
+
+/// The variable that holds `list`.
+fn var(list: &[&str]) -> &'static str {
+    lists()
+        .into_iter()
+        .find(|(_, l)| l.as_slice() == list)
+        .map(|(name, _)| name)
+        .unwrap_or_else(|| panic!("completions: no variable holds {list:?}"))
+}
+
+/// The variable holding the words a value offers, or the words themselves.
+enum Offer {
+    Nothing,
+    Var(&'static str),
+    Words(&'static [&'static str]),
+    Devices,
+}
+
+fn offer(value: Value) -> Offer {
+    match value {
+        Value::Hint(_) => Offer::Nothing,
+        Value::Words(words, _) => Offer::Words(words),
+        Value::Protocol => Offer::Var("proto_names"),
+        Value::Mode => Offer::Var("mode_words"),
+        Value::EncapType => Offer::Var(var(ENCAP_TYPES)),
+        Value::Device => Offer::Devices,
+    }
+}
+
+/// Words as they stand in a script: none of them needs quoting, and that is checked.
+fn plain(list: &[&str]) -> String {
+    for w in list {
+        assert!(
+            w.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')),
+            "completions: \"{w}\" needs quoting"
+        );
+    }
     list.join(" ")
-}
-
-/// Case patterns joined by ` | ` (bash, zsh).
-fn patterns(list: &[&str]) -> String {
-    list.join(" | ")
 }
 
 /// Replaces each `@NAME@` of `template` by its value; panics if a placeholder is left.
@@ -295,10 +361,13 @@ fn fill(template: &str, values: &[(&str, String)]) -> String {
 
 /// The first `@NAME@` (capitals and underscores) in `text`.
 fn placeholder(text: &str) -> Option<&str> {
-    text.split('@')
+    let parts: Vec<&str> = text.split('@').collect();
+    parts
+        .iter()
+        .enumerate()
         .skip(1)
-        .zip(text.split('@').skip(2))
-        .map(|(name, _)| name)
+        .take(parts.len().saturating_sub(2))
+        .map(|(_, name)| *name)
         .find(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
 }
 
@@ -306,123 +375,248 @@ const HEADER: &str = "\
 Generated by rfou from its keyword tables (src/cli/completions.rs): do not edit.
 Run scripts/regen after changing the grammar.";
 
-fn comment(prefix: &str, text: &str) -> String {
-    text.lines()
-        .map(|l| format!("{prefix} {l}\n"))
-        .collect::<String>()
-}
-
-// ---------------------------------------------------------------------------------------
-// bash
-
-/// Shell words for an array: each word as is (the tables hold no shell metacharacters).
-fn sh_list(list: &[&str]) -> String {
-    for w in list {
-        assert!(
-            w.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')),
-            "completions: \"{w}\" needs quoting"
-        );
-    }
-    words(list)
-}
-
-fn bash_command_cases(indent: &str) -> String {
-    let mut out = String::new();
-    for word in TOP {
-        let action = match after_command(word) {
-            AfterCommand::Keywords(table) => {
-                format!("state=keywords keywords=\"{}\" offer=\"{0}\"", sh_list(table))
-            }
-            AfterCommand::TunnelVerb => "state=verb".to_string(),
-            AfterCommand::Nothing => "state=none".to_string(),
-        };
-        out.push_str(&format!("{indent}{word}) {action} ;;\n"));
-    }
-    out.push_str(&format!("{indent}*) state=none ;;\n"));
-    out
-}
-
-fn after_verb_action(verb: &str, sh: Shell) -> String {
-    let (name, then) = after_verb(verb);
-    let state = match name {
-        TunnelName::None => "none",
-        TunnelName::New => "newname",
-        TunnelName::Existing => "name",
-    };
-    let (keywords, offer, types, after) = match then {
-        AfterName::Nothing => (String::new(), String::new(), String::new(), String::new()),
-        AfterName::Keywords(table) => (
-            sh_list(table),
-            sh_list(table),
-            String::new(),
-            String::new(),
-        ),
-        AfterName::Encap => (
-            sh_list(&[ENCAP_TYPES, ENCAP_OPTIONS].concat()),
-            sh_list(ENCAP_TYPES),
-            sh_list(ENCAP_TYPES),
-            sh_list(ENCAP_OPTIONS),
-        ),
-    };
-    match sh {
-        Shell::Bash => format!(
-            "state={state} keywords=\"{keywords}\" offer=\"{offer}\" types=\"{types}\" after_type=\"{after}\""
-        ),
-        Shell::Zsh => format!(
-            "state={state} keywords=({keywords}) offer=({offer}) types=({types}) after_type=({after})"
-        ),
-        Shell::Fish => format!(
-            "set state {state}; set keywords {keywords}; set offer {offer}; set types {types}; set after_type {after}"
-        ),
-    }
-}
-
-#[derive(Clone, Copy)]
+/// The three shells, and how each says the few things the scripts generate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Shell {
     Bash,
     Zsh,
     Fish,
 }
 
-fn verb_cases(indent: &str, sh: Shell) -> String {
-    let mut out = String::new();
-    for verb in TUNNEL {
-        let action = after_verb_action(verb, sh);
-        match sh {
-            Shell::Bash | Shell::Zsh => out.push_str(&format!("{indent}{verb}) {action} ;;\n")),
-            Shell::Fish => out.push_str(&format!("{indent}case {verb}\n{indent}    {action}\n")),
+impl Shell {
+    fn header(self) -> String {
+        HEADER.lines().map(|l| format!("# {l}\n")).collect()
+    }
+
+    /// Declares the local variable `name` holding `words`.
+    fn declare(self, name: &str, words: &[&str]) -> String {
+        match self {
+            Shell::Bash => format!("local {name}=\"{}\"", plain(words)),
+            Shell::Zsh => format!("local -a {name}=({})", plain(words)),
+            Shell::Fish => format!("set -l {name} {}", plain(words)),
         }
     }
-    match sh {
-        Shell::Bash | Shell::Zsh => out.push_str(&format!("{indent}*) state=none ;;\n")),
-        Shell::Fish => out.push_str(&format!("{indent}case '*'\n{indent}    set state none\n")),
-    }
-    out
-}
 
-fn bash_value_cases(indent: &str) -> String {
-    let mut out = String::new();
-    for (value, keywords) in value_groups() {
-        let action = match value {
-            Value::Device => "list=($(_rfou_devices \"$netns\"))".to_string(),
-            other => {
-                let offered = value_words(other);
-                if offered.is_empty() {
-                    format!(": \"{}\"", value_hint(other))
-                } else {
-                    format!("list=({})", sh_list(&offered))
+    /// Sets the variable `name` to the words of the variables `from` (none: empty).
+    fn set(self, name: &str, from: &[&str]) -> String {
+        let vars: Vec<String> = from.iter().map(|v| format!("${v}")).collect();
+        match (self, vars.len()) {
+            (Shell::Bash, 0) => format!("{name}=''"),
+            (Shell::Bash, 1) => format!("{name}={}", vars[0]),
+            (Shell::Bash, _) => format!("{name}=\"{}\"", vars.join(" ")),
+            (Shell::Zsh, _) => format!("{name}=({})", vars.join(" ")),
+            (Shell::Fish, _) => format!("set {name} {}", vars.join(" "))
+                .trim_end()
+                .to_string(),
+        }
+    }
+
+    fn set_word(self, name: &str, word: &str) -> String {
+        match self {
+            Shell::Bash | Shell::Zsh => format!("{name}={word}"),
+            Shell::Fish => format!("set {name} {word}"),
+        }
+    }
+
+    /// Several statements on one line.
+    fn join(self, statements: &[String]) -> String {
+        match self {
+            Shell::Bash | Shell::Zsh => statements.join(" "),
+            Shell::Fish => statements.join("; "),
+        }
+    }
+
+    /// One arm of a `case`/`switch`.
+    fn arm(self, indent: &str, patterns: &[&str], action: &str) -> String {
+        match self {
+            Shell::Bash => format!("{indent}{}) {action} ;;\n", patterns.join(" | ")),
+            Shell::Zsh => format!("{indent}{}) {action} ;;\n", patterns.join("|")),
+            Shell::Fish => {
+                let patterns: Vec<String> = patterns
+                    .iter()
+                    .map(|p| {
+                        if p.contains('*') {
+                            format!("'{p}'")
+                        } else {
+                            p.to_string()
+                        }
+                    })
+                    .collect();
+                format!(
+                    "{indent}case {}\n{indent}    {action}\n",
+                    patterns.join(" ")
+                )
+            }
+        }
+    }
+
+    /// Case patterns, for a pattern list inside a template.
+    fn patterns(self, words: &[&str]) -> String {
+        match self {
+            Shell::Bash => words.join(" | "),
+            Shell::Zsh => words.join("|"),
+            Shell::Fish => words.join(" "),
+        }
+    }
+
+    /// The declarations of every list, one a line.
+    fn lists(self, indent: &str) -> String {
+        lists()
+            .iter()
+            .map(|(name, words)| format!("{indent}{}\n", self.declare(name, words)))
+            .collect()
+    }
+
+    /// The arms that follow a command word: the state and table it leads to.
+    fn command_cases(self, indent: &str) -> String {
+        let mut out = String::new();
+        for word in TOP {
+            let action = match after_command(word) {
+                AfterCommand::Keywords(table) => self.join(&[
+                    self.set_word("state", "keywords"),
+                    self.set("keywords", &[var(table)]),
+                    self.set("offer", &[var(table)]),
+                ]),
+                AfterCommand::TunnelVerb => self.set_word("state", "verb"),
+                AfterCommand::Nothing => self.set_word("state", "none"),
+            };
+            out.push_str(&self.arm(indent, &[word], &action));
+        }
+        out.push_str(&self.arm(indent, &["*"], &self.set_word("state", "none")));
+        out
+    }
+
+    /// The arms that follow a tunnel verb.
+    fn verb_cases(self, indent: &str) -> String {
+        let mut out = String::new();
+        for verb in TUNNEL {
+            let (name, then) = after_verb(verb);
+            let state = match name {
+                TunnelName::None => "none",
+                TunnelName::New => "newname",
+                TunnelName::Existing => "name",
+            };
+            let (keywords, offer, types, after): (Vec<&str>, Vec<&str>, Vec<&str>, Vec<&str>) =
+                match then {
+                    AfterName::Nothing => (vec![], vec![], vec![], vec![]),
+                    AfterName::Keywords(table) => {
+                        (vec![var(table)], vec![var(table)], vec![], vec![])
+                    }
+                    AfterName::Encap => {
+                        let (t, o) = (var(ENCAP_TYPES), var(ENCAP_OPTIONS));
+                        (vec![t, o], vec![t], vec![t], vec![o])
+                    }
+                };
+            let action = self.join(&[
+                self.set_word("state", state),
+                self.set("keywords", &keywords),
+                self.set("offer", &offer),
+                self.set("types", &types),
+                self.set("after_type", &after),
+            ]);
+            out.push_str(&self.arm(indent, &[verb], &action));
+        }
+        out.push_str(&self.arm(indent, &["*"], &self.set_word("state", "none")));
+        out
+    }
+
+    /// The arms that offer the value of the keyword before the cursor.
+    fn value_cases(self, indent: &str) -> String {
+        let mut out = String::new();
+        for (value, keywords) in value_groups() {
+            let hint = value_hint(value);
+            let action = match (self, offer(value)) {
+                (Shell::Bash, Offer::Nothing) => format!(": \"{hint}\""),
+                (Shell::Bash, Offer::Var(v)) => format!("list=(${v})"),
+                (Shell::Bash, Offer::Words(w)) => format!("list=({})", plain(w)),
+                (Shell::Bash, Offer::Devices) => {
+                    "mapfile -t list < <(_rfou_devices \"$netns\")".to_string()
+                }
+                (Shell::Zsh, Offer::Nothing) => format!("_rfou_what=hint _rfou_hint='{hint}'"),
+                (Shell::Zsh, Offer::Var(v)) => {
+                    format!("reply=(${v}) _rfou_what=words _rfou_hint='{hint}'")
+                }
+                (Shell::Zsh, Offer::Words(w)) => {
+                    format!("reply=({}) _rfou_what=words _rfou_hint='{hint}'", plain(w))
+                }
+                (Shell::Zsh, Offer::Devices) => {
+                    format!("_rfou_devices \"$netns\"; _rfou_what=words _rfou_hint='{hint}'")
+                }
+                (Shell::Fish, Offer::Nothing) => format!("# {hint}"),
+                (Shell::Fish, Offer::Var(v)) => format!("printf '%s\\n' ${v}"),
+                (Shell::Fish, Offer::Words(w)) => format!("printf '%s\\n' {}", plain(w)),
+                (Shell::Fish, Offer::Devices) => "__rfou_devices $netns".to_string(),
+            };
+            assert!(!hint.contains('\''), "completions: a quote in a hint");
+            out.push_str(&self.arm(indent, &keywords, &action));
+        }
+        out
+    }
+
+    /// The global options with their help: zsh `_describe` specs, fish name/help pairs.
+    fn option_help(self) -> String {
+        let mut out = Vec::new();
+        for o in GLOBAL_OPTIONS {
+            assert!(
+                !o.help.contains('\''),
+                "completions: a quote in option help"
+            );
+            for name in option_names(o) {
+                match self {
+                    Shell::Zsh => out.push(format!("'{name}:{}'", o.help)),
+                    _ => out.push(format!("{name} '{}'", o.help)),
                 }
             }
-        };
-        out.push_str(&format!("{indent}{}) {action} ;;\n", patterns(&keywords)));
+        }
+        out.join(" ")
     }
-    out
+
+    fn script(self, template: &str, indent: usize) -> String {
+        let (netns_short, netns_long) = netns_option();
+        let netns = options_with(OptionArg::Netns);
+        let files = options_with(OptionArg::File);
+        let with_arg = [netns.clone(), files.clone()].concat();
+        let step = match self {
+            Shell::Zsh => 2,
+            _ => 4,
+        };
+        let at = |levels: usize| " ".repeat(indent + step * levels);
+        fill(
+            template,
+            &[
+                ("HEADER", self.header()),
+                ("LISTS", self.lists(&at(0))),
+                ("NETNS_OPTIONS", self.patterns(&netns)),
+                ("NETNS_SHORT", netns_short.to_string()),
+                ("NETNS_LONG", netns_long.to_string()),
+                ("FILE_OPTIONS", self.patterns(&files)),
+                ("ARG_OPTIONS", self.patterns(&with_arg)),
+                ("OPTION_HELP", self.option_help()),
+                ("COMMAND_CASES", self.command_cases(&at(6))),
+                ("VERB_CASES", self.verb_cases(&at(4))),
+                ("VALUE_KEYWORDS", self.patterns(&value_keywords())),
+                ("VALUE_CASES", self.value_cases(&at(2))),
+            ],
+        )
+    }
 }
 
 /// The bash completion script (`completions/rfou.bash`).
 pub fn bash() -> String {
-    let template = r#"# bash completion for rfou(8).
+    Shell::Bash.script(BASH, 4)
+}
+
+/// The zsh completion script (`completions/_rfou`).
+pub fn zsh() -> String {
+    Shell::Zsh.script(ZSH, 2)
+}
+
+/// The fish completion script (`completions/rfou.fish`).
+pub fn fish() -> String {
+    Shell::Fish.script(FISH, 4)
+}
+
+const BASH: &str = r#"# bash completion for rfou(8).
 @HEADER@#
 # Install as /usr/share/bash-completion/completions/rfou, or source it from ~/.bashrc.
 
@@ -454,8 +648,8 @@ _rfou_resolve() {
 _rfou_devices() {
     local -a ns=()
     [[ -n $1 ]] && ns=(-n "$1")
-    local index name rest
-    ip "${ns[@]}" -o link show 2>/dev/null | while read -r index name rest; do
+    local name
+    ip "${ns[@]}" -o link show 2>/dev/null | while read -r _ name _; do
         name=${name%:}
         printf '%s\n' "${name%%@*}"
     done
@@ -469,8 +663,11 @@ _rfou_netns() {
     done
 }
 
+# shellcheck disable=SC2034,SC2086,SC2206,SC2207
 _rfou() {
-    local line=${COMP_LINE:0:COMP_POINT} cur=
+@LISTS@
+    # The words before the cursor, split as rfou splits them (an IPv6 address is one word).
+    local line=${COMP_LINE:0:COMP_POINT} cur=''
     local -a words=()
     read -r -a words <<<"$line"
     if [[ ${#words[@]} -gt 0 && $line != *[[:space:]] ]]; then
@@ -479,8 +676,10 @@ _rfou() {
     fi
     COMPREPLY=()
 
-    local netns= state=options expect= verb= w i _rfou_kw
-    local keywords= offer= types= after_type=
+    # state: options, verb, name (of a tunnel), newname, keywords or none. expect: the
+    # option or keyword the next word is the value of (:name for the tunnel's name).
+    local netns='' state=options expect='' verb='' w i _rfou_kw
+    local keywords='' offer='' types='' after_type=''
     for ((i = 1; i < ${#words[@]}; i++)); do
         w=${words[i]}
         if [[ -n $expect ]]; then
@@ -499,14 +698,14 @@ _rfou() {
                     @NETNS_SHORT@?*) netns=${w#@NETNS_SHORT@} ;;
                     -*) ;;
                     *)
-                        _rfou_resolve "$w" @TOP@
+                        _rfou_resolve "$w" $top_words
                         case $_rfou_kw in
 @COMMAND_CASES@                        esac
                         ;;
                 esac
                 ;;
             verb)
-                _rfou_resolve "$w" @TUNNEL@
+                _rfou_resolve "$w" $tunnel_verbs
                 verb=$_rfou_kw
                 case $verb in
 @VERB_CASES@                esac
@@ -518,7 +717,6 @@ _rfou() {
                 esac
                 ;;
             keywords)
-                # shellcheck disable=SC2086
                 _rfou_resolve "$w" $keywords
                 if [[ -n $_rfou_kw && " $types " == *" $_rfou_kw "* ]]; then
                     offer=$after_type
@@ -547,14 +745,13 @@ _rfou() {
         case $state in
             options)
                 if [[ $cur == -* ]]; then
-                    list=(@OPTIONS@)
+                    list=($global_options)
                 else
-                    list=(@TOP@)
+                    list=($top_words)
                 fi
                 ;;
-            verb) list=(@TUNNEL@) ;;
+            verb) list=($tunnel_verbs) ;;
             name) list=(dev) && mapfile -t -O 1 list < <(_rfou_devices "$netns") ;;
-            # shellcheck disable=SC2206
             keywords) list=($offer) ;;
         esac
     fi
@@ -565,100 +762,8 @@ _rfou() {
 
 complete -F _rfou rfou
 "#;
-    let netns = options_with(OptionArg::Netns);
-    let netns_short = GLOBAL_OPTIONS
-        .iter()
-        .find(|o| o.arg == OptionArg::Netns)
-        .and_then(|o| o.short)
-        .expect("-n");
-    let netns_long = GLOBAL_OPTIONS
-        .iter()
-        .find(|o| o.arg == OptionArg::Netns)
-        .and_then(|o| o.long)
-        .expect("--netns");
-    let with_arg: Vec<&str> = [netns.clone(), options_with(OptionArg::File)].concat();
-    let value_keywords: Vec<&str> = value_groups()
-        .into_iter()
-        .flat_map(|(_, words)| words)
-        .collect();
-    fill(
-        template,
-        &[
-            ("HEADER", comment("#", HEADER)),
-            ("NETNS_OPTIONS", patterns(&netns)),
-            ("NETNS_SHORT", netns_short.to_string()),
-            ("NETNS_LONG", netns_long.to_string()),
-            ("FILE_OPTIONS", patterns(&options_with(OptionArg::File))),
-            ("ARG_OPTIONS", patterns(&with_arg)),
-            ("OPTIONS", sh_list(&all_options())),
-            ("TOP", sh_list(TOP)),
-            ("TUNNEL", sh_list(TUNNEL)),
-            ("COMMAND_CASES", bash_command_cases(&" ".repeat(28))),
-            ("VERB_CASES", verb_cases(&" ".repeat(20), Shell::Bash)),
-            ("VALUE_KEYWORDS", patterns(&value_keywords)),
-            ("VALUE_CASES", bash_value_cases(&" ".repeat(12))),
-        ],
-    )
-}
 
-// ---------------------------------------------------------------------------------------
-// zsh
-
-fn zsh_command_cases(indent: &str) -> String {
-    let mut out = String::new();
-    for word in TOP {
-        let action = match after_command(word) {
-            AfterCommand::Keywords(table) => {
-                format!("state=keywords keywords=({0}) offer=({0})", sh_list(table))
-            }
-            AfterCommand::TunnelVerb => "state=verb".to_string(),
-            AfterCommand::Nothing => "state=none".to_string(),
-        };
-        out.push_str(&format!("{indent}{word}) {action} ;;\n"));
-    }
-    out.push_str(&format!("{indent}*) state=none ;;\n"));
-    out
-}
-
-fn zsh_value_cases(indent: &str) -> String {
-    let mut out = String::new();
-    for (value, keywords) in value_groups() {
-        let hint = value_hint(value).replace('\'', "");
-        let action = match value {
-            Value::Device => {
-                "_rfou_devices \"$netns\"; _rfou_what=words _rfou_hint='network device'".to_string()
-            }
-            other => {
-                let offered = value_words(other);
-                if offered.is_empty() {
-                    format!("_rfou_what=hint _rfou_hint='{hint}'")
-                } else {
-                    format!(
-                        "reply=({}) _rfou_what=words _rfou_hint='{hint}'",
-                        sh_list(&offered)
-                    )
-                }
-            }
-        };
-        out.push_str(&format!("{indent}{}) {action} ;;\n", patterns(&keywords)));
-    }
-    out
-}
-
-fn zsh_option_specs() -> String {
-    let mut out = Vec::new();
-    for o in GLOBAL_OPTIONS {
-        for name in o.short.into_iter().chain(o.long) {
-            assert!(!o.help.contains('\''), "completions: quote in option help");
-            out.push(format!("'{name}:{}'", o.help));
-        }
-    }
-    out.join(" ")
-}
-
-/// The zsh completion script (`completions/_rfou`).
-pub fn zsh() -> String {
-    let template = r#"#compdef rfou
+const ZSH: &str = r#"#compdef rfou
 # zsh completion for rfou(8).
 @HEADER@#
 # Install as _rfou in a directory of $fpath (such as /usr/share/zsh/vendor-completions).
@@ -695,8 +800,11 @@ _rfou_devices() {
 }
 
 # From $words and $CURRENT: reply (the words to offer), _rfou_what (words, options, files,
-# hint or none) and _rfou_hint.
+# hint or none) and _rfou_hint (what is expected).
 _rfou_context() {
+@LISTS@
+  # state: options, verb, name (of a tunnel), newname, keywords or none. expect: the
+  # option or keyword the next word is the value of (:name for the tunnel's name).
   local cur=$words[CURRENT] netns= state=options expect= verb= w REPLY
   local -a keywords offer types after_type
   reply=()
@@ -719,14 +827,14 @@ _rfou_context() {
           @NETNS_SHORT@?*) netns=${w#@NETNS_SHORT@} ;;
           -*) ;;
           *)
-            _rfou_resolve $w @TOP@
+            _rfou_resolve $w $top_words
             case $REPLY in
 @COMMAND_CASES@            esac
             ;;
         esac
         ;;
       verb)
-        _rfou_resolve $w @TUNNEL@
+        _rfou_resolve $w $tunnel_verbs
         verb=$REPLY
         case $verb in
 @VERB_CASES@        esac
@@ -761,7 +869,7 @@ _rfou_context() {
           _rfou_what=hint _rfou_hint='name of the new tunnel'
         else
           _rfou_devices "$netns"
-          _rfou_what=words _rfou_hint='tunnel'
+          _rfou_what=words _rfou_hint=tunnel
         fi
         ;;
 @VALUE_CASES@    esac
@@ -772,10 +880,10 @@ _rfou_context() {
       if [[ $cur == -* ]]; then
         _rfou_what=options
       else
-        reply=(@TOP@) _rfou_what=words _rfou_hint=command
+        reply=($top_words) _rfou_what=words _rfou_hint=command
       fi
       ;;
-    verb) reply=(@TUNNEL@) _rfou_what=words _rfou_hint='tunnel command' ;;
+    verb) reply=($tunnel_verbs) _rfou_what=words _rfou_hint='tunnel command' ;;
     newname) _rfou_what=hint _rfou_hint='name of the new tunnel' ;;
     name)
       reply=(dev)
@@ -787,14 +895,13 @@ _rfou_context() {
 }
 
 _rfou() {
-  local -a reply
+  local -a reply option_help
   local _rfou_what _rfou_hint
-  local -a option_specs
-  option_specs=(@OPTION_SPECS@)
+  option_help=(@OPTION_HELP@)
   _rfou_context
   case $_rfou_what in
     words) compadd -X "%B$_rfou_hint%b" -- $reply ;;
-    options) _describe -t options 'rfou option' option_specs ;;
+    options) _describe -t options 'rfou option' option_help ;;
     files) _files ;;
     hint) _message -e values "$_rfou_hint" ;;
   esac
@@ -806,94 +913,8 @@ else
   compdef _rfou rfou
 fi
 "#;
-    let netns = options_with(OptionArg::Netns);
-    let netns_option = GLOBAL_OPTIONS
-        .iter()
-        .find(|o| o.arg == OptionArg::Netns)
-        .expect("-n");
-    let with_arg: Vec<&str> = [netns.clone(), options_with(OptionArg::File)].concat();
-    let value_keywords: Vec<&str> = value_groups()
-        .into_iter()
-        .flat_map(|(_, words)| words)
-        .collect();
-    fill(
-        template,
-        &[
-            ("HEADER", comment("#", HEADER)),
-            ("NETNS_OPTIONS", netns.join("|")),
-            ("NETNS_SHORT", netns_option.short.expect("-n").to_string()),
-            ("NETNS_LONG", netns_option.long.expect("--netns").to_string()),
-            ("FILE_OPTIONS", options_with(OptionArg::File).join("|")),
-            ("ARG_OPTIONS", with_arg.join("|")),
-            ("OPTION_SPECS", zsh_option_specs()),
-            ("TOP", sh_list(TOP)),
-            ("TUNNEL", sh_list(TUNNEL)),
-            ("COMMAND_CASES", zsh_command_cases(&" ".repeat(14))),
-            ("VERB_CASES", verb_cases(&" ".repeat(10), Shell::Zsh)),
-            ("VALUE_KEYWORDS", value_keywords.join("|")),
-            ("VALUE_CASES", zsh_value_cases(&" ".repeat(6))),
-        ],
-    )
-}
 
-// ---------------------------------------------------------------------------------------
-// fish
-
-fn fish_command_cases(indent: &str) -> String {
-    let mut out = String::new();
-    for word in TOP {
-        let action = match after_command(word) {
-            AfterCommand::Keywords(table) => {
-                format!(
-                    "set state keywords; set keywords {0}; set offer {0}",
-                    sh_list(table)
-                )
-            }
-            AfterCommand::TunnelVerb => "set state verb".to_string(),
-            AfterCommand::Nothing => "set state none".to_string(),
-        };
-        out.push_str(&format!("{indent}case {word}\n{indent}    {action}\n"));
-    }
-    out.push_str(&format!("{indent}case '*'\n{indent}    set state none\n"));
-    out
-}
-
-fn fish_value_cases(indent: &str) -> String {
-    let mut out = String::new();
-    for (value, keywords) in value_groups() {
-        let action = match value {
-            Value::Device => "__rfou_devices $netns".to_string(),
-            other => {
-                let offered = value_words(other);
-                if offered.is_empty() {
-                    format!("# {}", value_hint(other))
-                } else {
-                    format!("printf '%s\\n' {}", sh_list(&offered))
-                }
-            }
-        };
-        out.push_str(&format!(
-            "{indent}case {}\n{indent}    {action}\n",
-            words(&keywords)
-        ));
-    }
-    out
-}
-
-fn fish_options() -> String {
-    let mut out = Vec::new();
-    for o in GLOBAL_OPTIONS {
-        for name in o.short.into_iter().chain(o.long) {
-            assert!(!o.help.contains('\''), "completions: quote in option help");
-            out.push(format!("{name} '{}'", o.help));
-        }
-    }
-    out.join(" ")
-}
-
-/// The fish completion script (`completions/rfou.fish`).
-pub fn fish() -> String {
-    let template = r#"# fish completion for rfou(8).
+const FISH: &str = r#"# fish completion for rfou(8).
 @HEADER@#
 # Install as /usr/share/fish/vendor_completions.d/rfou.fish.
 
@@ -941,9 +962,12 @@ end
 
 # The candidates for the word at the cursor, one a line.
 function __rfou_complete
+@LISTS@
     set -l words (commandline -opc)
     set -l cur (commandline -ct)
     set -e words[1]
+    # state: options, verb, name (of a tunnel), newname, keywords or none. expect: the
+    # option or keyword the next word is the value of (:name for the tunnel's name).
     set -l netns
     set -l state options
     set -l expect
@@ -974,12 +998,12 @@ function __rfou_complete
                         set netns (string sub -s 3 -- $w)
                     case '-*'
                     case '*'
-                        set -l command (__rfou_resolve $w @TOP@)
+                        set -l command (__rfou_resolve $w $top_words)
                         switch "$command"
 @COMMAND_CASES@                        end
                 end
             case verb
-                set verb (__rfou_resolve $w @TUNNEL@)
+                set verb (__rfou_resolve $w $tunnel_verbs)
                 switch "$verb"
 @VERB_CASES@                end
             case name newname
@@ -1018,12 +1042,12 @@ function __rfou_complete
     switch $state
         case options
             if string match -q -- '-*' $cur
-                printf '%s\t%s\n' @OPTIONS@
+                printf '%s\t%s\n' @OPTION_HELP@
             else
-                printf '%s\n' @TOP@
+                printf '%s\n' $top_words
             end
         case verb
-            printf '%s\n' @TUNNEL@
+            printf '%s\n' $tunnel_verbs
         case name
             echo dev
             __rfou_devices $netns
@@ -1034,35 +1058,6 @@ end
 
 complete -c rfou -f -a '(__rfou_complete)'
 "#;
-    let netns = options_with(OptionArg::Netns);
-    let netns_option = GLOBAL_OPTIONS
-        .iter()
-        .find(|o| o.arg == OptionArg::Netns)
-        .expect("-n");
-    let with_arg: Vec<&str> = [netns.clone(), options_with(OptionArg::File)].concat();
-    let value_keywords: Vec<&str> = value_groups()
-        .into_iter()
-        .flat_map(|(_, words)| words)
-        .collect();
-    fill(
-        template,
-        &[
-            ("HEADER", comment("#", HEADER)),
-            ("NETNS_OPTIONS", words(&netns)),
-            ("NETNS_SHORT", netns_option.short.expect("-n").to_string()),
-            ("NETNS_LONG", netns_option.long.expect("--netns").to_string()),
-            ("FILE_OPTIONS", words(&options_with(OptionArg::File))),
-            ("ARG_OPTIONS", words(&with_arg)),
-            ("OPTIONS", fish_options()),
-            ("TOP", sh_list(TOP)),
-            ("TUNNEL", sh_list(TUNNEL)),
-            ("COMMAND_CASES", fish_command_cases(&" ".repeat(28))),
-            ("VERB_CASES", verb_cases(&" ".repeat(20), Shell::Fish)),
-            ("VALUE_KEYWORDS", words(&value_keywords)),
-            ("VALUE_CASES", fish_value_cases(&" ".repeat(12))),
-        ],
-    )
-}
 
 #[cfg(test)]
 mod tests {

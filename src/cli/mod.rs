@@ -1,6 +1,7 @@
 //! The command line: words to [`Command`]s ([`parse`]), and commands run against a
 //! [`Handle`] ([`exec`]). `src/main.rs` only reads the global options.
 
+pub mod atomic;
 pub mod batch;
 pub mod completions;
 pub mod exec;
@@ -76,7 +77,7 @@ Where: PORT  := 1..65535
        PROTO := 1..255 | ipip | ipencap | ipv6 | sit | gre | etherip | mpls
        MODE  := ipip | sit | gre | gretap | ipip6 | ip6ip6 | any | ip6gre | ip6gretap
 
-OPTIONS: -n NETNS  -j  -p  -b FILE [ --force ]  -6  -4  -V  -h
+OPTIONS: -n NETNS  -j  -p  -b FILE [ --force | --atomic ]  -6  -4  -V  -h
 Keywords may be shortened to any unique prefix. Exit status: 0 done, 1 the kernel or the
 system refused, 2 the command line is wrong.
 ";

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST};
 use netlink_packet_route::link::{
-    GreIOFlags, InfoGre, InfoGre6, InfoIpTunnel, LinkAttribute, LinkInfo, LinkMessage,
+    GreIOFlags, InfoGre, InfoGre6, InfoIpTunnel, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
 };
 use netlink_packet_route::RouteNetlinkMessage;
 
@@ -297,13 +297,38 @@ pub(crate) fn tunnel_of(message: &LinkMessage) -> Option<Tunnel> {
             _ => None,
         })
         .unwrap_or_else(|| TunnelData::empty(kind));
-    Some(Tunnel::from_data(
+    let mut tunnel = Tunnel::from_data(
         link_name(message)?.to_string(),
         message.header.index,
         kind,
         link_mtu(message).unwrap_or(0),
         data,
-    ))
+    );
+    tunnel.up = message.header.flags.contains(LinkFlags::Up);
+    tunnel.group = message
+        .attributes
+        .iter()
+        .find_map(|a| match a {
+            LinkAttribute::Group(g) => Some(*g),
+            _ => None,
+        })
+        .unwrap_or(0);
+    Some(tunnel)
+}
+
+/// RTM_NEWLINK that moves device `index` to device group `group`.
+pub fn set_group_request(index: u32, group: u32) -> RouteNetlinkMessage {
+    let mut message = LinkMessage::default();
+    message.header.index = index;
+    message.attributes.push(LinkAttribute::Group(group));
+    RouteNetlinkMessage::NewLink(message)
+}
+
+/// RTM_DELLINK of every device in group `group`: the kernel deletes them in one step.
+pub fn del_group_request(group: u32) -> RouteNetlinkMessage {
+    let mut message = LinkMessage::default();
+    message.attributes.push(LinkAttribute::Group(group));
+    RouteNetlinkMessage::DelLink(message)
 }
 
 impl Handle {
@@ -456,6 +481,95 @@ impl Handle {
         self.route
             .request(del_link_request(tunnel.ifindex), NLM_F_REQUEST)
             .map_err(|err| self.refusal(err, &format!("cannot delete tunnel \"{name}\"")))?;
+        Ok(())
+    }
+
+    /// Puts a tunnel back as `saved` was read: every tunnel setting, and its MTU.
+    pub fn tunnel_restore(&mut self, saved: &Tunnel) -> Result<()> {
+        let request = change_link_request(
+            saved.ifindex,
+            saved.kind,
+            saved.data.clone(),
+            Some(saved.mtu),
+        );
+        self.route.request(request, NLM_F_REQUEST).map_err(|err| {
+            self.refusal(err, &format!("cannot restore tunnel \"{}\"", saved.name))
+        })?;
+        Ok(())
+    }
+
+    /// Makes a deleted tunnel again from what was read of it: its kind, every tunnel setting
+    /// (underlay device included), MTU, group and up state. What lived on the device
+    /// (addresses, routes, qdiscs) is not part of it and does not come back.
+    pub fn tunnel_recreate(&mut self, saved: &Tunnel) -> Result<()> {
+        let RouteNetlinkMessage::NewLink(mut message) =
+            new_link_request(&saved.name, saved.kind, saved.data.clone())
+        else {
+            unreachable!("new_link_request makes a NewLink")
+        };
+        message.attributes.push(LinkAttribute::Mtu(saved.mtu));
+        message.attributes.push(LinkAttribute::Group(saved.group));
+        if saved.up {
+            message.header.flags = LinkFlags::Up;
+            message.header.change_mask = LinkFlags::Up;
+        }
+        self.route
+            .request(
+                RouteNetlinkMessage::NewLink(message),
+                NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL,
+            )
+            .map_err(|err| {
+                self.refusal(err, &format!("cannot recreate tunnel \"{}\"", saved.name))
+            })?;
+        Ok(())
+    }
+
+    /// Deletes many tunnels at once with the kernel's group delete: each is moved to a device
+    /// group that no device of the namespace uses, then the group is deleted in one step
+    /// (deleting devices one by one mostly waits in the kernel). If anything fails, every
+    /// tunnel moved is put back in its old group and nothing is deleted.
+    pub fn tunnel_del_many(&mut self, tunnels: &[Tunnel]) -> Result<()> {
+        if tunnels.is_empty() {
+            return Ok(());
+        }
+        let used: std::collections::HashSet<u32> = self
+            .links()?
+            .iter()
+            .filter_map(|l| {
+                l.attributes.iter().find_map(|a| match a {
+                    LinkAttribute::Group(g) => Some(*g),
+                    _ => None,
+                })
+            })
+            .collect();
+        let group = (0x7ead_0000u32..u32::MAX)
+            .find(|g| !used.contains(g))
+            .ok_or_else(|| Error::system("no free device group for a bulk delete"))?;
+        let moves = tunnels
+            .iter()
+            .map(|t| set_group_request(t.ifindex, group))
+            .collect();
+        let moved = self.route.request_many(moves, NLM_F_REQUEST);
+        let deleted = if moved.iter().all(|r| r.is_ok()) {
+            self.route
+                .request(del_group_request(group), NLM_F_REQUEST)
+                .map(|_| ())
+        } else {
+            Err(moved
+                .iter()
+                .find_map(|r| r.clone().err())
+                .expect("a failure"))
+        };
+        if let Err(err) = deleted {
+            let back = tunnels
+                .iter()
+                .zip(&moved)
+                .filter(|(_, r)| r.is_ok())
+                .map(|(t, _)| set_group_request(t.ifindex, t.group))
+                .collect();
+            self.route.request_many(back, NLM_F_REQUEST);
+            return Err(self.refusal(err, "cannot delete the tunnels as a group"));
+        }
         Ok(())
     }
 

@@ -199,6 +199,10 @@ pub struct Tunnel {
     /// For ip6tnl: the inner protocol (4 ipip6, 41 ip6ip6, 0 any).
     pub ip6_proto: Option<u8>,
     pub encap: Encap,
+    /// Whether the device is administratively up.
+    pub up: bool,
+    /// The device group (`ip link set ... group N`).
+    pub group: u32,
     pub(crate) data: TunnelData,
 }
 
@@ -233,6 +237,8 @@ impl Tunnel {
             okey: None,
             ip6_proto: None,
             encap: Encap::read(&data),
+            up: false,
+            group: 0,
             data,
         };
         let unspecified = |a: IpAddr| (!a.is_unspecified()).then_some(a);

@@ -127,3 +127,132 @@ fn with_force_a_failing_line_500_is_the_only_one_missing() {
     assert_eq!(ports_of(&ns), expected);
     let _ = std::fs::remove_file(&path);
 }
+
+#[test]
+fn atomic_batch_failing_at_line_500_applies_nothing() {
+    let ns = Netns::new("atomic500");
+    rfou(Some(&ns), &["add", "port", "29999", "gue"]).assert_ok();
+    let before = ports_of(&ns);
+    let path = batch_with_failure_at_500(&ns);
+    let out = rfou(Some(&ns), &["-b", path.to_str().unwrap(), "--atomic"]);
+    out.assert_fails(1);
+    assert!(out.stderr.contains(":500:"), "{out}");
+    assert!(out.stderr.contains("undid the 499 change(s)"), "{out}");
+    assert_eq!(ports_of(&ns), before);
+    let _ = std::fs::remove_file(&path);
+}
+
+/// What a namespace's tunnels and ports are, without what changes when a device is made
+/// again (its index, statistics): enough to tell "as before" from anything else.
+fn state(ns: &Netns) -> (Vec<serde_json::Value>, BTreeSet<String>) {
+    let links = ns.ip_json(&["-d", "link", "show"]);
+    let mut tunnels: Vec<serde_json::Value> = links
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["ifname"].as_str().unwrap().starts_with('t'))
+        .map(|l| {
+            serde_json::json!({
+                "name": l["ifname"], "mtu": l["mtu"], "group": l["group"],
+                "up": l["flags"].as_array().unwrap().iter().any(|f| f == "UP"),
+                "info": l["linkinfo"]["info_data"],
+            })
+        })
+        .collect();
+    tunnels.sort_by_key(|t| t["name"].as_str().unwrap().to_string());
+    let ports = ns
+        .ip_json(&["fou", "show"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    (tunnels, ports)
+}
+
+#[test]
+fn atomic_batch_undoes_every_kind_of_change() {
+    let ns = Netns::new("atomicall");
+    ns.ip_batch(
+        "link add v0 type veth peer name v1\n\
+         addr add 10.8.0.1/24 dev v0\nlink set v0 up\nlink set v1 up\n\
+         fou add port 5555 ipproto 4\n\
+         fou add port 5556 gue local 10.8.0.1\n\
+         link add tkeep type gre remote 10.8.0.2 local 10.8.0.1 key 7 ttl 9 encap gue encap-sport 1234 encap-dport 5556 encap-csum\n\
+         link add tgone type ipip remote 10.8.0.3 local 10.8.0.1 encap fou encap-dport 5555\n\
+         link set tgone mtu 1400 group 3 up\n",
+    );
+    let before = state(&ns);
+    let batch = "add port 6000 ipproto 47\n\
+                 del port 5556\n\
+                 del port 5555\n\
+                 tunnel add tnew mode ipip remote 10.8.0.9 local 10.8.0.1 encap fou encap-dport 6000\n\
+                 tunnel encap dev tkeep fou encap-dport 6000 noencap-csum\n\
+                 tunnel change tkeep remote 10.8.0.7\n\
+                 tunnel del tgone\n\
+                 add port 6000 ipproto 4\n";
+    let path = std::env::temp_dir().join(format!("{}.batch", ns.name()));
+    std::fs::write(&path, batch).unwrap();
+    let out = rfou(Some(&ns), &["-b", path.to_str().unwrap(), "--atomic"]);
+    out.assert_fails(1);
+    assert!(out.stderr.contains(":8:"), "{out}");
+    assert!(out.stderr.contains("undid the 7 change(s)"), "{out}");
+    assert_eq!(state(&ns), before, "{out}");
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn a_run_of_tunnel_deletes_uses_one_group_delete_and_stops_where_one_by_one_would() {
+    let ns = Netns::new("groupdel");
+    let mut setup = String::from("link add v0 type veth peer name v1\nlink set v0 up\n");
+    for i in 0..200 {
+        setup += &format!(
+            "link add tn{i} type ipip remote 10.7.{}.{} local 10.7.0.1\n",
+            i / 200,
+            i % 200 + 2
+        );
+    }
+    setup += "link set v1 group 5\n";
+    ns.ip_batch(&setup);
+    let mut batch = String::new();
+    for i in 0..100 {
+        batch += &format!("tunnel del tn{i}\n");
+    }
+    // Line 101 names a device that is no tunnel: the 100 before it go, the lines after stay.
+    batch += "tunnel del v0\n";
+    for i in 100..200 {
+        batch += &format!("tunnel del tn{i}\n");
+    }
+    let path = std::env::temp_dir().join(format!("{}.batch", ns.name()));
+    std::fs::write(&path, &batch).unwrap();
+    let out = rfou(Some(&ns), &["-b", path.to_str().unwrap()]);
+    out.assert_fails(2);
+    assert!(out.stderr.contains(":101:"), "{out}");
+    let names: BTreeSet<String> = ns
+        .ip_json(&["link", "show"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["ifname"].as_str().unwrap().to_string())
+        .collect();
+    for i in 0..200 {
+        assert_eq!(names.contains(&format!("tn{i}")), i >= 100, "tn{i}");
+    }
+    assert!(
+        names.contains("v0") && names.contains("v1"),
+        "other devices stay: {names:?}"
+    );
+    // The rest, with --force past the veth: all gone, the veths and their groups untouched.
+    let out = rfou(Some(&ns), &["-b", path.to_str().unwrap(), "--force"]);
+    out.assert_fails(2);
+    let links = ns.ip_json(&["link", "show"]);
+    let left: Vec<&str> = links
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["ifname"].as_str().unwrap())
+        .collect();
+    assert!(left.iter().all(|n| !n.starts_with("tn")), "{left:?}");
+    assert_eq!(ns.link_json("v1")["group"], "5");
+    let _ = std::fs::remove_file(&path);
+}
