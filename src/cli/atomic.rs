@@ -4,7 +4,7 @@
 //! keeps the way back (an undo log). At the first failure it walks the log backwards: ports
 //! removed or re-added, encapsulations and tunnel settings restored, tunnels deleted or made
 //! again with their link and tunnel settings, MTU, group and up state. Addresses, routes and
-//! anything else that lived on a deleted tunnel cannot come back; rfou-batch(8) says so.
+//! anything else that lived on a deleted tunnel cannot come back; rfou(8) says so.
 
 use std::io::Write;
 
