@@ -261,6 +261,11 @@ impl EncapSpec {
     /// checksum on for IPv6 underlays).
     pub fn resolve(&self, kind: TunnelKind, current: &Encap) -> Result<Encap> {
         let encap_type = self.kind.unwrap_or(current.kind);
+        if self.kind.is_none() && current.kind == EncapType::None && *self != EncapSpec::default() {
+            return Err(Error::invalid(
+                "the tunnel has no encapsulation to change: say `encap fou` or `encap gue` too",
+            ));
+        }
         if encap_type == EncapType::None {
             let named = [
                 self.sport.is_some(),
@@ -386,6 +391,25 @@ mod tests {
             .unwrap();
         assert!(!to_fou.remcsum);
         assert_eq!(to_fou.dport, 9);
+    }
+
+    #[test]
+    fn options_alone_need_an_encapsulation_to_change() {
+        let only_port = EncapSpec {
+            dport: Some(7000),
+            ..EncapSpec::default()
+        };
+        let err = only_port
+            .resolve(TunnelKind::Ipip, &Encap::none())
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("no encapsulation to change"),
+            "{err}"
+        );
+        assert_eq!(
+            only_port.resolve(TunnelKind::Ipip, &Encap::fou(1)).unwrap(),
+            Encap::fou(7000)
+        );
     }
 
     #[test]
