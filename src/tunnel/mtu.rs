@@ -7,7 +7,7 @@
 
 use netlink_packet_core::Nla;
 use netlink_packet_core::NLM_F_REQUEST;
-use netlink_packet_route::link::{GreIOFlags, InfoGre, InfoGre6, InfoIpTunnel};
+use netlink_packet_route::link::{GreIOFlags, InfoGre, InfoGre6, InfoIpTunnel, LinkMessage};
 use netlink_packet_route::route::{RouteAttribute, RouteMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use serde::Serialize;
@@ -188,12 +188,19 @@ impl Handle {
         Ok(DEFAULT_UNDERLAY_MTU)
     }
 
+    /// The MTU of device `index`, by a targeted get (a dump would cost as much as the
+    /// namespace has devices, on every encap change of a bulk run).
     fn mtu_of(&mut self, index: u32) -> Option<u32> {
-        self.links()
-            .ok()?
-            .iter()
-            .find(|l| l.header.index == index)
-            .and_then(super::link::link_mtu)
+        let mut request = LinkMessage::default();
+        request.header.index = index;
+        let replies = self
+            .route
+            .request(RouteNetlinkMessage::GetLink(request), NLM_F_REQUEST)
+            .ok()?;
+        replies.iter().find_map(|reply| match reply {
+            RouteNetlinkMessage::NewLink(link) => super::link::link_mtu(link),
+            _ => None,
+        })
     }
 }
 
