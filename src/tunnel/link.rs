@@ -46,7 +46,7 @@ impl TunnelUpdate {
                 if addr.is_ipv6() != kind.ipv6_underlay() {
                     let want = if kind.ipv6_underlay() { "IPv6" } else { "IPv4" };
                     return Err(Error::invalid(format!(
-                        "{word} {addr}: a {} tunnel needs an {want} address",
+                        "{word} {addr}: {} tunnels need an {want} address",
                         kind.name()
                     )));
                 }
@@ -54,13 +54,13 @@ impl TunnelUpdate {
         }
         if (self.ikey.is_some() || self.okey.is_some()) && !kind.is_gre() {
             return Err(Error::invalid(format!(
-                "key, ikey and okey are GRE options; a {} tunnel has no key",
+                "key, ikey and okey are GRE options; {} tunnels have no key",
                 kind.name()
             )));
         }
         if self.tos.is_some() && kind.ipv6_underlay() {
             return Err(Error::invalid(format!(
-                "tos is an IPv4 option; a {} tunnel has an IPv6 underlay",
+                "tos is an IPv4 option; {} tunnels have an IPv6 underlay",
                 kind.name()
             )));
         }
@@ -417,14 +417,24 @@ impl Handle {
             encap.write(&mut data);
         }
         let request = new_link_request(&spec.name, kind, data);
-        self.route
-            .request(request, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL)
+        let result = self
+            .route
+            .request(request, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL);
+        // EEXIST means the name is taken, or another tunnel of this kind has the same
+        // endpoints (the kernel keeps one tunnel per local, remote and key): say which.
+        let name_taken = matches!(&result, Err(err) if err.errno == libc::EEXIST)
+            && self.link(&spec.name).is_ok();
+        result
             .map_err(|err| {
                 let what = format!("cannot create tunnel \"{}\" (mode {})", spec.name, kind.name());
                 match err.errno {
-                    libc::EEXIST => Error::Kernel {
+                    libc::EEXIST if name_taken => Error::Kernel {
                         errno: err.errno,
                         message: format!("{what}: a device \"{}\" already exists in {}", spec.name, self.where_()),
+                    },
+                    libc::EEXIST => Error::Kernel {
+                        errno: err.errno,
+                        message: format!("{what}: {}", self.same_endpoints(kind)),
                     },
                     libc::EOPNOTSUPP => Error::Kernel {
                         errno: err.errno,
@@ -460,10 +470,34 @@ impl Handle {
             report.mtu = change;
         }
         let request = change_link_request(tunnel.ifindex, tunnel.kind, data, mtu);
-        self.route
-            .request(request, NLM_F_REQUEST)
-            .map_err(|err| self.refusal(err, &format!("cannot change tunnel \"{name}\"")))?;
+        self.route.request(request, NLM_F_REQUEST).map_err(|err| {
+            let what = format!("cannot change tunnel \"{name}\"");
+            match err.errno {
+                libc::EEXIST => Error::Kernel {
+                    errno: err.errno,
+                    message: format!("{what}: {}", self.same_endpoints(tunnel.kind)),
+                },
+                _ => self.refusal(err, &what),
+            }
+        })?;
         Ok(report)
+    }
+
+    /// Why the kernel answers EEXIST to a tunnel that does not take a used name: it keeps one
+    /// tunnel per endpoints (local, remote, underlay device, and for GRE the keys). ip6gre and
+    /// ip6gretap share one table, so a change of either also collides with the other kind.
+    fn same_endpoints(&self, kind: TunnelKind) -> String {
+        format!(
+            "another {} tunnel in {} has the same local and remote addresses{}; the kernel \
+             allows one tunnel per endpoints: change them, or delete the other (see `rfou tunnel show`)",
+            if kind.ipv6_underlay() && kind.is_gre() {
+                "ip6gre or ip6gretap"
+            } else {
+                kind.name()
+            },
+            self.where_(),
+            if kind.is_gre() { " and keys" } else { "" }
+        )
     }
 
     /// Changes only the encapsulation of tunnel `name` (made by rfou, ip or anything else).

@@ -8,6 +8,10 @@
 //! Every test makes its own network namespaces (see `harness`), so they run in parallel and
 //! never touch the machine's own network.
 
+mod errors;
 mod harness;
+mod interop;
+mod man_examples;
 mod scale;
 mod smoke;
+mod traffic;
