@@ -11,23 +11,11 @@ use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
-use crate::harness::{rfou, veth_pair, Netns, RfouOutput};
+use crate::harness::{rf, rf_ok, rfou, veth_pair, Netns, RfouOutput};
 
 const A4: &str = "192.0.2.1";
 const B4: &str = "192.0.2.2";
 const A6: &str = "2001:db8::1";
-
-/// `rfou -n NS WORDS...`, the words given as one line.
-fn rf(ns: &Netns, line: &str) -> RfouOutput {
-    rfou(Some(ns), &line.split_whitespace().collect::<Vec<_>>())
-}
-
-#[track_caller]
-fn rf_ok(ns: &Netns, line: &str) -> RfouOutput {
-    let out = rf(ns, line);
-    out.assert_ok();
-    out
-}
 
 /// What the kernel holds in a namespace, as iproute2 reads it: its fou ports and its links
 /// (in detail). `operstate` is left out: the kernel settles it in the background.

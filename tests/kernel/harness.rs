@@ -487,6 +487,20 @@ pub fn rfou(ns: Option<&Netns>, args: &[&str]) -> RfouOutput {
     }
 }
 
+/// `rfou -n NS WORDS...`, the words given as one line.
+#[track_caller]
+pub fn rf(ns: &Netns, line: &str) -> RfouOutput {
+    rfou(Some(ns), &line.split_whitespace().collect::<Vec<_>>())
+}
+
+/// [`rf`], which must succeed.
+#[track_caller]
+pub fn rf_ok(ns: &Netns, line: &str) -> RfouOutput {
+    let out = rf(ns, line);
+    out.assert_ok();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,24 +6,12 @@
 
 use serde_json::{json, Value};
 
-use crate::harness::{rfou, veth_pair, Netns, RfouOutput};
+use crate::harness::{rf, rf_ok, veth_pair, Netns};
 
 const A4: &str = "192.0.2.1";
 const B4: &str = "192.0.2.2";
 const A6: &str = "2001:db8::1";
 const B6: &str = "2001:db8::2";
-
-/// `rfou -n NS WORDS...`, the words given as one line.
-fn rf(ns: &Netns, line: &str) -> RfouOutput {
-    rfou(Some(ns), &line.split_whitespace().collect::<Vec<_>>())
-}
-
-#[track_caller]
-fn rf_ok(ns: &Netns, line: &str) -> RfouOutput {
-    let out = rf(ns, line);
-    out.assert_ok();
-    out
-}
 
 /// A namespace with `dummy0` up, holding A4/24 and A6/64: the tunnels' local addresses, and a
 /// 1500-byte route to their remotes.

@@ -10,7 +10,7 @@
 //! rfou gave it the MTU the encapsulation leaves room for, the one iproute2's tunnel made with
 //! the same encapsulation gets.
 
-use crate::harness::{rfou, veth_pair, Netns, RfouOutput};
+use crate::harness::{rf_ok, veth_pair, Netns};
 
 /// The underlay addresses of the two sides.
 const A4: &str = "192.0.2.1";
@@ -45,19 +45,6 @@ fn pair(prefix: &str) -> (Netns, Netns) {
         &[&format!("{B4}/24"), &format!("{B6}/64")],
     );
     (a, b)
-}
-
-/// `rfou -n NS WORDS...`, the words given as one line.
-fn rf(ns: &Netns, line: &str) -> RfouOutput {
-    rfou(Some(ns), &line.split_whitespace().collect::<Vec<_>>())
-}
-
-/// `rfou -n NS WORDS...`, which must succeed.
-#[track_caller]
-fn rf_ok(ns: &Netns, line: &str) -> RfouOutput {
-    let out = rf(ns, line);
-    out.assert_ok();
-    out
 }
 
 /// Puts `addr` (with its prefix) on tunnel `dev` and brings it up: what `ip` does, not rfou.
