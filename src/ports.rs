@@ -1,5 +1,8 @@
 //! Receive-port operations of a [`Handle`]: add, delete, get, list.
 
+use std::collections::HashSet;
+use std::net::IpAddr;
+
 use netlink_packet_core::{NLM_F_DUMP, NLM_F_REQUEST};
 use netlink_packet_generic::GenlMessage;
 use netlink_packet_sock_diag::inet::{ExtensionFlags, InetRequest, SocketId, StateFlags};
@@ -107,13 +110,12 @@ impl Handle {
         if !may_have_lost_entries(&ports, &datagrams) {
             return Ok(ports);
         }
+        // A set of socket keys: with thousands of ports, comparing each socket with every
+        // port would grow with the square of their number.
+        let mut seen: HashSet<SocketKey> = ports.iter().map(socket_key).collect();
         let mut recovered = Vec::new();
         for candidate in self.udp_sockets()? {
-            if ports.iter().any(|p| p.same_socket(&candidate))
-                || recovered
-                    .iter()
-                    .any(|p: &FouPort| p.same_socket(&candidate))
-            {
+            if !seen.insert(socket_key(&candidate)) {
                 continue;
             }
             if let Some(port) = self.fou_get(&candidate)? {
@@ -213,6 +215,27 @@ impl Handle {
             message,
         }
     }
+}
+
+/// What tells one port's socket from another's, as [`FouPort::same_socket`] compares them.
+type SocketKey = (
+    u16,
+    Family,
+    Option<IpAddr>,
+    Option<IpAddr>,
+    Option<u16>,
+    Option<i32>,
+);
+
+fn socket_key(port: &FouPort) -> SocketKey {
+    (
+        port.port,
+        port.family,
+        port.local,
+        port.peer,
+        port.peer_port,
+        port.ifindex,
+    )
 }
 
 /// "fou port 5555 (inet)" with its bindings, for messages.
