@@ -144,8 +144,13 @@ impl NlSocket {
         Ok(replies)
     }
 
-    /// Sends many requests, `WINDOW` per `sendmsg`, each acked, and returns one result per
-    /// request, in order. A failure does not stop the others: the caller decides.
+    /// Sends many requests, `WINDOW` per `sendmsg`, and returns one result per request, in
+    /// order. A failure does not stop the others: the caller decides.
+    ///
+    /// Only the last request of each window asks for an ack. The kernel handles the requests
+    /// of one `sendmsg` in order and answers every failed one whether or not it asked, so once
+    /// the last one's answer is in, a request without an error before it succeeded. That is one
+    /// datagram to read per window instead of one per request.
     pub fn request_many<I>(&mut self, payloads: Vec<I>, flags: u16) -> Vec<Result<(), NlError>>
     where
         I: NetlinkSerializable + NetlinkDeserializable,
@@ -153,55 +158,35 @@ impl NlSocket {
         let mut results = Vec::with_capacity(payloads.len());
         let mut payloads = payloads.into_iter().peekable();
         while payloads.peek().is_some() {
-            let mut out = Vec::new();
             let first = self.seq.wrapping_add(1);
-            let mut count = 0usize;
-            for payload in payloads.by_ref().take(WINDOW) {
-                let seq = self.next_seq();
-                encode_into(payload, flags | NLM_F_ACK, seq, &mut out);
-                count += 1;
-            }
+            let window: Vec<I> = payloads.by_ref().take(WINDOW).collect();
+            let count = window.len();
+            let out = encode_window(window, flags, first);
+            self.seq = first.wrapping_add(count as u32 - 1);
             results.extend(self.send_window(&out, first, count));
         }
         results
     }
 
     fn send_window(&mut self, out: &[u8], first: u32, count: usize) -> Vec<Result<(), NlError>> {
-        let mut window: Vec<Option<Result<(), NlError>>> = vec![None; count];
+        let mut window = Window::new(first, count);
         if let Err(err) = self.socket.send(out, 0) {
-            let err = NlError::io(err);
-            return window.into_iter().map(|_| Err(err.clone())).collect();
+            return window.fail_unanswered(NlError::io(err));
         }
-        let mut pending = count;
-        while pending > 0 {
-            let len = match self.receive() {
-                Ok(len) => len,
-                Err(err) => {
-                    return window
-                        .into_iter()
-                        .map(|slot| slot.unwrap_or_else(|| Err(err.clone())))
-                        .collect()
+        while !window.complete() {
+            match self.receive() {
+                Ok(len) => {
+                    let _ = for_each_message(&self.buf[..len], |header, body| {
+                        window.absorb(&header, body);
+                        Ok(())
+                    });
                 }
-            };
-            let _ = for_each_message(&self.buf[..len], |header, body| {
-                let index = header.sequence_number.wrapping_sub(first) as usize;
-                if index >= count || window[index].is_some() {
-                    return Ok(());
-                }
-                let outcome = match classify(&header, body) {
-                    Reply::Ack | Reply::Done => Ok(()),
-                    Reply::Failed(err) => Err(err),
-                    Reply::Ignore | Reply::Data(_) => return Ok(()),
-                };
-                window[index] = Some(outcome);
-                pending -= 1;
-                Ok(())
-            });
+                // The answers still missing are lost (ENOBUFS, say): which of those requests
+                // the kernel applied is not known, so none is reported as done.
+                Err(err) => return window.fail_unanswered(err),
+            }
         }
-        window
-            .into_iter()
-            .map(|slot| slot.expect("all answered"))
-            .collect()
+        window.finish()
     }
 
     fn receive(&mut self) -> Result<usize, NlError> {
@@ -232,6 +217,70 @@ pub fn encode<I: NetlinkSerializable>(payload: I, flags: u16, seq: u32) -> Vec<u
     let mut out = Vec::new();
     encode_into(payload, flags, seq, &mut out);
     out
+}
+
+/// The requests of one window, back to back, numbered from `first`; only the last asks for an
+/// ack (see [`NlSocket::request_many`]).
+pub fn encode_window<I: NetlinkSerializable>(payloads: Vec<I>, flags: u16, first: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    let last = payloads.len().saturating_sub(1);
+    for (index, payload) in payloads.into_iter().enumerate() {
+        let ack = if index == last { NLM_F_ACK } else { 0 };
+        let seq = first.wrapping_add(index as u32);
+        encode_into(payload, flags | ack, seq, &mut out);
+    }
+    out
+}
+
+/// The answers to one window of requests, as they come in.
+struct Window {
+    first: u32,
+    slots: Vec<Option<Result<(), NlError>>>,
+}
+
+impl Window {
+    fn new(first: u32, count: usize) -> Self {
+        Window {
+            first,
+            slots: vec![None; count],
+        }
+    }
+
+    /// Takes one message in; those of other requests are ignored.
+    fn absorb(&mut self, header: &NetlinkHeader, body: &[u8]) {
+        let index = header.sequence_number.wrapping_sub(self.first) as usize;
+        let Some(slot) = self.slots.get_mut(index) else {
+            return;
+        };
+        if slot.is_some() {
+            return;
+        }
+        *slot = match classify(header, body) {
+            Reply::Ack | Reply::Done => Some(Ok(())),
+            Reply::Failed(err) => Some(Err(err)),
+            Reply::Ignore | Reply::Data(_) => None,
+        };
+    }
+
+    /// The last request has its answer: every answer the kernel will send is in.
+    fn complete(&self) -> bool {
+        self.slots.last().is_none_or(|slot| slot.is_some())
+    }
+
+    /// One result per request: no answer before the last one's means success.
+    fn finish(self) -> Vec<Result<(), NlError>> {
+        self.slots
+            .into_iter()
+            .map(|slot| slot.unwrap_or(Ok(())))
+            .collect()
+    }
+
+    fn fail_unanswered(self, err: NlError) -> Vec<Result<(), NlError>> {
+        self.slots
+            .into_iter()
+            .map(|slot| slot.unwrap_or_else(|| Err(err.clone())))
+            .collect()
+    }
 }
 
 enum Reply<'a> {
@@ -402,5 +451,64 @@ mod tests {
             Ok(())
         })
         .unwrap();
+    }
+
+    fn ack(seq: u32) -> Vec<u8> {
+        let mut body = 0i32.to_ne_bytes().to_vec();
+        body.extend_from_slice(&[0; HEADER_LEN]);
+        message(NLMSG_ERROR, NLM_F_CAPPED, seq, &body)
+    }
+
+    fn failure(seq: u32, errno: i32) -> Vec<u8> {
+        let mut body = (-errno).to_ne_bytes().to_vec();
+        body.extend_from_slice(&[0; HEADER_LEN]);
+        message(NLMSG_ERROR, NLM_F_CAPPED, seq, &body)
+    }
+
+    fn absorb_all(window: &mut Window, raw: &[u8]) {
+        for_each_message(raw, |header, body| {
+            window.absorb(&header, body);
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn window_is_complete_only_when_its_last_request_is_answered() {
+        // Requests 10..=13: 11 fails unasked, then 13's ack; replies of other requests
+        // (9, 14) on the same socket are not this window's.
+        let mut window = Window::new(10, 4);
+        absorb_all(&mut window, &[failure(11, libc::EEXIST), ack(9)].concat());
+        assert!(!window.complete());
+        absorb_all(&mut window, &[ack(14), ack(13)].concat());
+        assert!(window.complete());
+        let errno = |r: &Result<(), NlError>| r.as_ref().err().map(|e| e.errno);
+        let results: Vec<_> = window.finish().iter().map(errno).collect();
+        assert_eq!(results, [None, Some(libc::EEXIST), None, None]);
+    }
+
+    #[test]
+    fn window_whose_last_request_fails_reports_it() {
+        let mut window = Window::new(u32::MAX, 2); // numbers wrap: u32::MAX, then 0
+        absorb_all(&mut window, &failure(0, libc::EPERM));
+        assert!(window.complete());
+        let results = window.finish();
+        assert!(results[0].is_ok());
+        assert_eq!(results[1].as_ref().unwrap_err().errno, libc::EPERM);
+    }
+
+    #[test]
+    fn lost_answers_are_failures_not_successes() {
+        let mut window = Window::new(1, 3);
+        absorb_all(&mut window, &failure(1, libc::EEXIST));
+        let results = window.fail_unanswered(NlError {
+            errno: libc::ENOBUFS,
+            message: None,
+        });
+        let errnos: Vec<_> = results
+            .iter()
+            .map(|r| r.as_ref().unwrap_err().errno)
+            .collect();
+        assert_eq!(errnos, [libc::EEXIST, libc::ENOBUFS, libc::ENOBUFS]);
     }
 }

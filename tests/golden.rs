@@ -8,7 +8,7 @@ use netlink_packet_core::{
 use netlink_packet_generic::GenlMessage;
 use netlink_packet_route::link::InfoIpTunnel;
 use rfou::fou::{FouAttr, FouMessage};
-use rfou::netlink::encode;
+use rfou::netlink::{encode, encode_window};
 use rfou::tunnel::link::{change_link_request, del_link_request, new_link_request};
 use rfou::tunnel::TunnelData;
 use rfou::{Encap, Family, FouEncap, FouPort, SourcePort, TunnelKind};
@@ -43,8 +43,12 @@ fn attr(kind: u16, value: &[u8]) -> Vec<u8> {
 }
 
 fn genl(cmd: u8, attrs: &[Vec<u8>], flags: u16) -> Vec<u8> {
+    genl_seq(cmd, attrs, flags, 1)
+}
+
+fn genl_seq(cmd: u8, attrs: &[Vec<u8>], flags: u16, seq: u32) -> Vec<u8> {
     let body: Vec<u8> = attrs.concat();
-    let mut out = header(16 + 4 + body.len() as u32, FOU_FAMILY, flags, 1);
+    let mut out = header(16 + 4 + body.len() as u32, FOU_FAMILY, flags, seq);
     out.extend_from_slice(&[cmd, 1, 0, 0]);
     out.extend(body);
     out
@@ -65,6 +69,37 @@ fn fou_add_direct_ipip_on_5555() {
         ],
         REQ_ACK,
     );
+    assert_eq!(bytes, expected);
+}
+
+/// A window of a batch's port adds: the requests back to back in one buffer, numbered on, and
+/// only the last asks for an ack (the kernel answers failures unasked).
+#[test]
+fn window_of_port_adds_asks_one_ack_at_its_end() {
+    let requests = [5555u16, 5556, 5557]
+        .iter()
+        .map(|port| {
+            let mut request =
+                GenlMessage::from_payload(FouMessage::add(&FouPort::direct(*port, 4)));
+            request.set_resolved_family_id(FOU_FAMILY);
+            request
+        })
+        .collect();
+    let bytes = encode_window(requests, NLM_F_REQUEST, 41);
+    let add = |port: [u8; 2], flags, seq| {
+        genl_seq(
+            1,
+            &[attr(1, &port), attr(2, &[2]), attr(4, &[1]), attr(3, &[4])],
+            flags,
+            seq,
+        )
+    };
+    let expected = [
+        add([0x15, 0xb3], NLM_F_REQUEST, 41),
+        add([0x15, 0xb4], NLM_F_REQUEST, 42),
+        add([0x15, 0xb5], REQ_ACK, 43),
+    ]
+    .concat();
     assert_eq!(bytes, expected);
 }
 

@@ -37,30 +37,24 @@ pub const ENCAP_OPTIONS: &[&str] = &[
     "encap-remcsum",
     "noencap-remcsum",
 ];
-pub const TUNNEL_OPTIONS: &[&str] = &[
-    "mode",
-    "remote",
-    "local",
-    "ttl",
-    "hoplimit",
-    "tos",
-    "dsfield",
-    "dev",
-    "key",
-    "ikey",
-    "okey",
+/// What `tunnel add` and `tunnel change` take besides the encap options.
+const LINK_OPTIONS: &[&str] = &[
+    "mode", "remote", "local", "ttl", "hoplimit", "tos", "dsfield", "dev", "key", "ikey", "okey",
     "encap",
-    "encap-sport",
-    "encap-dport",
-    "encap-csum",
-    "noencap-csum",
-    "encap-csum6",
-    "noencap-csum6",
-    "encap-udp6-csum",
-    "noencap-udp6-csum",
-    "encap-remcsum",
-    "noencap-remcsum",
 ];
+pub const TUNNEL_OPTIONS: &[&str] =
+    &concat::<{ LINK_OPTIONS.len() + ENCAP_OPTIONS.len() }>(LINK_OPTIONS, ENCAP_OPTIONS);
+
+/// Two keyword tables as one, at compile time.
+const fn concat<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = if i < a.len() { a[i] } else { b[i - a.len()] };
+        i += 1;
+    }
+    out
+}
 
 /// Parses the words of one command (what follows `rfou` and its global options).
 /// `family` is the `-6`/`-4` given among the global options.
