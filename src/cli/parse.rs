@@ -58,8 +58,9 @@ const fn concat<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'st
 
 /// Parses the words of one command (what follows `rfou` and its global options).
 /// `family` is the `-6`/`-4` given among the global options.
-pub fn parse(words: &[String], family: Option<Family>) -> Result<Command> {
-    let mut words = Words::new(words);
+pub fn parse<S: AsRef<str>>(words: &[S], family: Option<Family>) -> Result<Command> {
+    let words: Vec<&str> = words.iter().map(AsRef::as_ref).collect();
+    let mut words = Words::new(&words);
     let Some(object) = words.expect_keyword(TOP, "rfou")? else {
         return Ok(Command::Help(None));
     };

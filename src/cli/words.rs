@@ -31,12 +31,12 @@ pub fn keyword(word: &str, keywords: &[&'static str]) -> Result<Option<&'static 
 
 /// Words to read left to right.
 pub struct Words<'a> {
-    words: &'a [String],
+    words: &'a [&'a str],
     next: usize,
 }
 
 impl<'a> Words<'a> {
-    pub fn new(words: &'a [String]) -> Self {
+    pub fn new(words: &'a [&'a str]) -> Self {
         Words { words, next: 0 }
     }
 
@@ -47,7 +47,7 @@ impl<'a> Words<'a> {
     }
 
     pub fn peek(&self) -> Option<&'a str> {
-        self.words.get(self.next).map(String::as_str)
+        self.words.get(self.next).copied()
     }
 
     /// The value after keyword `after`, or an error that says it is missing.
