@@ -171,9 +171,15 @@ impl Netns {
     /// in an emulated VM. Stops at the first failure and panics with ip's message.
     #[track_caller]
     pub fn ip_batch(&self, commands: &str) -> String {
-        let args = ["-n", self.name.as_str(), "-batch", "-"];
+        self.ip_batch_with(&[], commands)
+    }
+
+    /// [`Netns::ip_batch`] with global options for every command, e.g. `&["-j", "-d"]`.
+    #[track_caller]
+    pub fn ip_batch_with(&self, opts: &[&str], commands: &str) -> String {
+        let args = self.ip_args(opts, &["-batch", "-"]);
         let mut child = Command::new("ip")
-            .args(args)
+            .args(&args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -499,6 +505,69 @@ pub fn rf_ok(ns: &Netns, line: &str) -> RfouOutput {
     let out = rf(ns, line);
     out.assert_ok();
     out
+}
+
+/// Puts `addr` (with its prefix) on tunnel `dev` and brings it up: what `ip` does, not rfou.
+#[track_caller]
+pub fn address_tunnel(ns: &Netns, dev: &str, addr: &str) {
+    if addr.contains(':') {
+        ns.ip(&["addr", "add", addr, "dev", dev, "nodad"]);
+    } else {
+        ns.ip(&["addr", "add", addr, "dev", dev]);
+    }
+    ns.ip(&["link", "set", dev, "up"]);
+}
+
+/// The MTU of `dev` in `ns`.
+#[track_caller]
+pub fn mtu(ns: &Netns, dev: &str) -> u64 {
+    let link = ns.link_json(dev);
+    link["mtu"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{dev} in {}: no mtu: {link}", ns.name()))
+}
+
+/// A ping of exactly the tunnel's MTU with DF set crosses the tunnel, and one byte more is
+/// refused: the MTU is the limit, and it fits the path. The payload is the MTU less the inner
+/// IP and ICMP headers: MTU - 28 when `addr` is IPv4, MTU - 48 when it is IPv6.
+#[track_caller]
+pub fn assert_full_size_ping(from: &Netns, dev: &str, addr: &str) {
+    let mtu = mtu(from, dev);
+    let (family, headers) = if addr.contains(':') {
+        ("-6", 48)
+    } else {
+        ("-4", 28)
+    };
+    let ping = |payload: u64, wait: &str| {
+        let size = payload.to_string();
+        let args = [
+            family, "-n", "-M", "do", "-s", &size, "-c", "1", "-W", wait, addr,
+        ];
+        from.exec("ping", &args)
+    };
+    let size = mtu - headers;
+    let mut out = ping(size, "2");
+    for _ in 1..3 {
+        if out.status.success() {
+            break;
+        }
+        out = ping(size, "2");
+    }
+    assert!(
+        out.status.success(),
+        "full-size ping (MTU {mtu} of {dev}, {family} -M do -s {size}) {addr} from {} failed: the \
+         tunnel's MTU does not fit its path:\n{}{}",
+        from.name(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let over = size + 1;
+    let out = ping(over, "1");
+    assert!(
+        !out.status.success(),
+        "ping {family} -M do -s {over} {addr} from {} passed, but {dev}'s MTU is {mtu}",
+        from.name()
+    );
 }
 
 #[cfg(test)]

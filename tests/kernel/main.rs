@@ -12,6 +12,7 @@ mod errors;
 mod harness;
 mod interop;
 mod man_examples;
+mod mtu;
 mod scale;
 mod smoke;
 mod traffic;

@@ -10,7 +10,7 @@
 //! rfou gave it the MTU the encapsulation leaves room for, the one iproute2's tunnel made with
 //! the same encapsulation gets.
 
-use crate::harness::{rf_ok, veth_pair, Netns};
+use crate::harness::{address_tunnel, assert_full_size_ping, mtu, rf_ok, veth_pair, Netns};
 
 /// The underlay addresses of the two sides.
 const A4: &str = "192.0.2.1";
@@ -45,25 +45,6 @@ fn pair(prefix: &str) -> (Netns, Netns) {
         &[&format!("{B4}/24"), &format!("{B6}/64")],
     );
     (a, b)
-}
-
-/// Puts `addr` (with its prefix) on tunnel `dev` and brings it up: what `ip` does, not rfou.
-#[track_caller]
-fn address_tunnel(ns: &Netns, dev: &str, addr: &str) {
-    if addr.contains(':') {
-        ns.ip(&["addr", "add", addr, "dev", dev, "nodad"]);
-    } else {
-        ns.ip(&["addr", "add", addr, "dev", dev]);
-    }
-    ns.ip(&["link", "set", dev, "up"]);
-}
-
-#[track_caller]
-fn mtu(ns: &Netns, dev: &str) -> u64 {
-    let link = ns.link_json(dev);
-    link["mtu"]
-        .as_u64()
-        .unwrap_or_else(|| panic!("{dev} in {}: no mtu: {link}", ns.name()))
 }
 
 /// `linkinfo.info_data.encap` of `dev` as `ip -j -d link show` prints it (null when none).
@@ -178,45 +159,6 @@ fn assert_dead_without_port(
         stats_before.in_datagrams,
         "without its port, {} still received UDP datagrams",
         to.name()
-    );
-}
-
-/// A ping of exactly the tunnel's MTU (IPv4 inside: MTU - 28 bytes of payload) with DF set
-/// crosses the tunnel, and one byte more is refused: the MTU is the limit, and it fits the path.
-#[track_caller]
-fn assert_full_size_ping(from: &Netns, dev: &str, addr: &str) {
-    let mtu = mtu(from, dev);
-    let size = (mtu - 28).to_string();
-    let mut out = from.exec(
-        "ping",
-        &["-n", "-M", "do", "-s", &size, "-c", "1", "-W", "2", addr],
-    );
-    for _ in 1..3 {
-        if out.status.success() {
-            break;
-        }
-        out = from.exec(
-            "ping",
-            &["-n", "-M", "do", "-s", &size, "-c", "1", "-W", "2", addr],
-        );
-    }
-    assert!(
-        out.status.success(),
-        "full-size ping (MTU {mtu} of {dev}, -M do -s {size}) {addr} from {} failed: the tunnel's \
-         MTU does not fit its path:\n{}{}",
-        from.name(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let over = (mtu - 27).to_string();
-    let out = from.exec(
-        "ping",
-        &["-n", "-M", "do", "-s", &over, "-c", "1", "-W", "1", addr],
-    );
-    assert!(
-        !out.status.success(),
-        "ping -M do -s {over} {addr} from {} passed, but {dev}'s MTU is {mtu}",
-        from.name()
     );
 }
 

@@ -1,0 +1,306 @@
+//! The MTU of a tunnel that got its encapsulation after it was made, for every tunnel kind and
+//! every encapsulation.
+//!
+//! On ipip, sit, gre and gretap the kernel keeps the MTU when the encapsulation changes, so
+//! rfou sets it; ip6tnl, ip6gre and ip6gretap recompute it themselves. Either way, for each kind
+//! and each encapsulation, a tunnel made plain (`rfou tunnel add`) and then given its
+//! encapsulation (`rfou tunnel encap`) must:
+//!   1. end with the MTU, and the encap attributes, of iproute2's tunnel made with that
+//!      encapsulation from the start (`ip link add ... encap ...` in a scratch namespace);
+//!   2. carry a full-size ping with DF set, and refuse one byte more;
+//!   3. get the room back with `rfou tunnel encap dev X none`: the plain kind's MTU again.
+//!
+//! One test per underlay: its kinds one after another on the same two namespaces, each cycling
+//! through the encapsulations (namespaces and pings are slow in an emulated VM).
+
+use crate::harness::{address_tunnel, assert_full_size_ping, mtu, rf_ok, veth_pair, Netns};
+
+/// The underlay addresses of the two sides.
+const A4: &str = "192.0.2.1";
+const B4: &str = "192.0.2.2";
+const A6: &str = "2001:db8::1";
+const B6: &str = "2001:db8::2";
+
+/// Addresses inside the tunnels.
+const INNER_A4: &str = "10.98.0.1";
+const INNER_B4: &str = "10.98.0.2";
+const INNER_A6: &str = "fd00:98::1";
+const INNER_B6: &str = "fd00:98::2";
+
+/// The tunnel device on both sides.
+const TUN: &str = "mt1";
+
+/// The GUE receive port: one for every kind, the GUE header names the inner protocol.
+const GUE_PORT: u16 = 5600;
+
+/// The FOU receive port for inner protocol `ipproto`: a FOU port carries one protocol.
+fn fou_port(ipproto: u8) -> u16 {
+    5600 + u16::from(ipproto)
+}
+
+/// One tunnel kind: `rfou tunnel add ... mode MODE`, `ip link add ... type IP_TYPE`.
+struct Kind {
+    mode: &'static str,
+    ip_type: &'static str,
+    /// What the FOU port must carry: 4 (IPv4 inside), 41 (IPv6 inside), 47 (GRE).
+    ipproto: u8,
+    /// The pings inside are IPv6.
+    inner_v6: bool,
+}
+
+const fn kind(mode: &'static str, ip_type: &'static str, ipproto: u8, inner_v6: bool) -> Kind {
+    Kind {
+        mode,
+        ip_type,
+        ipproto,
+        inner_v6,
+    }
+}
+
+/// Every kind with an IPv4 underlay.
+const V4_KINDS: &[Kind] = &[
+    kind("ipip", "ipip", 4, false),
+    kind("sit", "sit", 41, true),
+    kind("gre", "gre", 47, false),
+    kind("gretap", "gretap", 47, false),
+];
+
+/// Every kind with an IPv6 underlay: ip6tnl in both its modes, ip6gre, ip6gretap.
+const V6_KINDS: &[Kind] = &[
+    kind("ipip6", "ip6tnl mode ipip6", 4, false),
+    kind("ip6ip6", "ip6tnl mode ip6ip6", 41, true),
+    kind("ip6gre", "ip6gre", 47, false),
+    kind("ip6gretap", "ip6gretap", 47, false),
+];
+
+/// One encapsulation: its type, its options beyond `encap-dport`, and the bytes it costs the
+/// MTU (UDP header; GUE's 4-byte header; remote checksum offload's option and flags, 8 more).
+struct Encap {
+    kind: &'static str,
+    options: &'static str,
+    overhead: u64,
+}
+
+const fn encap(kind: &'static str, options: &'static str, overhead: u64) -> Encap {
+    Encap {
+        kind,
+        options,
+        overhead,
+    }
+}
+
+/// The encapsulations tried on an IPv4 underlay. The UDP checksum (`encap-csum`) costs no room
+/// (the UDP header is there anyway) but changes what goes on the wire; it matters most with
+/// remote checksum offload, which leans on it.
+const V4_ENCAPS: &[Encap] = &[
+    encap("fou", "", 8),
+    encap("fou", "encap-csum", 8),
+    encap("gue", "", 12),
+    encap("gue", "encap-remcsum", 20),
+    encap("gue", "encap-csum encap-remcsum", 20),
+];
+
+/// The encapsulations tried on an IPv6 underlay, where the UDP checksum is on by default
+/// (rfou's and iproute2's default); `noencap-udp6-csum` sends zero checksums, which the
+/// receiving FOU socket must accept. (iproute2 6.1's usage says `[no]encap-csum6`, but it only
+/// parses `[no]encap-udp6-csum`; rfou takes both.)
+const V6_ENCAPS: &[Encap] = &[
+    encap("fou", "", 8),
+    encap("fou", "noencap-udp6-csum", 8),
+    encap("gue", "", 12),
+    encap("gue", "encap-remcsum", 20),
+];
+
+impl Encap {
+    /// The words after `encap` (`ip link add`) or `tunnel encap dev X` (rfou) for `kind`.
+    fn words(&self, kind: &Kind) -> String {
+        let port = match self.kind {
+            "fou" => fou_port(kind.ipproto),
+            _ => GUE_PORT,
+        };
+        format!("{} encap-dport {port} {}", self.kind, self.options)
+            .trim_end()
+            .to_string()
+    }
+}
+
+/// A scratch namespace where iproute2 makes the reference tunnels, over a 1500-byte dummy
+/// device that holds the local underlay addresses, like the veth pair.
+struct Reference(Netns);
+
+impl Reference {
+    fn new(prefix: &str) -> Reference {
+        let ns = Netns::new(prefix);
+        ns.ip_batch(&format!(
+            "link add dummy0 type dummy\naddr add {A4}/24 dev dummy0\n\
+             addr add {A6}/64 dev dummy0 nodad\nlink set dummy0 up"
+        ));
+        assert_eq!(mtu(&ns, "dummy0"), 1500);
+        Reference(ns)
+    }
+
+    /// Makes `ip link add ref0 TYPE-AND-OPTIONS`, returns it as `ip -j -d link show` sees it,
+    /// deletes it: one `ip -batch`.
+    #[track_caller]
+    fn link(&self, type_and_options: &str) -> serde_json::Value {
+        let out = self.0.ip_batch_with(
+            &["-j", "-d"],
+            &format!("link add ref0 {type_and_options}\nlink show dev ref0\nlink del ref0"),
+        );
+        match serde_json::from_str(&out) {
+            Ok(serde_json::Value::Array(mut links)) if links.len() == 1 => links.remove(0),
+            _ => panic!("ip link show ref0 ({type_and_options}): not one link:\n{out}"),
+        }
+    }
+}
+
+#[track_caller]
+fn link_mtu(link: &serde_json::Value) -> u64 {
+    link["mtu"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no mtu: {link}"))
+}
+
+fn link_encap(link: &serde_json::Value) -> &serde_json::Value {
+    &link["linkinfo"]["info_data"]["encap"]
+}
+
+/// A full-size ping from `a` to `addr` through `TUN`, and one byte more refused
+/// ([`assert_full_size_ping`]).
+///
+/// On an IPv6 underlay (`v6`), `a` first forgets the path MTUs it learnt for the addresses
+/// inside the tunnel. ip6tnl, ip6gre and ip6gretap record, for every packet they send, the room
+/// it had as a path-MTU exception on the inner route, and when their encapsulation changes they
+/// set their new MTU themselves, directly, without the NETDEV_CHANGEMTU notice that carries
+/// such exceptions along: after a change that gives room back (`encap none`, or GUE with remote
+/// checksum offload to FOU) the device has the right MTU, but packets to an address already
+/// reached stay limited to the old one until the exception expires (10 minutes by default).
+/// iproute2's `ip link change ... encap ...` leaves the same. On ipip, sit, gre and gretap,
+/// rfou sets the MTU itself (IFLA_MTU), the notice goes out, and the exceptions follow: there
+/// `a` keeps them, and the pings prove it.
+#[track_caller]
+fn full_size_ping(a: &Netns, addr: &str, v6: bool) {
+    if v6 {
+        let family = if addr.contains(':') { "-6" } else { "-4" };
+        a.ip(&[family, "route", "flush", "cache"]);
+    }
+    assert_full_size_ping(a, TUN, addr);
+}
+
+/// Two namespaces joined by veth with both underlays, both sides receiving on a FOU port per
+/// inner protocol and on a GUE port, of the underlay's family; then, for each kind in turn, the
+/// cycle of the module's doc on tunnel `TUN`, which is deleted after.
+fn every_kind_and_encap(prefix: &str, v6: bool, kinds: &[Kind], encaps: &[Encap]) {
+    let a = Netns::new(&format!("{prefix}-a"));
+    let b = Netns::new(&format!("{prefix}-b"));
+    veth_pair(
+        &a,
+        &[&format!("{A4}/24"), &format!("{A6}/64")],
+        &b,
+        &[&format!("{B4}/24"), &format!("{B6}/64")],
+    );
+    let reference = Reference::new(&format!("{prefix}-ref"));
+    let (family, local, remote) = if v6 { (" -6", A6, B6) } else { ("", A4, B4) };
+    for ns in [&a, &b] {
+        for ipproto in [4, 41, 47] {
+            let port = fou_port(ipproto);
+            rf_ok(ns, &format!("add port {port} ipproto {ipproto}{family}"));
+        }
+        rf_ok(ns, &format!("add port {GUE_PORT} gue{family}"));
+    }
+
+    for kind in kinds {
+        let (inner_a, inner_b, bits) = if kind.inner_v6 {
+            (INNER_A6, INNER_B6, 64)
+        } else {
+            (INNER_A4, INNER_B4, 24)
+        };
+        let ends = [(&a, local, remote, inner_a), (&b, remote, local, inner_b)];
+        let plain = reference.link(&format!(
+            "type {} remote {remote} local {local}",
+            kind.ip_type
+        ));
+        let plain_mtu = link_mtu(&plain);
+        for (ns, local, remote, inner) in ends {
+            rf_ok(
+                ns,
+                &format!(
+                    "tunnel add {TUN} mode {} remote {remote} local {local}",
+                    kind.mode
+                ),
+            );
+            assert_eq!(mtu(ns, TUN), plain_mtu, "{}: plain, as made", kind.mode);
+            address_tunnel(ns, TUN, &format!("{inner}/{bits}"));
+        }
+
+        for encap in encaps {
+            let words = encap.words(kind);
+            let what = format!("{} with `encap {words}`", kind.mode);
+            for (ns, ..) in ends {
+                rf_ok(ns, &format!("tunnel encap dev {TUN} {words}"));
+            }
+            let made = reference.link(&format!(
+                "type {} remote {remote} local {local} encap {words}",
+                kind.ip_type
+            ));
+            let want = link_mtu(&made);
+            assert_eq!(
+                want,
+                plain_mtu - encap.overhead,
+                "{what}: iproute2's MTU is not the plain {plain_mtu} less the encapsulation's {} bytes",
+                encap.overhead
+            );
+            for (ns, ..) in ends {
+                let link = ns.link_json(TUN);
+                assert_eq!(
+                    link_mtu(&link),
+                    want,
+                    "{what} in {}: rfou's MTU after `tunnel encap` is not iproute2's",
+                    ns.name()
+                );
+                assert_eq!(
+                    link_encap(&link),
+                    link_encap(&made),
+                    "{what} in {}: rfou's encap attributes are not iproute2's",
+                    ns.name()
+                );
+            }
+            full_size_ping(&a, inner_b, v6);
+
+            for (ns, ..) in ends {
+                rf_ok(ns, &format!("tunnel encap dev {TUN} none"));
+                let link = ns.link_json(TUN);
+                assert_eq!(
+                    link_mtu(&link),
+                    plain_mtu,
+                    "{what} in {}: `tunnel encap dev {TUN} none` did not give the room back",
+                    ns.name()
+                );
+                assert_eq!(
+                    link_encap(&link),
+                    &serde_json::Value::Null,
+                    "{what}: {link}"
+                );
+            }
+        }
+        // Plain again, it carries full-size packets of the plain MTU: the room is really back.
+        full_size_ping(&a, inner_b, v6);
+        for (ns, ..) in ends {
+            rf_ok(ns, &format!("tunnel delete {TUN}"));
+        }
+    }
+}
+
+/// ipip, sit, gre, gretap over an IPv4 underlay, each with FOU, FOU with UDP checksums, GUE,
+/// GUE with remote checksum offload, with and without UDP checksums.
+#[test]
+fn every_ipv4_underlay_kind_and_encap() {
+    every_kind_and_encap("m-v4", false, V4_KINDS, V4_ENCAPS);
+}
+
+/// ip6tnl (ipip6 and ip6ip6), ip6gre, ip6gretap over an IPv6 underlay, each with FOU, FOU
+/// without UDP checksums, GUE, GUE with remote checksum offload.
+#[test]
+fn every_ipv6_underlay_kind_and_encap() {
+    every_kind_and_encap("m-v6", true, V6_KINDS, V6_ENCAPS);
+}
