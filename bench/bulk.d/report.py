@@ -340,6 +340,18 @@ def main():
                     f" An empty batch (process start, entering the namespace, opening the "
                     f"netlink sockets) takes rfou {ms(empty_r)}, ip {ms(empty_i)}."
                 )
+            if empty_r is not None and kernel_floor is not None:
+                floor_start = floor - kernel_floor
+                per_line = (port_add - empty_r) - kernel_floor
+                text += (
+                    f" The floor's own start (its command time less its requests) is "
+                    f"{ms(floor_start)}: rfou starts {ms(empty_r - floor_start)} slower (it "
+                    f"opens three netlink sockets where the floor opens one; which part of its "
+                    f"start costs what was not measured). Past its start, rfou takes {ms(port_add - empty_r)} for the "
+                    f"lines, {ms(per_line)} ({per_line / n * 1e6:.0f} µs a line) more than the "
+                    f"floor's requests: reading and parsing every line before the first is "
+                    f"sent, and encoding the requests."
+                )
             text += calls_text("port-add") + ack_text()
         elif key == "mem":
             text = f"**{name}**: the highest of the runs was {mb(max(mem_r))}."
