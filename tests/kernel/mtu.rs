@@ -13,7 +13,7 @@
 //! One test per underlay: its kinds one after another on the same two namespaces, each cycling
 //! through the encapsulations (namespaces and pings are slow in an emulated VM).
 
-use crate::harness::{address_tunnel, assert_full_size_ping, mtu, rf_ok, veth_pair, Netns};
+use crate::harness::{address_tunnel, assert_full_size_ping, mtu, rf, rf_ok, veth_pair, Netns};
 
 /// The underlay addresses of the two sides.
 const A4: &str = "192.0.2.1";
@@ -187,6 +187,25 @@ fn full_size_ping(a: &Netns, addr: &str, v6: bool) {
     assert_full_size_ping(a, TUN, addr);
 }
 
+/// `rfou -j doctor` in `ns`: its exit status and its check of `TUN`'s MTU.
+#[track_caller]
+fn doctor_mtu_check(ns: &Netns) -> (i32, serde_json::Value) {
+    let out = rf(ns, "-j doctor");
+    let report = out.json();
+    let label = format!("mtu {TUN}");
+    let check = report["checks"]
+        .as_array()
+        .and_then(|checks| checks.iter().find(|c| c["check"] == label.as_str()))
+        .cloned()
+        .unwrap_or_else(|| {
+            panic!(
+                "{out}
+rfou doctor has no `{label}` check"
+            )
+        });
+    (out.status, check)
+}
+
 /// Two namespaces joined by veth with both underlays, both sides receiving on a FOU port per
 /// inner protocol and on a GUE port, of the underlay's family; then, for each kind in turn, the
 /// cycle of the module's doc on tunnel `TUN`, which is deleted after.
@@ -266,6 +285,10 @@ fn every_kind_and_encap(prefix: &str, v6: bool, kinds: &[Kind], encaps: &[Encap]
                 );
             }
             full_size_ping(&a, inner_b, v6);
+            // rfou doctor finds nothing to fix in a tunnel rfou set up.
+            let (status, check) = doctor_mtu_check(&a);
+            assert_eq!(check["status"], "ok", "{what}: rfou doctor: {check}");
+            assert_eq!(status, 0, "{what}: rfou doctor failed: {check}");
 
             for (ns, ..) in ends {
                 rf_ok(ns, &format!("tunnel encap dev {TUN} none"));
@@ -285,6 +308,17 @@ fn every_kind_and_encap(prefix: &str, v6: bool, kinds: &[Kind], encaps: &[Encap]
         }
         // Plain again, it carries full-size packets of the plain MTU: the room is really back.
         full_size_ping(&a, inner_b, v6);
+        // And rfou doctor does see an MTU that does not fit: the plain MTU with FOU on.
+        let words = encaps[0].words(kind);
+        rf_ok(&a, &format!("tunnel encap dev {TUN} {words}"));
+        a.ip(&["link", "set", TUN, "mtu", &plain_mtu.to_string()]);
+        let (status, check) = doctor_mtu_check(&a);
+        assert_eq!(
+            (status, &check["status"]),
+            (1, &serde_json::json!("fail")),
+            "{}: MTU {plain_mtu} with `encap {words}` does not fit; rfou doctor: {check}",
+            kind.mode
+        );
         for (ns, ..) in ends {
             rf_ok(ns, &format!("tunnel delete {TUN}"));
         }
