@@ -11,11 +11,7 @@ use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
-use crate::harness::{rf, rf_ok, rfou, veth_pair, Netns, RfouOutput};
-
-const A4: &str = "192.0.2.1";
-const B4: &str = "192.0.2.2";
-const A6: &str = "2001:db8::1";
+use crate::harness::{rf, rf_ok, rfou, veth_pair, Netns, RfouOutput, A4, A6, B4};
 
 /// What the kernel holds in a namespace, as iproute2 reads it: its fou ports and its links
 /// (in detail). `operstate` is left out: the kernel settles it in the background.

@@ -35,6 +35,19 @@ pub const MODULES: &[&str] = &[
 /// The rfou binary built by cargo for these tests.
 pub const RFOU: &str = env!("CARGO_BIN_EXE_rfou");
 
+/// The underlay addresses of the two sides of a veth pair, in every test that has one (each
+/// test has namespaces of its own, so they never meet).
+pub const A4: &str = "192.0.2.1";
+pub const B4: &str = "192.0.2.2";
+pub const A6: &str = "2001:db8::1";
+pub const B6: &str = "2001:db8::2";
+
+/// Addresses inside the tunnels.
+pub const INNER_A4: &str = "10.99.0.1";
+pub const INNER_B4: &str = "10.99.0.2";
+pub const INNER_A6: &str = "fd00:99::1";
+pub const INNER_B6: &str = "fd00:99::2";
+
 /// Panics, with the reason, unless we are root and the kernel can load fou and the other tunnel
 /// modules. Loads them the first time; every test calls this, directly or through
 /// [`Netns::new`].
@@ -387,6 +400,20 @@ impl UdpCounters {
             },
         }
     }
+}
+
+/// Two namespaces `PREFIX-a` and `PREFIX-b` joined by `veth0`, with IPv4 and IPv6 underlay
+/// addresses (A4/A6 on a, B4/B6 on b).
+pub fn underlay_pair(prefix: &str) -> (Netns, Netns) {
+    let a = Netns::new(&format!("{prefix}-a"));
+    let b = Netns::new(&format!("{prefix}-b"));
+    veth_pair(
+        &a,
+        &[&format!("{A4}/24"), &format!("{A6}/64")],
+        &b,
+        &[&format!("{B4}/24"), &format!("{B6}/64")],
+    );
+    (a, b)
 }
 
 /// Joins two namespaces with a veth pair named `veth0` on both sides, each end up with the

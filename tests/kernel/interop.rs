@@ -6,12 +6,7 @@
 
 use serde_json::{json, Value};
 
-use crate::harness::{rf, rf_ok, veth_pair, Netns};
-
-const A4: &str = "192.0.2.1";
-const B4: &str = "192.0.2.2";
-const A6: &str = "2001:db8::1";
-const B6: &str = "2001:db8::2";
+use crate::harness::{rf, rf_ok, veth_pair, Netns, A4, A6, B4, B6};
 
 /// A namespace with `dummy0` up, holding A4/24 and A6/64: the tunnels' local addresses, and a
 /// 1500-byte route to their remotes.

@@ -13,19 +13,10 @@
 //! One test per underlay: its kinds one after another on the same two namespaces, each cycling
 //! through the encapsulations (namespaces and pings are slow in an emulated VM).
 
-use crate::harness::{address_tunnel, assert_full_size_ping, mtu, rf, rf_ok, veth_pair, Netns};
-
-/// The underlay addresses of the two sides.
-const A4: &str = "192.0.2.1";
-const B4: &str = "192.0.2.2";
-const A6: &str = "2001:db8::1";
-const B6: &str = "2001:db8::2";
-
-/// Addresses inside the tunnels.
-const INNER_A4: &str = "10.98.0.1";
-const INNER_B4: &str = "10.98.0.2";
-const INNER_A6: &str = "fd00:98::1";
-const INNER_B6: &str = "fd00:98::2";
+use crate::harness::{
+    address_tunnel, assert_full_size_ping, mtu, rf, rf_ok, underlay_pair, Netns, A4, A6, B4, B6,
+    INNER_A4, INNER_A6, INNER_B4, INNER_B6,
+};
 
 /// The tunnel device on both sides.
 const TUN: &str = "mt1";
@@ -210,14 +201,7 @@ rfou doctor has no `{label}` check"
 /// inner protocol and on a GUE port, of the underlay's family; then, for each kind in turn, the
 /// cycle of the module's doc on tunnel `TUN`, which is deleted after.
 fn every_kind_and_encap(prefix: &str, v6: bool, kinds: &[Kind], encaps: &[Encap]) {
-    let a = Netns::new(&format!("{prefix}-a"));
-    let b = Netns::new(&format!("{prefix}-b"));
-    veth_pair(
-        &a,
-        &[&format!("{A4}/24"), &format!("{A6}/64")],
-        &b,
-        &[&format!("{B4}/24"), &format!("{B6}/64")],
-    );
+    let (a, b) = underlay_pair(prefix);
     let reference = Reference::new(&format!("{prefix}-ref"));
     let (family, local, remote) = if v6 { (" -6", A6, B6) } else { ("", A4, B4) };
     for ns in [&a, &b] {

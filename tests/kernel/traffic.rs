@@ -10,19 +10,10 @@
 //! rfou gave it the MTU the encapsulation leaves room for, the one iproute2's tunnel made with
 //! the same encapsulation gets.
 
-use crate::harness::{address_tunnel, assert_full_size_ping, mtu, rf_ok, veth_pair, Netns};
-
-/// The underlay addresses of the two sides.
-const A4: &str = "192.0.2.1";
-const B4: &str = "192.0.2.2";
-const A6: &str = "2001:db8::1";
-const B6: &str = "2001:db8::2";
-
-/// Addresses inside the tunnels.
-const INNER_A4: &str = "10.99.0.1";
-const INNER_B4: &str = "10.99.0.2";
-const INNER_A6: &str = "fd00:99::1";
-const INNER_B6: &str = "fd00:99::2";
+use crate::harness::{
+    address_tunnel, assert_full_size_ping, mtu, rf_ok, underlay_pair, Netns, A4, A6, B4, B6,
+    INNER_A4, INNER_A6, INNER_B4, INNER_B6,
+};
 
 /// How many echo requests the counted ping sends.
 const PINGS: u64 = 5;
@@ -31,20 +22,6 @@ const PINGS: u64 = 5;
 enum Underlay {
     V4,
     V6,
-}
-
-/// Two namespaces `PREFIX-a` and `PREFIX-b` joined by `veth0`, with IPv4 and IPv6 underlay
-/// addresses (A4/A6 on a, B4/B6 on b).
-fn pair(prefix: &str) -> (Netns, Netns) {
-    let a = Netns::new(&format!("{prefix}-a"));
-    let b = Netns::new(&format!("{prefix}-b"));
-    veth_pair(
-        &a,
-        &[&format!("{A4}/24"), &format!("{A6}/64")],
-        &b,
-        &[&format!("{B4}/24"), &format!("{B6}/64")],
-    );
-    (a, b)
 }
 
 /// `linkinfo.info_data.encap` of `dev` as `ip -j -d link show` prints it (null when none).
@@ -166,7 +143,7 @@ fn assert_dead_without_port(
 /// (`tunnel encap`), side b makes it with its encapsulation: both get iproute2's MTU, 1472.
 #[test]
 fn ipip_over_fou() {
-    let (a, b) = pair("t-ipip");
+    let (a, b) = underlay_pair("t-ipip");
     rf_ok(&a, "add port 5555 ipproto 4");
     rf_ok(&b, "add port 5555 ipproto ipip");
 
@@ -215,7 +192,7 @@ fn ipip_over_fou() {
 /// `tunnel encap`, side b with `tunnel add`.
 #[test]
 fn gre_over_gue_with_csum() {
-    let (a, b) = pair("t-gregue");
+    let (a, b) = underlay_pair("t-gregue");
     rf_ok(&a, "add port 5556 gue");
     rf_ok(&b, "add port 5556 gue");
 
@@ -263,7 +240,7 @@ fn gre_over_gue_with_csum() {
 /// the MTU goes from 1476 to iproute2's 1468, and a full-size DF ping fits.
 #[test]
 fn gre_over_fou_full_size_after_tunnel_encap() {
-    let (a, b) = pair("t-grefou");
+    let (a, b) = underlay_pair("t-grefou");
     for (ns, local, remote) in [(&a, A4, B4), (&b, B4, A4)] {
         rf_ok(ns, "add port 5557 ipproto gre");
         rf_ok(
@@ -296,7 +273,7 @@ fn gre_over_fou_full_size_after_tunnel_encap() {
 /// SIT over FOU: IPv6 inside IPv4, the port carrying ipproto 41.
 #[test]
 fn sit_over_fou() {
-    let (a, b) = pair("t-sit");
+    let (a, b) = underlay_pair("t-sit");
     rf_ok(&a, "add port 5558 ipproto 41");
     rf_ok(&b, "add port 5558 ipproto ipv6");
     for (ns, local, remote) in [(&a, A4, B4), (&b, B4, A4)] {
@@ -326,7 +303,7 @@ fn sit_over_fou() {
 /// an IPv6 one (`-6`) carrying ipproto 4.
 #[test]
 fn ip6tnl_ipip6_over_fou_on_ipv6() {
-    let (a, b) = pair("t-ip6tnl");
+    let (a, b) = underlay_pair("t-ip6tnl");
     // `-6` as a global option on one side, as a keyword on the other.
     rf_ok(&a, "-6 add port 5559 ipproto 4");
     rf_ok(&b, "add port 5559 ipproto 4 -6");
@@ -362,7 +339,7 @@ fn ip6tnl_ipip6_over_fou_on_ipv6() {
 /// ip6gre over GUE on an IPv6 underlay (an IPv6 GUE port, `-6 gue`).
 #[test]
 fn ip6gre_over_gue_on_ipv6() {
-    let (a, b) = pair("t-ip6gre");
+    let (a, b) = underlay_pair("t-ip6gre");
     rf_ok(&a, "-6 add port 5560 gue");
     rf_ok(&b, "add port 5560 gue -6");
     for (ns, local, remote) in [(&a, A6, B6), (&b, B6, A6)] {
@@ -394,7 +371,7 @@ fn ip6gre_over_gue_on_ipv6() {
 /// gretap devices. Side a gets the encapsulation by `tunnel encap`.
 #[test]
 fn gretap_over_fou() {
-    let (a, b) = pair("t-gretap");
+    let (a, b) = underlay_pair("t-gretap");
     rf_ok(&a, "add port 5561 ipproto 47");
     rf_ok(&b, "add port 5561 ipproto 47");
     rf_ok(
