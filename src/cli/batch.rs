@@ -19,7 +19,8 @@ pub struct Line {
     pub command: Command,
 }
 
-/// The words of one line: split at white space, `#` starts a comment.
+/// The words of one line: split at ASCII white space (as iproute2 splits a batch line), `#`
+/// starts a comment.
 pub fn split(line: &str) -> Vec<&str> {
     // Room for a typical line at once: a batch of thousands of lines feels each regrowth.
     let mut words = Vec::with_capacity(12);
