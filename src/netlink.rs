@@ -24,8 +24,10 @@ const NLM_F_ACK_TLVS: u16 = 0x200;
 const NLMSGERR_ATTR_MSG: u16 = 1;
 const HEADER_LEN: usize = 16;
 
-/// How many requests may wait for their acks at once. Each ack takes room in the socket's
-/// receive buffer; 1,000 at once overflowed it (ENOBUFS), 64 never comes close.
+/// How many requests go in one `sendmsg` before their answers are read. Each answer (an
+/// error, and the window's one ack) takes room in the socket's receive buffer: when every one
+/// of 1,000 requests was acked at once it overflowed (ENOBUFS); 64 never comes close, even
+/// when all 64 fail.
 pub const WINDOW: usize = 64;
 
 /// The kernel's answer to one failed request: the errno, and the sentence the kernel gave in
