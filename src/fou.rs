@@ -401,3 +401,13 @@ fn socket_attrs(port: &FouPort) -> Vec<FouAttr> {
     }
     attrs
 }
+
+/// The receive ports of a namespace as [`crate::Handle::fou_ports`] found them, with what a
+/// reader should know about the list: that the fou module is not loaded (so there are none),
+/// or that the list may be incomplete.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PortList {
+    pub ports: Vec<FouPort>,
+    /// Sentences for the user, for standard error; empty when the list is simply complete.
+    pub notes: Vec<String>,
+}

@@ -72,33 +72,44 @@ impl Handle {
     }
 
     /// The id of the `fou` family, loading the module as `modprobe fou` would if the
-    /// controller does not know it (the module has no alias that loads it on demand).
+    /// controller does not know it (the module has no alias that loads it on demand). Only
+    /// what changes the kernel's ports calls this: reading loads nothing
+    /// ([`Handle::fou_family_loaded`]).
     pub(crate) fn fou_family(&mut self) -> Result<u16> {
-        if let Some(id) = self.fou_family {
+        if let Some(id) = self.fou_family_loaded()? {
             return Ok(id);
         }
-        let id = match self.resolve_family("fou") {
-            Ok(id) => id,
-            Err(err) if err.errno == libc::ENOENT => {
-                modules::load("fou").map_err(|why| {
-                    Error::system(format!(
-                        "the kernel has no fou support: the fou module is not loaded and could not be loaded ({why}); \
-                         run `modprobe fou`, or use a kernel built with CONFIG_NET_FOU"
-                    ))
-                })?;
-                self.resolve_family("fou").map_err(|err| {
-                    self.refusal(
-                        err,
-                        "the fou generic-netlink family is still missing after `modprobe fou`",
-                    )
-                })?
-            }
-            Err(err) => {
-                return Err(self.refusal(err, "cannot look up the fou generic-netlink family"))
-            }
-        };
+        modules::load("fou").map_err(|why| {
+            Error::system(format!(
+                "the kernel has no fou support: the fou module is not loaded and could not be loaded ({why}); \
+                 run `modprobe fou`, or use a kernel built with CONFIG_NET_FOU"
+            ))
+        })?;
+        let id = self.resolve_family("fou").map_err(|err| {
+            self.refusal(
+                err,
+                "the fou generic-netlink family is still missing after `modprobe fou`",
+            )
+        })?;
         self.fou_family = Some(id);
         Ok(id)
+    }
+
+    /// The id of the `fou` family if the kernel has it now, `None` if the module is not
+    /// loaded (then the namespace has no fou ports). Loads nothing: `show` and the other
+    /// readers change nothing, not even the set of modules.
+    pub(crate) fn fou_family_loaded(&mut self) -> Result<Option<u16>> {
+        if let Some(id) = self.fou_family {
+            return Ok(Some(id));
+        }
+        match self.resolve_family("fou") {
+            Ok(id) => {
+                self.fou_family = Some(id);
+                Ok(Some(id))
+            }
+            Err(err) if err.errno == libc::ENOENT => Ok(None),
+            Err(err) => Err(self.refusal(err, "cannot look up the fou generic-netlink family")),
+        }
     }
 
     /// Whether the generic-netlink controller knows family `name` now (nothing is loaded).

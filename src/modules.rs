@@ -29,3 +29,21 @@ pub fn load(name: &str) -> Result<(), String> {
         })
     }
 }
+
+/// Whether module `name` is loaded or built into this kernel, found without loading
+/// anything (a built-in module need not show in /sys/module; modules.builtin lists it).
+pub fn is_available_without_loading(name: &str) -> bool {
+    if is_loaded(name) {
+        return true;
+    }
+    let Ok(release) = std::fs::read_to_string("/proc/sys/kernel/osrelease") else {
+        return false;
+    };
+    let builtin = Path::new("/lib/modules")
+        .join(release.trim())
+        .join("modules.builtin");
+    std::fs::read_to_string(builtin).is_ok_and(|list| {
+        list.lines()
+            .any(|line| line.rsplit('/').next() == Some(&format!("{name}.ko")))
+    })
+}

@@ -13,28 +13,6 @@ use crate::fou::{FouEncap, FouPort};
 use crate::proto;
 use crate::tunnel::{EncapType, SourcePort, Tunnel};
 
-/// Serializes as JSON `null`: `"gue": null`, as ip prints it.
-#[derive(Serialize)]
-struct Null;
-
-#[derive(Serialize)]
-struct PortJson<'a> {
-    port: u16,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ipproto: Option<u8>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    gue: Option<Null>,
-    family: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    local: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    peer: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    peer_port: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    dev: Option<&'a str>,
-}
-
 /// Device names by index, to show `dev` by name.
 pub type Names = HashMap<u32, String>;
 
@@ -42,26 +20,105 @@ fn dev_name(names: &Names, index: Option<u32>) -> Option<&str> {
     index.and_then(|i| names.get(&i)).map(String::as_str)
 }
 
-/// Ports as `ip -j fou show` prints them.
+/// A port's device by name; `ifN` for one that is gone, as ip prints it (and reads it back).
+fn port_dev(names: &Names, index: Option<i32>) -> Option<String> {
+    index.map(|i| crate::ports::device_name(names, i))
+}
+
+/// The fields `ip -j fou show` prints for a port, in its order, each value as JSON text:
+/// `port`, then `ipproto` or `"gue": null`, `family`, and where set `local`, `peer`,
+/// `peer_port`, `dev`.
+fn port_fields(p: &FouPort, names: &Names) -> Vec<(&'static str, String)> {
+    let text = |s: &str| serde_json::to_string(s).expect("a string serializes");
+    let mut fields = vec![("port", p.port.to_string())];
+    match p.encap {
+        FouEncap::Direct { ipproto } => fields.push(("ipproto", ipproto.to_string())),
+        FouEncap::Gue => fields.push(("gue", "null".to_string())),
+    }
+    fields.push(("family", text(p.family.name())));
+    if let Some(local) = p.local {
+        fields.push(("local", text(&local.to_string())));
+    }
+    if let Some(peer) = p.peer {
+        fields.push(("peer", text(&peer.to_string())));
+    }
+    if let Some(peer_port) = p.peer_port {
+        fields.push(("peer_port", peer_port.to_string()));
+    }
+    if let Some(dev) = port_dev(names, p.ifindex) {
+        fields.push(("dev", text(&dev)));
+    }
+    fields
+}
+
+/// Ports as `ip -j fou show` prints them, byte for byte, the final newline included; with
+/// `pretty`, as `ip -j -p fou show` lays them out (iproute2's own JSON writer: four spaces
+/// a level, `[ {`, `},{` and `} ]` between objects, `[ ]` when there are none).
 pub fn ports_json(ports: &[FouPort], names: &Names, pretty: bool) -> String {
-    let items: Vec<PortJson> = ports
+    let objects: Vec<Vec<(&str, String)>> = ports.iter().map(|p| port_fields(p, names)).collect();
+    if !pretty {
+        let objects: Vec<String> = objects
+            .iter()
+            .map(|fields| {
+                let fields: Vec<String> =
+                    fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+                format!("{{{}}}", fields.join(","))
+            })
+            .collect();
+        return format!("[{}]\n", objects.join(","));
+    }
+    if objects.is_empty() {
+        return "[ ]\n".to_string();
+    }
+    let objects: Vec<String> = objects
         .iter()
-        .map(|p| PortJson {
-            port: p.port,
-            ipproto: match p.encap {
-                FouEncap::Direct { ipproto } => Some(ipproto),
-                FouEncap::Gue => None,
-            },
-            gue: (p.encap == FouEncap::Gue).then_some(Null),
-            family: p.family.name(),
-            local: p.local.map(|a| a.to_string()),
-            peer: p.peer.map(|a| a.to_string()),
-            peer_port: p.peer_port,
-            dev: dev_name(names, p.ifindex.map(|i| i as u32)),
+        .map(|fields| {
+            let fields: Vec<String> = fields
+                .iter()
+                .map(|(k, v)| format!("\n        \"{k}\": {v}"))
+                .collect();
+            format!("{{{}\n    }}", fields.join(","))
         })
         .collect();
-    to_json(&items, pretty)
+    format!("[ {} ]\n", objects.join(","))
 }
+
+/// `text` made safe to print in a message: control characters written as escapes (`\x1b`,
+/// `\t`), and every word longer than [`LONG_WORD`] characters cut, saying how long it was.
+/// A batch file can hold anything; its errors quote its words.
+pub fn for_message(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(4 * LONG_WORD));
+    for (index, word) in text.split(' ').enumerate() {
+        if index > 0 {
+            out.push(' ');
+        }
+        let length = word.chars().count();
+        let kept = if length > LONG_WORD {
+            word.chars().take(LONG_WORD / 2)
+        } else {
+            word.chars().take(length)
+        };
+        for c in kept {
+            match c {
+                '\t' => out.push_str("\\t"),
+                '\r' => out.push_str("\\r"),
+                '\n' => out.push_str("\\n"),
+                c if c.is_control() && c.is_ascii() => {
+                    out.push_str(&format!("\\x{:02x}", c as u32))
+                }
+                c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        if length > LONG_WORD {
+            out.push_str(&format!("... ({length} characters)"));
+        }
+    }
+    out
+}
+
+/// Words longer than this are cut in messages.
+pub const LONG_WORD: usize = 80;
 
 pub fn to_json<T: Serialize>(value: &T, pretty: bool) -> String {
     if pretty {
@@ -117,7 +174,7 @@ pub fn ports_table(ports: &[FouPort], names: &Names) -> String {
             (Some(a), Some(port)) => format!("{a}:{port}"),
             (peer, _) => or_dash(peer),
         },
-        dev: or_dash(dev_name(names, p.ifindex.map(|i| i as u32))),
+        dev: or_dash(port_dev(names, p.ifindex)),
     });
     let mut table = Table::new(rows);
     table.with(Style::blank());
@@ -256,4 +313,63 @@ pub fn tunnels_table(tunnels: &[Tunnel]) -> String {
     let mut table = Table::new(rows);
     table.with(Style::blank());
     format!("{table}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> (Vec<FouPort>, Names) {
+        let mut bound = FouPort::direct(5557, 47)
+            .with_local("192.0.2.1".parse().unwrap())
+            .with_peer("192.0.2.2".parse().unwrap(), Some(6000));
+        bound.ifindex = Some(2);
+        let mut gone = FouPort::gue(5558).with_local("198.51.100.1".parse().unwrap());
+        gone.ifindex = Some(10);
+        let ports = vec![bound, gone, FouPort::gue(5556).ipv6()];
+        let names = Names::from([(2, "d0".to_string())]);
+        (ports, names)
+    }
+
+    /// What `ip -j -p fou show` printed for these ports (iproute2 6.1, measured in the VM).
+    #[test]
+    fn pretty_json_is_ips_byte_for_byte() {
+        let (ports, names) = sample();
+        let expected = "[ {\n        \"port\": 5557,\n        \"ipproto\": 47,\n        \"family\": \"inet\",\n        \"local\": \"192.0.2.1\",\n        \"peer\": \"192.0.2.2\",\n        \"peer_port\": 6000,\n        \"dev\": \"d0\"\n    },{\n        \"port\": 5558,\n        \"gue\": null,\n        \"family\": \"inet\",\n        \"local\": \"198.51.100.1\",\n        \"dev\": \"if10\"\n    },{\n        \"port\": 5556,\n        \"gue\": null,\n        \"family\": \"inet6\"\n    } ]\n";
+        assert_eq!(ports_json(&ports, &names, true), expected);
+        assert_eq!(ports_json(&[], &names, true), "[ ]\n");
+    }
+
+    #[test]
+    fn compact_json_is_ips_byte_for_byte() {
+        let (ports, names) = sample();
+        let expected = r#"[{"port":5557,"ipproto":47,"family":"inet","local":"192.0.2.1","peer":"192.0.2.2","peer_port":6000,"dev":"d0"},{"port":5558,"gue":null,"family":"inet","local":"198.51.100.1","dev":"if10"},{"port":5556,"gue":null,"family":"inet6"}]"#;
+        assert_eq!(ports_json(&ports, &names, false), format!("{expected}\n"));
+        assert_eq!(ports_json(&[], &names, false), "[]\n");
+    }
+
+    #[test]
+    fn a_gone_device_shows_as_ip_shows_it() {
+        let (ports, names) = sample();
+        let table = ports_table(&ports, &names);
+        assert!(table.contains("if10"), "{table}");
+        assert!(table.contains("d0"), "{table}");
+        // No ports: the header alone.
+        assert_eq!(ports_table(&[], &names).lines().count(), 1);
+    }
+
+    #[test]
+    fn messages_escape_control_characters_and_cut_long_words() {
+        assert_eq!(
+            for_message("unknown \"a\x1b[2Jb\""),
+            "unknown \"a\\x1b[2Jb\""
+        );
+        assert_eq!(for_message("tab\there\u{85}"), "tab\\there\\u{85}");
+        let long = "x".repeat(10_000_000);
+        let text = for_message(&format!("bad \"{long}\" here"));
+        assert!(text.len() < 200, "{}", text.len());
+        assert!(text.starts_with("bad \"xxxx"), "{text}");
+        assert!(text.ends_with("... (10000002 characters) here"), "{text}");
+        assert_eq!(for_message("plain words stay"), "plain words stay");
+    }
 }

@@ -9,58 +9,52 @@ use netlink_packet_sock_diag::inet::{ExtensionFlags, InetRequest, SocketId, Stat
 use netlink_packet_sock_diag::SockDiagMessage;
 
 use crate::error::{Error, Result};
-use crate::fou::{Family, FouMessage, FouPort};
+use crate::fou::{Family, FouMessage, FouPort, PortList};
 use crate::handle::Handle;
 use crate::netlink::NlError;
+use crate::output::Names;
 
 impl Handle {
     fn fou_request(
         &mut self,
+        family: u16,
         message: FouMessage,
         flags: u16,
     ) -> std::result::Result<Vec<FouMessage>, NlError> {
-        let family = match self.fou_family() {
-            Ok(id) => id,
-            Err(err) => {
-                return Err(NlError {
-                    errno: err.errno().unwrap_or(libc::ENOENT),
-                    message: Some(err.to_string()),
-                })
-            }
-        };
         let mut request = GenlMessage::from_payload(message);
         request.set_resolved_family_id(family);
         let replies = self.genl.request(request, flags)?;
         Ok(replies.into_iter().map(|reply| reply.payload).collect())
     }
 
-    /// Adds a receive port.
+    /// Adds a receive port (loading the fou module if it is not loaded).
     pub fn fou_add(&mut self, port: &FouPort) -> Result<()> {
-        validate(port)?;
-        self.fou_family()?;
-        self.fou_request(FouMessage::add(port), NLM_F_REQUEST)
-            .map_err(|err| self.port_refusal(err, port, "add"))?;
-        Ok(())
+        validate_add(port)?;
+        let family = self.fou_family()?;
+        match self.fou_request(family, FouMessage::add(port), NLM_F_REQUEST) {
+            Ok(_) => Ok(()),
+            Err(err) => Err(self.port_refusal(err, port, "add")),
+        }
     }
 
     /// Adds many ports, up to [`crate::netlink::WINDOW`] per `sendmsg`, and returns one result
     /// per port, in order. All are tried: a failure does not stop the others.
     pub fn fou_add_many(&mut self, ports: &[FouPort]) -> Vec<Result<()>> {
-        if let Err(err) = self.fou_family() {
+        if let Some(Err(err)) = ports.iter().map(validate_add).find(|c| c.is_err()) {
             return ports.iter().map(|_| Err(err.clone())).collect();
         }
-        let family = self.fou_family.expect("resolved above");
-        let mut requests = Vec::with_capacity(ports.len());
-        let mut checks = Vec::with_capacity(ports.len());
-        for port in ports {
-            checks.push(validate(port));
-            let mut request = GenlMessage::from_payload(FouMessage::add(port));
-            request.set_resolved_family_id(family);
-            requests.push(request);
-        }
-        if let Some(Err(err)) = checks.iter().find(|c| c.is_err()) {
-            return ports.iter().map(|_| Err(err.clone())).collect();
-        }
+        let family = match self.fou_family() {
+            Ok(family) => family,
+            Err(err) => return ports.iter().map(|_| Err(err.clone())).collect(),
+        };
+        let requests = ports
+            .iter()
+            .map(|port| {
+                let mut request = GenlMessage::from_payload(FouMessage::add(port));
+                request.set_resolved_family_id(family);
+                request
+            })
+            .collect();
         let results = self.genl.request_many(requests, NLM_F_REQUEST);
         results
             .into_iter()
@@ -70,64 +64,168 @@ impl Handle {
     }
 
     /// Deletes the receive port whose socket `port` names (number, family, local, peer,
-    /// peer_port, dev: the kernel matches all of them).
+    /// peer_port, dev: the kernel matches all of them). Loads nothing: without the fou
+    /// module there is no port to delete.
     pub fn fou_del(&mut self, port: &FouPort) -> Result<()> {
         validate(port)?;
-        self.fou_family()?;
-        self.fou_request(FouMessage::del(port), NLM_F_REQUEST)
-            .map_err(|err| self.port_refusal(err, port, "delete"))?;
-        Ok(())
+        let Some(family) = self.fou_family_loaded()? else {
+            return Err(Error::Kernel {
+                errno: libc::ESRCH,
+                message: format!(
+                    "cannot delete {}: no such fou port in {} (the fou module is not loaded, so there are none)",
+                    self.describe(port),
+                    self.where_()
+                ),
+            });
+        };
+        match self.fou_request(family, FouMessage::del(port), NLM_F_REQUEST) {
+            Ok(_) => Ok(()),
+            Err(err) => Err(self.port_refusal(err, port, "delete")),
+        }
     }
 
-    /// The port whose socket `port` names, if there is one (a `FOU_CMD_GET` "do").
+    /// Deletes the one port that has every binding `port` gives; the bindings it leaves out
+    /// (local, peer, peer_port, dev) match anything. So `del port 5558` deletes the port 5558
+    /// bound to an address when it is the only 5558 of that family, and `del port 5558 dev
+    /// eth0` the one bound to eth0, although the kernel matches on every binding (and refuses
+    /// dev without local). Returns the port deleted. When several match, nothing is deleted
+    /// and the error lists them, each as the words that delete it.
+    pub fn fou_del_matching(&mut self, port: &FouPort) -> Result<FouPort> {
+        let refused = match self.fou_del(port) {
+            Ok(()) => return Ok(port.clone()),
+            // EINVAL and ESRCH: no port has exactly these bindings.
+            Err(err) if matches!(err.errno(), Some(libc::EINVAL) | Some(libc::ESRCH)) => err,
+            Err(err) => return Err(err),
+        };
+        if self.fou_family_loaded()?.is_none() {
+            return Err(refused);
+        }
+        let candidates: Vec<FouPort> = self
+            .fou_list()?
+            .into_iter()
+            .filter(|p| matches_given(port, p))
+            .collect();
+        match candidates.as_slice() {
+            [] => Err(refused),
+            [only] => {
+                self.fou_del(only)?;
+                Ok(only.clone())
+            }
+            many => {
+                let names = self.device_names();
+                Err(Error::invalid(format!(
+                    "several fou ports match {} in {}: say which, with one of: {}",
+                    describe_with(port, &names),
+                    self.where_(),
+                    many.iter()
+                        .map(|p| format!("`del {}`", command_words(p, &names)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )))
+            }
+        }
+    }
+
+    /// The port whose socket `port` names, if there is one (a `FOU_CMD_GET` "do"). Loads
+    /// nothing: without the fou module there is none.
     pub fn fou_get(&mut self, port: &FouPort) -> Result<Option<FouPort>> {
-        self.fou_family()?;
-        match self.fou_request(FouMessage::get(port), NLM_F_REQUEST) {
-            Ok(replies) => replies
-                .first()
-                .map(|reply| {
-                    reply
-                        .to_port()
-                        .map_err(|e| Error::system(format!("bad fou reply: {e}")))
-                })
-                .transpose(),
+        let Some(family) = self.fou_family_loaded()? else {
+            return Ok(None);
+        };
+        match self.fou_get_in(family, port) {
+            Ok(found) => Ok(found),
             Err(err) if err.errno == libc::ESRCH => Ok(None),
             Err(err) => Err(self.port_refusal(err, port, "read")),
         }
     }
 
+    fn fou_get_in(
+        &mut self,
+        family: u16,
+        port: &FouPort,
+    ) -> std::result::Result<Option<FouPort>, NlError> {
+        let replies = self.fou_request(family, FouMessage::get(port), NLM_F_REQUEST)?;
+        replies
+            .first()
+            .map(|reply| {
+                reply.to_port().map_err(|e| NlError {
+                    errno: libc::EBADMSG,
+                    message: Some(format!("bad fou reply: {e}")),
+                })
+            })
+            .transpose()
+    }
+
+    /// Every receive port of the namespace, in the kernel's order (newest first); see
+    /// [`Handle::fou_ports`], whose notes this drops.
+    pub fn fou_list(&mut self) -> Result<Vec<FouPort>> {
+        Ok(self.fou_ports()?.ports)
+    }
+
     /// Every receive port of the namespace, in the kernel's order (newest first), with none
-    /// missing.
+    /// missing where the kernel allows; changes nothing and loads no module.
+    ///
+    /// Without the fou module there are no ports: the list is empty, and a note says why.
     ///
     /// The kernel's dump counts an entry as sent before it knows the entry fit in the reply
     /// buffer, so the entry that does not fit at the end of each buffer is never sent (about
     /// one in 387 IPv4 ports; `ip fou show` loses them). So when a dump fills a buffer, the
     /// UDP sockets of the namespace (socket diagnostics) that the dump did not return are
     /// each checked with an exact `FOU_CMD_GET`: those that are fou ports are put back where
-    /// the dump lost them.
-    pub fn fou_list(&mut self) -> Result<Vec<FouPort>> {
-        let (ports, datagrams) = self.fou_dump()?;
+    /// the dump lost them. Where socket diagnostics for UDP are not available (the udp_diag
+    /// module is not loaded, and reading loads nothing), the list is the dump's, and a note
+    /// says it may be incomplete.
+    pub fn fou_ports(&mut self) -> Result<PortList> {
+        let Some(family) = self.fou_family_loaded()? else {
+            return Ok(PortList {
+                ports: Vec::new(),
+                notes: vec![format!(
+                    "the fou module is not loaded, so {} has no fou ports (nothing was loaded to look)",
+                    self.where_()
+                )],
+            });
+        };
+        let (ports, datagrams) = self.fou_dump(family)?;
         if !may_have_lost_entries(&ports, &datagrams) {
-            return Ok(ports);
+            return Ok(PortList {
+                ports,
+                notes: Vec::new(),
+            });
         }
+        let sockets = match self.udp_sockets() {
+            Ok(sockets) => sockets,
+            Err(why) => {
+                return Ok(PortList {
+                    ports,
+                    notes: vec![format!(
+                        "this list is the kernel's dump, which can miss a port now and then (about \
+                         one in 387), and the UDP sockets could not be read to find them ({why})"
+                    )],
+                })
+            }
+        };
         // A set of socket keys: with thousands of ports, comparing each socket with every
         // port would grow with the square of their number.
         let mut seen: HashSet<SocketKey> = ports.iter().map(socket_key).collect();
         let mut recovered = Vec::new();
-        for candidate in self.udp_sockets()? {
-            if !seen.insert(socket_key(&candidate)) {
+        for candidate in sockets {
+            if !could_be_fou_port(&candidate) || !seen.insert(socket_key(&candidate)) {
                 continue;
             }
-            if let Some(port) = self.fou_get(&candidate)? {
+            // Any socket of the namespace can be a candidate (a DHCP client's, a DNS
+            // server's): one the kernel will not look up is simply not a fou port.
+            if let Ok(Some(port)) = self.fou_get_in(family, &candidate) {
                 recovered.push(port);
             }
         }
-        Ok(reinsert(ports, &datagrams, recovered))
+        Ok(PortList {
+            ports: reinsert(ports, &datagrams, recovered),
+            notes: Vec::new(),
+        })
     }
 
     /// The kernel's dump: the ports, and for each the number of the reply datagram it came in.
-    fn fou_dump(&mut self) -> Result<(Vec<FouPort>, Vec<usize>)> {
-        let family = self.fou_family()?;
+    fn fou_dump(&mut self, family: u16) -> Result<(Vec<FouPort>, Vec<usize>)> {
         let mut request = GenlMessage::from_payload(FouMessage::dump());
         request.set_resolved_family_id(family);
         let replies = self
@@ -151,8 +249,15 @@ impl Handle {
     }
 
     /// Every UDP socket of the namespace, IPv4 and IPv6, as the port it would be if it were a
-    /// fou port (number, family, local, peer, peer_port, bound device).
-    fn udp_sockets(&mut self) -> Result<Vec<FouPort>> {
+    /// fou port (number, family, local, peer, peer_port, bound device). Only when the kernel
+    /// has UDP socket diagnostics already: asking would make it load udp_diag.
+    fn udp_sockets(&mut self) -> std::result::Result<Vec<FouPort>, String> {
+        if !crate::modules::is_available_without_loading("udp_diag") {
+            return Err(
+                "the udp_diag module is not loaded; `modprobe udp_diag` makes the list complete"
+                    .to_string(),
+            );
+        }
         let mut sockets = Vec::new();
         for family in [Family::Inet, Family::Inet6] {
             let request = SockDiagMessage::InetRequest(InetRequest {
@@ -166,12 +271,15 @@ impl Handle {
                     SocketId::new_v6()
                 },
             });
-            let replies = self.diag.request(request, NLM_F_DUMP).map_err(|err| {
-                self.refusal(
-                    err,
-                    &format!("cannot list the UDP sockets of {}", self.where_()),
-                )
-            })?;
+            let replies =
+                self.diag
+                    .request(request, NLM_F_DUMP)
+                    .map_err(|err| match err.errno {
+                        libc::ENOENT | libc::EOPNOTSUPP => {
+                            "this kernel has no UDP socket diagnostics (udp_diag)".to_string()
+                        }
+                        _ => self.refusal(err, "cannot list the UDP sockets").to_string(),
+                    })?;
             for reply in replies {
                 let SockDiagMessage::InetResponse(response) = reply else {
                     continue;
@@ -193,9 +301,36 @@ impl Handle {
         Ok(sockets)
     }
 
+    /// Device names by index, for messages (empty if the devices cannot be read).
+    fn device_names(&mut self) -> Names {
+        self.links()
+            .map(|links| {
+                links
+                    .iter()
+                    .filter_map(|l| {
+                        Some((
+                            l.header.index,
+                            crate::tunnel::link::link_name(l)?.to_string(),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// "fou port 5555 (inet)" with its bindings and the device by name, for messages.
+    fn describe(&mut self, port: &FouPort) -> String {
+        let names = if port.ifindex.is_some() {
+            self.device_names()
+        } else {
+            Names::new()
+        };
+        describe_with(port, &names)
+    }
+
     /// A kernel refusal of a port operation, in words: which port, where, and why.
-    fn port_refusal(&self, err: NlError, port: &FouPort, verb: &str) -> Error {
-        let what = describe(port);
+    fn port_refusal(&mut self, err: NlError, port: &FouPort, verb: &str) -> Error {
+        let what = self.describe(port);
         let message = match (verb, err.errno) {
             ("add", libc::EADDRINUSE) => format!(
                 "cannot add {what}: it already exists in {} (a fou port or another UDP socket holds it)",
@@ -215,6 +350,24 @@ impl Handle {
             message,
         }
     }
+}
+
+/// Whether a UDP socket could be a fou port at all: the kernel makes none bound to a device
+/// without a local address, and none with a peer but no peer port (nor the other way).
+/// Asking the kernel about such a socket only earns an EINVAL.
+fn could_be_fou_port(socket: &FouPort) -> bool {
+    !(socket.ifindex.is_some() && socket.local.is_none())
+        && socket.peer.is_some() == socket.peer_port.is_some()
+}
+
+/// Whether `port` has every binding `given` names (its number and family always).
+fn matches_given(given: &FouPort, port: &FouPort) -> bool {
+    given.port == port.port
+        && given.family == port.family
+        && given.local.is_none_or(|a| port.local == Some(a))
+        && given.peer.is_none_or(|a| port.peer == Some(a))
+        && given.peer_port.is_none_or(|p| port.peer_port == Some(p))
+        && given.ifindex.is_none_or(|i| port.ifindex == Some(i))
 }
 
 /// What tells one port's socket from another's, as [`FouPort::same_socket`] compares them.
@@ -238,8 +391,9 @@ fn socket_key(port: &FouPort) -> SocketKey {
     )
 }
 
-/// "fou port 5555 (inet)" with its bindings, for messages.
-fn describe(port: &FouPort) -> String {
+/// "fou port 5555 (inet)" with its bindings, a device by its name (`ifN` when it is gone,
+/// as ip prints it), for messages.
+pub fn describe_with(port: &FouPort, names: &Names) -> String {
     let mut text = format!("fou port {} ({})", port.port, port.family.name());
     if let Some(local) = port.local {
         text.push_str(&format!(" local {local}"));
@@ -251,39 +405,115 @@ fn describe(port: &FouPort) -> String {
         text.push_str(&format!(" peer_port {peer_port}"));
     }
     if let Some(index) = port.ifindex {
-        text.push_str(&format!(" dev #{index}"));
+        text.push_str(&format!(" dev {}", device_name(names, index)));
     }
     text
 }
 
-/// What the kernel would refuse anyway, refused before anything is sent.
+/// The name of device `index`, or `ifN` as ip prints (and reads) a device that is gone.
+pub fn device_name(names: &Names, index: i32) -> String {
+    names
+        .get(&(index as u32))
+        .cloned()
+        .unwrap_or_else(|| format!("if{index}"))
+}
+
+/// The words that name `port`'s socket on the command line, as `del` takes them:
+/// `port 6003 local 192.0.2.1 dev eth0`, with `-6` where no address says the family.
+pub fn command_words(port: &FouPort, names: &Names) -> String {
+    let mut text = format!("port {}", port.port);
+    if let Some(local) = port.local {
+        text.push_str(&format!(" local {local}"));
+    }
+    if let Some(peer) = port.peer {
+        text.push_str(&format!(" peer {peer}"));
+    }
+    if let Some(peer_port) = port.peer_port {
+        text.push_str(&format!(" peer_port {peer_port}"));
+    }
+    if let Some(index) = port.ifindex {
+        text.push_str(&format!(" dev {}", device_name(names, index)));
+    }
+    if port.family == Family::Inet6 && port.local.is_none() && port.peer.is_none() {
+        text.push_str(" -6");
+    }
+    text
+}
+
+/// What the kernel would refuse anyway, refused before anything is sent: for any port
+/// operation (add, delete, get).
 pub fn validate(port: &FouPort) -> Result<()> {
+    validate_socket(port, port.ifindex.is_some())
+}
+
+/// [`validate`] for a port to add: also `dev` without `local`, which the kernel refuses.
+pub fn validate_add(port: &FouPort) -> Result<()> {
+    validate(port)?;
+    check_dev_needs_local(port, port.ifindex.is_some())
+}
+
+/// The kernel binds a port to a device only together with a local address (EINVAL).
+pub(crate) fn check_dev_needs_local(port: &FouPort, has_dev: bool) -> Result<()> {
+    if has_dev && port.local.is_none() {
+        return Err(Error::invalid(format!(
+            "port {}: dev needs local: the kernel binds a fou port to a device only together \
+             with a local address",
+            port.port
+        )));
+    }
+    Ok(())
+}
+
+/// [`validate`] before the device is looked up: `has_dev` says whether `dev` was given.
+pub(crate) fn validate_socket(port: &FouPort, has_dev: bool) -> Result<()> {
     if port.port == 0 {
         return Err(Error::invalid("port 0 is not a port: use 1..65535"));
     }
     for (word, addr) in [("local", port.local), ("peer", port.peer)] {
-        if let Some(addr) = addr {
-            if Family::of(&addr) != port.family {
-                return Err(Error::invalid(format!(
-                    "{word} {addr} is not an {} address, but the port is {}",
-                    if port.family == Family::Inet {
-                        "IPv4"
-                    } else {
-                        "IPv6"
-                    },
-                    if port.family == Family::Inet {
-                        "IPv4 (add -6 for IPv6)"
-                    } else {
-                        "IPv6 (-6)"
-                    }
-                )));
-            }
+        let Some(addr) = addr else { continue };
+        if Family::of(&addr) != port.family {
+            return Err(Error::invalid(format!(
+                "{word} {addr} is not an {} address, but the port is {}",
+                if port.family == Family::Inet {
+                    "IPv4"
+                } else {
+                    "IPv6"
+                },
+                if port.family == Family::Inet {
+                    "IPv4 (add -6 for IPv6)"
+                } else {
+                    "IPv6 (-6)"
+                }
+            )));
+        }
+        let IpAddr::V6(v6) = addr else { continue };
+        if let Some(v4) = v6.to_ipv4_mapped() {
+            return Err(Error::invalid(format!(
+                "{word} {addr} is an IPv4-mapped address: the socket of an IPv6 fou port is \
+                 IPv6-only and cannot use it; for an IPv4 port say {word} {v4} (without -6)"
+            )));
+        }
+        // fe80::/10: meaningful only on one link.
+        if v6.segments()[0] & 0xffc0 == 0xfe80 && !has_dev {
+            return Err(Error::invalid(format!(
+                "{word} {addr} is a link-local address: say on which device, with dev IFNAME"
+            )));
         }
     }
-    if port.peer_port.is_some() && port.peer.is_none() {
-        return Err(Error::invalid(
-            "peer_port needs peer: a peer port without a peer address means nothing",
-        ));
+    match (port.peer.is_some(), port.peer_port.is_some()) {
+        (true, false) => {
+            return Err(Error::invalid(
+                "peer needs peer_port: both peer and peer port must be set (the kernel connects \
+                 the port's socket to the pair)",
+            ))
+        }
+        (false, true) => {
+            return Err(Error::invalid(
+                "peer_port needs peer: both peer and peer port must be set (a peer port without \
+                 a peer address means nothing)",
+            ))
+        }
+        _ => {}
     }
     if port.peer_port == Some(0) {
         return Err(Error::invalid("peer_port 0 is not a port: use 1..65535"));
@@ -356,5 +586,64 @@ mod tests {
         assert!(!may_have_lost_entries(&[port(1)], &[0]));
         assert!(may_have_lost_entries(&[port(1), port(2)], &[0, 1]));
         assert!(may_have_lost_entries(&vec![port(1); 30], &[0; 30]));
+    }
+}
+
+#[cfg(test)]
+mod matching {
+    use super::*;
+
+    #[test]
+    fn sockets_that_cannot_be_fou_ports_are_not_asked_about() {
+        // A DHCP client: 0.0.0.0:68 bound to a device. The kernel refuses a get with a device
+        // and no local address (EINVAL), so it is skipped, not asked about.
+        let mut dhcp = FouPort::gue(68);
+        dhcp.ifindex = Some(4);
+        assert!(!could_be_fou_port(&dhcp));
+        let mut dhcp6 = FouPort::gue(546).ipv6();
+        dhcp6.ifindex = Some(4);
+        assert!(!could_be_fou_port(&dhcp6));
+        let mut bound = FouPort::gue(5555).with_local("192.0.2.1".parse().unwrap());
+        bound.ifindex = Some(4);
+        assert!(could_be_fou_port(&bound));
+        assert!(could_be_fou_port(&FouPort::gue(5555)));
+        let mut half = FouPort::gue(5555).with_local("192.0.2.1".parse().unwrap());
+        half.peer = Some("192.0.2.2".parse().unwrap());
+        assert!(!could_be_fou_port(&half));
+    }
+
+    #[test]
+    fn bindings_left_out_match_anything() {
+        let mut port = FouPort::gue(6003).with_local("192.0.2.1".parse().unwrap());
+        port.ifindex = Some(7);
+        assert!(matches_given(&FouPort::gue(6003), &port));
+        let mut by_dev = FouPort::gue(6003);
+        by_dev.ifindex = Some(7);
+        assert!(matches_given(&by_dev, &port));
+        by_dev.ifindex = Some(8);
+        assert!(!matches_given(&by_dev, &port));
+        assert!(!matches_given(&FouPort::gue(6003).ipv6(), &port));
+        assert!(!matches_given(&FouPort::gue(6004), &port));
+    }
+
+    #[test]
+    fn ports_are_named_by_the_words_that_delete_them() {
+        let names = Names::from([(7, "dummy0".to_string())]);
+        let mut port = FouPort::gue(6003).with_local("192.0.2.1".parse().unwrap());
+        port.ifindex = Some(7);
+        assert_eq!(
+            command_words(&port, &names),
+            "port 6003 local 192.0.2.1 dev dummy0"
+        );
+        port.ifindex = Some(9);
+        assert_eq!(
+            command_words(&port, &names),
+            "port 6003 local 192.0.2.1 dev if9"
+        );
+        assert_eq!(
+            describe_with(&port, &names),
+            "fou port 6003 (inet) local 192.0.2.1 dev if9"
+        );
+        assert_eq!(command_words(&FouPort::gue(1).ipv6(), &names), "port 1 -6");
     }
 }

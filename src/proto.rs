@@ -17,7 +17,8 @@ pub const NAMES: &[(&str, u8)] = &[
     ("mpls", 137),
 ];
 
-/// Parses `ipproto`'s value: 1..255 or one of [`NAMES`].
+/// Parses `ipproto`'s value: 1..255 (decimal or hexadecimal; a leading zero, octal to ip,
+/// is refused) or one of [`NAMES`].
 pub fn parse(word: &str) -> Result<u8> {
     if let Some((_, number)) = NAMES
         .iter()
@@ -25,15 +26,15 @@ pub fn parse(word: &str) -> Result<u8> {
     {
         return Ok(*number);
     }
-    match word.parse::<u16>() {
-        Ok(0) => Err(Error::invalid(
+    match crate::cli::words::number(word, "ipproto")? {
+        Some(0) => Err(Error::invalid(
             "ipproto 0 is not a protocol a fou port can carry (use 1..255, or `gue`)",
         )),
-        Ok(n) if n <= 255 => Ok(n as u8),
-        Ok(n) => Err(Error::invalid(format!(
-            "ipproto {n} is out of range: a protocol number is 1..255"
+        Some(n) if n <= 255 => Ok(n as u8),
+        Some(_) => Err(Error::invalid(format!(
+            "ipproto {word} is out of range: a protocol number is 1..255"
         ))),
-        Err(_) => Err(Error::invalid(format!(
+        None => Err(Error::invalid(format!(
             "unknown ipproto \"{word}\": use a number 1..255 or one of {}",
             NAMES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
         ))),
@@ -68,5 +69,7 @@ mod tests {
             .to_string()
             .contains("unknown ipproto"));
         assert_eq!(parse("-1").unwrap_err().exit_code(), 2);
+        assert_eq!(parse("0x2f").unwrap(), 47);
+        assert!(parse("010").unwrap_err().to_string().contains("octal, 8"));
     }
 }

@@ -10,6 +10,7 @@ use super::{exec, parse, Command, Format};
 use crate::error::{Error, Result};
 use crate::fou::Family;
 use crate::handle::Handle;
+use crate::output::for_message;
 
 /// One line of a batch that holds a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,7 +97,11 @@ pub fn run(
     };
     let (lines, parse_errors) = parse_lines(&text, family);
     for (number, e) in &parse_errors {
-        let _ = writeln!(err, "rfou: {file}:{number}: {e}");
+        let _ = writeln!(
+            err,
+            "rfou: {file}:{number}: {}",
+            for_message(&e.to_string())
+        );
     }
     if !parse_errors.is_empty() && !force {
         let _ = writeln!(
@@ -144,7 +149,12 @@ pub fn run(
             match outcome {
                 Ok(()) => applied += 1,
                 Err(e) => {
-                    let _ = writeln!(err, "rfou: {file}:{}: {}: {e}", line.number, line.text);
+                    let _ = writeln!(
+                        err,
+                        "rfou: {file}:{}: {}",
+                        line.number,
+                        for_message(&format!("{}: {e}", line.text))
+                    );
                     if status == 0 {
                         status = e.exit_code();
                     }

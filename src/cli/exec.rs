@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use super::{Command, Format, USAGE};
+use super::{words, Command, Format, USAGE};
 use crate::doctor;
 use crate::error::{Error, Result};
 use crate::fou::FouPort;
@@ -29,12 +29,13 @@ pub fn run(
             handle.fou_add(&port)
         }
         Command::PortDel { port, dev } => {
-            let port = with_dev(handle, port, dev)?;
-            delete_port(handle, &port, dev.is_some())
+            let port = with_dev_or_gone(handle, port, dev)?;
+            handle.fou_del_matching(&port).map(|_| ())
         }
         Command::PortShow { port, family } => {
-            let ports: Vec<FouPort> = handle
-                .fou_list()?
+            let list = handle.fou_ports()?;
+            let ports: Vec<FouPort> = list
+                .ports
                 .into_iter()
                 .filter(|p| port.is_none_or(|n| p.port == n))
                 .filter(|p| family.is_none_or(|f| p.family == f))
@@ -44,8 +45,12 @@ pub fn run(
             } else {
                 Names::new()
             };
+            for note in &list.notes {
+                writeln!(err, "rfou: note: {note}")
+                    .map_err(|e| Error::system(format!("cannot write output: {e}")))?;
+            }
             let text = if format.json {
-                output::ports_json(&ports, &names, format.pretty) + "\n"
+                output::ports_json(&ports, &names, format.pretty)
             } else {
                 output::ports_table(&ports, &names)
             };
@@ -108,32 +113,19 @@ fn with_dev(handle: &mut Handle, port: &FouPort, dev: &Option<String>) -> Result
     Ok(port)
 }
 
-/// Deletes a port. The kernel matches every socket attribute, so `del port 5558` alone
-/// misses a port bound to an address; when the command named only the number (and family)
-/// and exactly one port has it, that is the port meant.
-fn delete_port(handle: &mut Handle, port: &FouPort, named_dev: bool) -> Result<()> {
-    let bare =
-        port.local.is_none() && port.peer.is_none() && port.peer_port.is_none() && !named_dev;
-    let err = match handle.fou_del(port) {
-        Ok(()) => return Ok(()),
-        Err(err) if bare && err.errno() == Some(libc::EINVAL) => err,
-        Err(err) => return Err(err),
-    };
-    let candidates: Vec<FouPort> = handle
-        .fou_list()?
-        .into_iter()
-        .filter(|p| p.port == port.port && p.family == port.family)
-        .collect();
-    match candidates.as_slice() {
-        [only] => handle.fou_del(only),
-        [] => Err(err),
-        many => Err(Error::invalid(format!(
-            "several fou ports {} ({}) exist in {}: say which with local, peer, peer_port or dev: {}",
-            port.port,
-            port.family.name(),
-            handle.where_(),
-            many.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; ")
-        ))),
+/// [`with_dev`] for a delete: a port can outlive its device, and then `ip fou show` names
+/// the device `ifN` (its old index); `dev ifN` names it back, as ip reads it.
+fn with_dev_or_gone(handle: &mut Handle, port: &FouPort, dev: &Option<String>) -> Result<FouPort> {
+    match with_dev(handle, port, dev) {
+        Ok(port) => Ok(port),
+        Err(err) => match dev.as_deref().and_then(words::gone_device_index) {
+            Some(index) => {
+                let mut port = port.clone();
+                port.ifindex = Some(index);
+                Ok(port)
+            }
+            None => Err(err),
+        },
     }
 }
 

@@ -101,7 +101,15 @@ fn read_port_words(
         family,
         ..PortWords::default()
     };
+    let mut once = words::Once::default();
     while let Some(kw) = words.expect_keyword(keywords, context)? {
+        // -4 and -6 set one thing, the family.
+        let field = if kw == "-4" || kw == "-6" {
+            "the family"
+        } else {
+            kw
+        };
+        once.set(kw, &[field])?;
         match kw {
             "port" => out.port = Some(words::port(words.value("port")?, "port")?),
             "ipproto" => out.ipproto = Some(proto::parse(words.value("ipproto")?)?),
@@ -113,8 +121,20 @@ fn read_port_words(
             }
             "dev" => out.dev = Some(words.value("dev")?.to_string()),
             "remcsum_nopartial" => out.remcsum_nopartial = true,
-            "-6" => out.family = Some(Family::Inet6),
-            "-4" => out.family = Some(Family::Inet),
+            "-6" | "-4" => {
+                let said = if kw == "-6" {
+                    Family::Inet6
+                } else {
+                    Family::Inet
+                };
+                if family.is_some_and(|f| f != said) {
+                    return Err(Error::invalid(format!(
+                        "{kw} contradicts the {} given before the command: a port is of one family",
+                        if said == Family::Inet6 { "-4" } else { "-6" }
+                    )));
+                }
+                out.family = Some(said);
+            }
             _ => unreachable!("every keyword is handled"),
         }
     }
@@ -143,7 +163,7 @@ impl PortWords {
             ifindex: None,
             remcsum_nopartial: self.remcsum_nopartial,
         };
-        crate::ports::validate(&fou)?;
+        crate::ports::validate_socket(&fou, self.dev.is_some())?;
         Ok((fou, self.dev))
     }
 }
@@ -165,6 +185,7 @@ fn port_add(words: &mut Words, family: Option<Family>) -> Result<Command> {
         (None, true) => FouEncap::Gue,
     };
     let (port, dev) = w.into_port(encap)?;
+    crate::ports::check_dev_needs_local(&port, dev.is_some())?;
     Ok(Command::PortAdd { port, dev })
 }
 
@@ -279,10 +300,12 @@ fn tunnel_options(words: &mut Words, adding: bool) -> Result<(Option<TunnelMode>
     let mut mode = None;
     let mut update = TunnelUpdate::default();
     let mut encap = EncapSpec::default();
+    let mut once = words::Once::default();
     while let Some(word) = words.next_word() {
         let Some(kw) = keyword(word, TUNNEL_OPTIONS)? else {
             return Err(unknown(word, TUNNEL_OPTIONS, context));
         };
+        once.set(kw, sets(kw))?;
         match kw {
             "mode" => mode = Some(TunnelMode::parse(words.value("mode")?)?),
             "remote" => update.remote = Some(words::address(words.value("remote")?, "remote")?),
@@ -312,6 +335,31 @@ fn tunnel_options(words: &mut Words, adding: bool) -> Result<(Option<TunnelMode>
     Ok((mode, update))
 }
 
+/// What a tunnel keyword sets, so that two keywords setting one thing are refused
+/// (`ttl` and `hoplimit`, `key` and `ikey`, `encap-csum` and `noencap-csum`).
+fn sets(keyword: &'static str) -> &'static [&'static str] {
+    match keyword {
+        "ttl" | "hoplimit" => &["ttl"],
+        "tos" | "dsfield" => &["tos"],
+        "key" => &["ikey", "okey"],
+        "encap" => &["the encapsulation"],
+        "encap-csum" | "noencap-csum" => &["encap-csum"],
+        "encap-csum6" | "noencap-csum6" | "encap-udp6-csum" | "noencap-udp6-csum" => {
+            &["encap-csum6"]
+        }
+        "encap-remcsum" | "noencap-remcsum" => &["encap-remcsum"],
+        "mode" => &["mode"],
+        "remote" => &["remote"],
+        "local" => &["local"],
+        "dev" => &["dev"],
+        "ikey" => &["ikey"],
+        "okey" => &["okey"],
+        "encap-sport" => &["encap-sport"],
+        "encap-dport" => &["encap-dport"],
+        other => unreachable!("every tunnel keyword sets something: {other}"),
+    }
+}
+
 fn encap_type(word: &str) -> Result<EncapType> {
     match keyword(word, ENCAP_TYPES)? {
         Some("fou") => Ok(EncapType::Fou),
@@ -329,6 +377,7 @@ fn encap_words(words: &mut Words, kind: Option<EncapType>) -> Result<EncapSpec> 
         kind,
         ..EncapSpec::default()
     };
+    let mut once = words::Once::default();
     while let Some(word) = words.next_word() {
         if let Some(t) = keyword(word, ENCAP_TYPES)? {
             if spec.kind.is_some() {
@@ -346,6 +395,7 @@ fn encap_words(words: &mut Words, kind: Option<EncapType>) -> Result<EncapSpec> 
                 "tunnel encap",
             ));
         };
+        once.set(option, sets(option))?;
         encap_option(option, words, &mut spec)?;
     }
     Ok(spec)
@@ -376,4 +426,128 @@ fn encap_option(option: &str, words: &mut Words, spec: &mut EncapSpec) -> Result
         _ => unreachable!("every encap option is handled"),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(line: &str, family: Option<Family>) -> String {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let err = parse(&words, family).expect_err(line);
+        assert_eq!(err.exit_code(), 2, "{line}: {err}");
+        err.to_string()
+    }
+
+    #[test]
+    fn a_keyword_given_twice_is_refused_not_taken_as_the_last() {
+        for (line, says) in [
+            ("add port 1 port 2 gue", "\"port\" is given twice"),
+            (
+                "add port 1 ipproto 4 ipproto 47",
+                "\"ipproto\" is given twice",
+            ),
+            ("add port 1 gue gue", "\"gue\" is given twice"),
+            (
+                "add port 1 gue local 192.0.2.1 local 192.0.2.2",
+                "\"local\" is given twice",
+            ),
+            (
+                "add port 1 gue -4 -6",
+                "\"-4\" and \"-6\" both set the family",
+            ),
+            ("del port 1 -6 -6", "\"-6\" is given twice"),
+            ("show port 1 port 2", "\"port\" is given twice"),
+            (
+                "tunnel add t1 mode ipip mode gre",
+                "\"mode\" is given twice",
+            ),
+            (
+                "tunnel add t1 mode ipip ttl 3 hoplimit 4",
+                "\"ttl\" and \"hoplimit\"",
+            ),
+            (
+                "tunnel add t1 mode gre key 1 ikey 2",
+                "\"key\" and \"ikey\" both set ikey",
+            ),
+            (
+                "tunnel change t1 remote 192.0.2.1 remote 192.0.2.2",
+                "given twice",
+            ),
+            (
+                "tunnel add t1 mode ipip encap fou encap-dport 1 encap-dport 2",
+                "\"encap-dport\" is given twice",
+            ),
+            (
+                "tunnel encap dev t1 fou encap-dport 1 encap-csum noencap-csum",
+                "both set encap-csum",
+            ),
+        ] {
+            let text = refused(line, None);
+            assert!(text.contains(says), "{line}: {text}");
+        }
+    }
+
+    #[test]
+    fn the_family_before_the_command_and_after_must_agree() {
+        let text = refused("add port 1 gue -4", Some(Family::Inet6));
+        assert!(text.contains("contradicts"), "{text}");
+        let words = ["add", "port", "1", "gue", "-6"];
+        let Command::PortAdd { port, .. } = parse(&words, Some(Family::Inet6)).unwrap() else {
+            panic!("not an add")
+        };
+        assert_eq!(port.family, Family::Inet6);
+    }
+
+    #[test]
+    fn numbers_with_a_leading_zero_are_refused_and_hex_is_read() {
+        let text = refused("add port 05555 ipproto 4", None);
+        assert!(text.contains("octal, 2925"), "{text}");
+        let text = refused("add port 5555 ipproto 010", None);
+        assert!(text.contains("octal, 8"), "{text}");
+        let text = refused("tunnel add t1 mode ipip encap fou encap-dport 05555", None);
+        assert!(text.contains("leading zero"), "{text}");
+        let words = ["add", "port", "0x15b3", "ipproto", "0x2f"];
+        let Command::PortAdd { port, .. } = parse(&words, None).unwrap() else {
+            panic!("not an add")
+        };
+        assert_eq!(
+            (port.port, port.encap),
+            (5555, FouEncap::Direct { ipproto: 47 })
+        );
+    }
+
+    #[test]
+    fn what_the_kernel_answers_einval_to_is_refused_with_the_reason() {
+        for (line, says) in [
+            (
+                "add port 1 gue local 192.0.2.1 peer 192.0.2.2",
+                "both peer and peer port must be set",
+            ),
+            (
+                "add port 1 gue peer_port 9",
+                "both peer and peer port must be set",
+            ),
+            ("add port 1 gue local fe80::1", "link-local"),
+            (
+                "add port 1 gue local 2001:db8::1 peer fe80::2 peer_port 9",
+                "link-local",
+            ),
+            ("add port 1 gue local ::ffff:192.0.2.1 -6", "IPv4-mapped"),
+            ("add port 1 gue local ::ffff:192.0.2.1", "192.0.2.1"),
+            ("add port 1 gue dev eth0", "dev needs local"),
+            ("del port 1 local fe80::1", "link-local"),
+        ] {
+            let text = refused(line, None);
+            assert!(text.contains(says), "{line}: {text}");
+        }
+        // With dev, a link-local address is fine; del takes dev alone (it picks the port).
+        for line in [
+            "add port 1 gue local fe80::1 dev eth0",
+            "del port 1 dev eth0",
+        ] {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            parse(&words, None).unwrap_or_else(|e| panic!("{line}: {e}"));
+        }
+    }
 }

@@ -79,17 +79,47 @@ pub fn unknown(word: &str, keywords: &[&str], context: &str) -> Error {
     ))
 }
 
-/// A UDP port: 1..65535.
+/// A number as rfou reads it: decimal, or hexadecimal after `0x` (as ip reads both).
+/// `Ok(None)`: not a number at all; `Err`: a number rfou will not guess at. ip reads a
+/// number with a leading zero as octal (`05555` is 2925), which nobody writing a port
+/// means; rfou refuses it rather than read it differently from ip.
+pub fn number(word: &str, what: &str) -> Result<Option<u64>> {
+    let (digits, radix) = match word.strip_prefix("0x").or_else(|| word.strip_prefix("0X")) {
+        Some(hex) => (hex, 16),
+        None => (word, 10),
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return Ok(None);
+    }
+    if radix == 10 && digits.len() > 1 && digits.starts_with('0') {
+        let octal = match u64::from_str_radix(digits, 8) {
+            Ok(n) => format!("ip reads it as octal, {n}"),
+            Err(_) => "ip reads a leading zero as octal, and refuses it".to_string(),
+        };
+        let plain = digits.trim_start_matches('0');
+        return Err(Error::invalid(format!(
+            "{what} \"{word}\" has a leading zero: {octal}; rfou does not guess: write {} \
+             (decimal) or 0x... (hexadecimal)",
+            if plain.is_empty() { "0" } else { plain }
+        )));
+    }
+    match u64::from_str_radix(digits, radix) {
+        Ok(n) => Ok(Some(n)),
+        Err(_) => Ok(Some(u64::MAX)), // all digits, too many: out of any range
+    }
+}
+
+/// A UDP port: 1..65535, decimal or hexadecimal.
 pub fn port(word: &str, what: &str) -> Result<u16> {
-    match word.parse::<u32>() {
-        Ok(0) => Err(Error::invalid(format!(
+    match number(word, what)? {
+        Some(0) => Err(Error::invalid(format!(
             "{what} 0 is not a port: use 1..65535"
         ))),
-        Ok(p) if p <= 65535 => Ok(p as u16),
-        Ok(p) => Err(Error::invalid(format!(
-            "{what} {p} is out of range: use 1..65535"
+        Some(p) if p <= 65535 => Ok(p as u16),
+        Some(_) => Err(Error::invalid(format!(
+            "{what} {word} is out of range: use 1..65535"
         ))),
-        Err(_) => Err(Error::invalid(format!(
+        None => Err(Error::invalid(format!(
             "{what} \"{word}\" is not a number: use 1..65535"
         ))),
     }
@@ -100,14 +130,23 @@ pub fn address(word: &str, what: &str) -> Result<IpAddr> {
         .map_err(|_| Error::invalid(format!("{what} \"{word}\" is not an IPv4 or IPv6 address")))
 }
 
+/// The index in `ifN`, the name ip gives (and reads back) for a device that is gone.
+pub fn gone_device_index(name: &str) -> Option<i32> {
+    let digits = name.strip_prefix("if")?;
+    if digits.is_empty() || digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
 /// A TTL or hop limit: `inherit` (0) or 1..255.
 pub fn ttl(word: &str) -> Result<u8> {
     if word == "inherit" {
         return Ok(0);
     }
-    match word.parse::<u8>() {
-        Ok(t) => Ok(t),
-        Err(_) => Err(Error::invalid(format!(
+    match number(word, "ttl")? {
+        Some(t) if t <= 255 => Ok(t as u8),
+        _ => Err(Error::invalid(format!(
             "ttl \"{word}\" is not valid: use inherit or 1..255"
         ))),
     }
@@ -126,17 +165,45 @@ pub fn tos(word: &str) -> Result<u8> {
     })
 }
 
-/// A GRE key: a 32-bit number or a dotted quad.
+/// A GRE key: a 32-bit number (decimal or hexadecimal) or a dotted quad.
 pub fn key(word: &str, what: &str) -> Result<u32> {
-    if let Ok(n) = word.parse::<u32>() {
-        return Ok(n);
-    }
     if let Ok(addr) = word.parse::<std::net::Ipv4Addr>() {
         return Ok(u32::from(addr));
     }
-    Err(Error::invalid(format!(
-        "{what} \"{word}\" is not a key: use a number 0..4294967295 or a dotted quad"
-    )))
+    match number(word, what)? {
+        Some(n) if n <= u32::MAX as u64 => Ok(n as u32),
+        _ => Err(Error::invalid(format!(
+            "{what} \"{word}\" is not a key: use a number 0..4294967295 or a dotted quad"
+        ))),
+    }
+}
+
+/// The keywords of one command seen so far, to refuse one given twice: ip silently takes
+/// the last, which hides a typo or a bad merge of two lines; rfou says so instead.
+#[derive(Default)]
+pub struct Once {
+    /// (what is set, the keyword that set it)
+    set: Vec<(&'static str, &'static str)>,
+}
+
+impl Once {
+    /// Records that `keyword` sets each of `fields`; an error if one was set already.
+    pub fn set(&mut self, keyword: &'static str, fields: &[&'static str]) -> Result<()> {
+        for field in fields {
+            if let Some((_, first)) = self.set.iter().find(|(f, _)| f == field) {
+                let how = if *first == keyword {
+                    format!("\"{keyword}\" is given twice")
+                } else {
+                    format!("\"{first}\" and \"{keyword}\" both set {field}")
+                };
+                return Err(Error::invalid(format!(
+                    "{how}: say it once (ip would silently take the last)"
+                )));
+            }
+        }
+        self.set.extend(fields.iter().map(|f| (*f, keyword)));
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -178,6 +245,58 @@ mod tests {
             .to_string()
             .contains("not a number"));
         assert!(port("-1", "port").is_err());
+        assert!(port("+5", "port").is_err());
+        assert!(port("99999999999999999999999", "port")
+            .unwrap_err()
+            .to_string()
+            .contains("out of range"));
+    }
+
+    #[test]
+    fn hex_is_read_as_ip_reads_it_and_a_leading_zero_is_refused() {
+        assert_eq!(port("0x15b3", "port").unwrap(), 5555);
+        assert_eq!(port("0X15B3", "port").unwrap(), 5555);
+        let err = port("05555", "port").unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let text = err.to_string();
+        assert!(
+            text.contains("leading zero") && text.contains("2925"),
+            "{text}"
+        );
+        assert!(text.contains("write 5555"), "{text}");
+        // Not octal at all: ip refuses it.
+        assert!(port("089", "port")
+            .unwrap_err()
+            .to_string()
+            .contains("refuses"));
+        assert!(port("0x", "port")
+            .unwrap_err()
+            .to_string()
+            .contains("not a number"));
+        assert_eq!(ttl("0x40").unwrap(), 64);
+        assert!(ttl("010").unwrap_err().to_string().contains("octal, 8"));
+        assert_eq!(key("0x10", "key").unwrap(), 16);
+        assert!(key("010", "key").is_err());
+        assert_eq!(ttl("0").unwrap(), 0);
+    }
+
+    #[test]
+    fn a_keyword_is_taken_once() {
+        let mut once = Once::default();
+        once.set("port", &["port"]).unwrap();
+        once.set("key", &["ikey", "okey"]).unwrap();
+        let err = once.set("port", &["port"]).unwrap_err().to_string();
+        assert!(err.contains("\"port\" is given twice"), "{err}");
+        let err = once.set("ikey", &["ikey"]).unwrap_err().to_string();
+        assert!(err.contains("\"key\" and \"ikey\" both set ikey"), "{err}");
+    }
+
+    #[test]
+    fn gone_devices_are_named_as_ip_names_them() {
+        assert_eq!(gone_device_index("if7"), Some(7));
+        assert_eq!(gone_device_index("if"), None);
+        assert_eq!(gone_device_index("if07"), None);
+        assert_eq!(gone_device_index("eth0"), None);
     }
 
     #[test]

@@ -22,6 +22,9 @@ use std::time::Duration;
 
 /// The kernel modules the tests need; [`require_kernel`] loads them.
 pub const MODULES: &[&str] = &[
+    // UDP socket diagnostics: `rfou show` finds the ports the kernel's dump loses with them,
+    // and loads nothing itself.
+    "udp_diag",
     "fou",
     "fou6",
     "ipip",
@@ -145,6 +148,8 @@ fn parse_json(what: &str, text: &str) -> serde_json::Value {
 #[derive(Debug)]
 pub struct Netns {
     name: String,
+    /// While any namespace lives, the modules stay loaded (see [`modules_alone`]).
+    _modules: ModulesShared,
 }
 
 impl Netns {
@@ -155,8 +160,12 @@ impl Netns {
         require_kernel();
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let name = format!("rfou-{prefix}-{}-{n}", std::process::id());
+        let modules = ModulesShared::take();
         run("ip", &["netns", "add", &name]);
-        let ns = Netns { name };
+        let ns = Netns {
+            name,
+            _modules: modules,
+        };
         ns.ip(&["link", "set", "lo", "up"]);
         ns
     }
@@ -343,6 +352,80 @@ impl Drop for Netns {
             ),
             Err(e) => eprintln!("warning: ip netns del {}: {e}", self.name),
         }
+    }
+}
+
+/// The kernel's modules are shared by every test: a test that unloads one (to see rfou work
+/// without it) must run alone. Every [`Netns`] holds the modules shared; [`modules_alone`]
+/// waits until no namespace of any other test lives, and keeps new ones from being made.
+static MODULES_LOCK: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+thread_local! {
+    /// This thread's hold on [`MODULES_LOCK`]: shared (a count of its namespaces and the one
+    /// guard they share: taking a second read lock in one thread can deadlock against a
+    /// waiting writer), or alone (its namespaces need no other hold).
+    static HOLD: std::cell::RefCell<Hold> = const { std::cell::RefCell::new(Hold::None) };
+}
+
+enum Hold {
+    None,
+    Shared(usize, std::sync::RwLockReadGuard<'static, ()>),
+    Alone,
+}
+
+/// One namespace's share of [`MODULES_LOCK`].
+#[derive(Debug)]
+struct ModulesShared;
+
+impl ModulesShared {
+    fn take() -> ModulesShared {
+        HOLD.with(|hold| {
+            let mut hold = hold.borrow_mut();
+            *hold = match std::mem::replace(&mut *hold, Hold::None) {
+                Hold::None => {
+                    Hold::Shared(1, MODULES_LOCK.read().unwrap_or_else(|e| e.into_inner()))
+                }
+                Hold::Shared(n, guard) => Hold::Shared(n + 1, guard),
+                Hold::Alone => Hold::Alone,
+            };
+        });
+        ModulesShared
+    }
+}
+
+impl Drop for ModulesShared {
+    fn drop(&mut self) {
+        HOLD.with(|hold| {
+            let mut hold = hold.borrow_mut();
+            *hold = match std::mem::replace(&mut *hold, Hold::None) {
+                Hold::Shared(n, guard) if n > 1 => Hold::Shared(n - 1, guard),
+                Hold::Shared(..) | Hold::None => Hold::None,
+                Hold::Alone => Hold::Alone,
+            };
+        });
+    }
+}
+
+/// Exclusive use of the kernel's modules, for a test that unloads one: waits until no other
+/// test has a namespace, and holds off new ones until dropped. Call it before making any
+/// namespace of one's own (a thread that holds the modules shared cannot have them alone).
+/// Whatever the test unloads, it must load again before dropping this.
+pub fn modules_alone() -> ModulesAlone {
+    require_kernel();
+    let held = HOLD.with(|hold| !matches!(*hold.borrow(), Hold::None));
+    assert!(!held, "modules_alone: this test already has a namespace");
+    let guard = MODULES_LOCK.write().unwrap_or_else(|e| e.into_inner());
+    HOLD.with(|hold| *hold.borrow_mut() = Hold::Alone);
+    ModulesAlone { _guard: guard }
+}
+
+pub struct ModulesAlone {
+    _guard: std::sync::RwLockWriteGuard<'static, ()>,
+}
+
+impl Drop for ModulesAlone {
+    fn drop(&mut self) {
+        HOLD.with(|hold| *hold.borrow_mut() = Hold::None);
     }
 }
 

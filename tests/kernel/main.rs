@@ -14,5 +14,6 @@ mod interop;
 mod man_examples;
 mod mtu;
 mod scale;
+mod show;
 mod smoke;
 mod traffic;
