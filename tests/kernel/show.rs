@@ -380,7 +380,7 @@ struct Reload;
 
 impl Drop for Reload {
     fn drop(&mut self) {
-        for module in ["fou", "fou6"] {
+        for module in ["fou", "fou6", "udp_diag"] {
             let out = crate::harness::try_run("modprobe", &[module]);
             if !out.status.success() {
                 // Not a panic: this may run while the test unwinds.
@@ -398,10 +398,10 @@ impl Drop for Reload {
 fn readers_load_no_module_and_show_nothing_without_fou() {
     let _alone = modules_alone();
     let _reload = Reload;
-    let out = crate::harness::try_run("rmmod", &["fou6", "fou"]);
+    let out = crate::harness::try_run("rmmod", &["fou6", "fou", "udp_diag"]);
     assert!(
         out.status.success(),
-        "rmmod fou6 fou: {}",
+        "rmmod fou6 fou udp_diag: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!std::path::Path::new("/sys/module/fou").exists());
@@ -436,4 +436,17 @@ fn readers_load_no_module_and_show_nothing_without_fou() {
         ns.ip_json(&["fou", "show"]),
         serde_json::json!([{"port": 5555, "gue": null, "family": "inet"}])
     );
+
+    // Enough ports that the dump may lose some: without udp_diag, show lists what the dump
+    // gave, says the list may miss some, and loads nothing to look.
+    let batch: Vec<String> = (7000..7040)
+        .map(|port| format!("fou add port {port} ipproto 4"))
+        .collect();
+    ns.ip_batch(&batch.join("\n"));
+    let before = loaded_modules();
+    assert!(!before.iter().any(|m| m == "udp_diag"));
+    let out = rf_ok(&ns, "-j show");
+    assert!(out.stderr.contains("udp_diag"), "{out}");
+    assert_eq!(sorted(&out.json()), sorted(&ns.ip_json(&["fou", "show"])));
+    assert_eq!(loaded_modules(), before, "show loaded a module");
 }
