@@ -118,7 +118,8 @@ fn with_dev(handle: &mut Handle, port: &FouPort, dev: &Option<String>) -> Result
 fn with_dev_or_gone(handle: &mut Handle, port: &FouPort, dev: &Option<String>) -> Result<FouPort> {
     match with_dev(handle, port, dev) {
         Ok(port) => Ok(port),
-        Err(err) => match dev.as_deref().and_then(words::gone_device_index) {
+        // Only a device that does not exist (an invalid name) may be one that is gone.
+        Err(err @ Error::Invalid(_)) => match dev.as_deref().and_then(words::gone_device_index) {
             Some(index) => {
                 let mut port = port.clone();
                 port.ifindex = Some(index);
@@ -126,6 +127,7 @@ fn with_dev_or_gone(handle: &mut Handle, port: &FouPort, dev: &Option<String>) -
             }
             None => Err(err),
         },
+        Err(err) => Err(err),
     }
 }
 
