@@ -90,3 +90,61 @@ fn ipproto_0_is_refused_by_every_kernel_and_never_sent_by_rfou() {
         "{listed}"
     );
 }
+
+fn sorted(list: serde_json::Value) -> Vec<serde_json::Value> {
+    let mut v = list.as_array().cloned().unwrap_or_default();
+    v.sort_by_key(|p| p.to_string());
+    v
+}
+
+/// A direct port requested with no `IPPROTO` at all: Debian's 6.1 and 7.2 refuse it (EINVAL),
+/// 6.12 accepts it and makes a port of protocol 0 (docs/kernels.md). rfou always sends
+/// `IPPROTO` for a direct port (tests/golden.rs), but another client can leave such a port
+/// behind on 6.12: rfou lists it as `ip` does and deletes it.
+#[test]
+fn a_direct_port_without_ipproto_is_accepted_by_6_12_alone_and_listed_and_deleted_by_rfou() {
+    let ns = Netns::new("k-noproto");
+    rf_ok(&ns, "add port 5600 ipproto 4");
+    let before = ports(&ns);
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").expect("osrelease");
+    let result = raw(
+        &ns,
+        uapi::FOU_CMD_ADD,
+        vec![
+            FouAttr::Port(5602),
+            FouAttr::Af(libc::AF_INET as u8),
+            FouAttr::Type(uapi::FOU_ENCAP_DIRECT),
+        ],
+    );
+    if !release.starts_with("6.12.") {
+        let err = match result {
+            Ok(()) => panic!("{} accepted a direct port without IPPROTO", release.trim()),
+            Err(err) => err,
+        };
+        assert_eq!(err.errno, libc::EINVAL, "{err:?}");
+        assert_eq!(ports(&ns), before);
+        return;
+    }
+    result.unwrap_or_else(|e| {
+        panic!(
+            "{} refused a direct port without IPPROTO: {e:?}",
+            release.trim()
+        )
+    });
+    let listed = ports(&ns);
+    assert!(
+        listed
+            .as_array()
+            .expect("an array")
+            .contains(&serde_json::json!({"port": 5602, "ipproto": 0, "family": "inet"})),
+        "{listed}"
+    );
+    let shown = rf_ok(&ns, "-j show").json();
+    assert_eq!(
+        sorted(shown),
+        sorted(listed),
+        "rfou -j show against ip -j fou show"
+    );
+    rf_ok(&ns, "del port 5602");
+    assert_eq!(ports(&ns), before, "rfou del left the port");
+}
