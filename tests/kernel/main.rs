@@ -11,6 +11,7 @@
 mod errors;
 mod harness;
 mod interop;
+mod kernels;
 mod man_examples;
 mod mtu;
 mod scale;
