@@ -397,19 +397,7 @@ impl Handle {
         let kind = spec.mode.kind;
         spec.settings.validate(kind)?;
         let link = self.underlay_index(&spec.settings)?;
-        let mut data = TunnelData::empty(kind);
-        // iproute2's defaults for IPv6 underlays: hop limit 64 and the tunnel encapsulation
-        // limit option of 4 (the kernel's own default hop limit is 0).
-        match &mut data {
-            TunnelData::Ip(attrs) if kind == TunnelKind::Ip6Tnl => {
-                attrs.extend([InfoIpTunnel::Ttl(64), InfoIpTunnel::EncapLimit(4)]);
-                if let Some(proto) = spec.mode.ip6_proto {
-                    attrs.push(InfoIpTunnel::Protocol(proto.into()));
-                }
-            }
-            TunnelData::Gre6(attrs) => attrs.extend([InfoGre6::Ttl(64), InfoGre6::EncapLimit(4)]),
-            _ => {}
-        }
+        let mut data = TunnelData::defaults(spec.mode);
         spec.settings.apply(&mut data, link);
         if let Some(encap_spec) = &spec.settings.encap {
             let encap = encap_spec.resolve(kind, &Encap::none())?;
