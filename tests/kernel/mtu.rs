@@ -322,3 +322,216 @@ fn every_ipv4_underlay_kind_and_encap() {
 fn every_ipv6_underlay_kind_and_encap() {
     every_kind_and_encap("m-v6", true, V6_KINDS, V6_ENCAPS);
 }
+
+/// The underlay devices of [`every_kind_over_every_underlay`], the same in rfou's namespace and
+/// in the reference one: dummy devices of MTU 1500 (where tunnels are made), 1280 and 9000,
+/// each with an IPv4 and an IPv6 subnet of its own (addresses `.1`/`::1` on the device; `.2`/
+/// `::2` are routed through it).
+const UNDERLAYS: &[(&str, u32, &str, &str)] = &[
+    ("u1500", 1500, "192.0.2", "2001:db8:1500:"),
+    ("u1280", 1280, "198.51.100", "2001:db8:1280:"),
+    ("u9000", 9000, "203.0.113", "2001:db8:9000:"),
+];
+
+fn make_underlays(ns: &Netns) {
+    let mut batch = String::new();
+    for (dev, mtu, v4, v6) in UNDERLAYS {
+        batch += &format!(
+            "link add {dev} mtu {mtu} type dummy\naddr add {v4}.1/24 dev {dev}\n\
+             addr add {v6}:1/64 dev {dev} nodad\nlink set {dev} up\n"
+        );
+    }
+    ns.ip_batch(&batch);
+}
+
+/// `remote R local L` over the underlay device `dev` of [`UNDERLAYS`], in `family`.
+fn over(dev: &str, v6: bool) -> String {
+    let (_, _, v4, v6net) = UNDERLAYS
+        .iter()
+        .find(|u| u.0 == dev)
+        .expect("an underlay of UNDERLAYS");
+    if v6 {
+        format!("remote {v6net}:2 local {v6net}:1")
+    } else {
+        format!("remote {v4}.2 local {v4}.1")
+    }
+}
+
+/// Where a tunnel made over `u1500` is moved to by `rfou tunnel change`, with its
+/// encapsulation in the same command: the words of the move, and whether to try every
+/// encapsulation of the family there (over the other MTUs) or only the first and the last
+/// (elsewhere, to keep the test quick).
+fn moves(v6: bool) -> Vec<(String, bool)> {
+    let (own, unrouted, base_local) = if v6 {
+        ("2001:db8:9000::1", "2001:db8:dead::2", "2001:db8:1500::1")
+    } else {
+        ("203.0.113.1", "100.64.0.2", "192.0.2.1")
+    };
+    vec![
+        // Another remote and local, routed over a smaller and a larger underlay, and bound
+        // to it.
+        (format!("{} dev u1280", over("u1280", v6)), true),
+        (over("u9000", v6), true),
+        // Only bound to another device: the route to the remote goes elsewhere.
+        ("dev u9000".to_string(), false),
+        // A remote of this host: its route goes through lo (MTU 65536).
+        (format!("remote {own} local {base_local}"), false),
+        // A remote with no route at all.
+        (format!("remote {unrouted} local {base_local}"), false),
+    ]
+}
+
+/// For each kind, `rfou tunnel change` onto another underlay (and another encapsulation), then
+/// through other encapsulations there, then back to none: after each, the tunnel has the MTU
+/// and encap attributes of iproute2's tunnel made with the same words, and `rfou -j` says so.
+/// Then an MTU chosen by hand is kept through changes, with a warning once it no longer fits.
+/// No traffic: [`every_ipv4_underlay_kind_and_encap`] and its IPv6 twin prove with full-size
+/// pings that these MTUs fit their path; this compares with the kernel's own arithmetic.
+fn every_kind_over_every_underlay(prefix: &str, v6: bool, kinds: &[Kind], encaps: &[Encap]) {
+    let ns = Netns::new(prefix);
+    let reference = Reference(Netns::new(&format!("{prefix}-ref")));
+    make_underlays(&ns);
+    make_underlays(&reference.0);
+    let base = over("u1500", v6);
+    let change = |kind: &Kind, words: &str, what: &str, ref_words: &str| {
+        let out = rf_ok(&ns, &format!("-j tunnel change {TUN} {words}"));
+        let report = out.json();
+        let made = reference.link(&format!("type {} {ref_words}", kind.ip_type));
+        let link = ns.link_json(TUN);
+        assert_eq!(
+            (link_mtu(&link), link_encap(&link)),
+            (link_mtu(&made), link_encap(&made)),
+            "{what}: MTU and encap after `rfou tunnel change {TUN} {words}` (left) are not \
+             those of `ip link add type {} {ref_words}` (right)",
+            kind.ip_type
+        );
+        assert_eq!(
+            (&report["mtu"]["new"], &report["warnings"]),
+            (&serde_json::json!(link_mtu(&link)), &serde_json::json!([])),
+            "{what}: {out}"
+        );
+    };
+    for kind in kinds {
+        for (to, every) in moves(v6) {
+            rf_ok(&ns, &format!("tunnel add {TUN} mode {} {base}", kind.mode));
+            let mut ref_words = format!("{base} {to}");
+            let tried: Vec<&Encap> = if every {
+                encaps.iter().collect()
+            } else {
+                vec![&encaps[0], &encaps[encaps.len() - 1]]
+            };
+            for (i, encap) in tried.into_iter().enumerate() {
+                let words = encap.words(kind);
+                let what = format!("{} moved to `{to}` with `encap {words}`", kind.mode);
+                if i == 0 {
+                    change(
+                        kind,
+                        &format!("{to} encap {words}"),
+                        &what,
+                        &format!("{ref_words} encap {words}"),
+                    );
+                } else {
+                    change(
+                        kind,
+                        &format!("encap {words}"),
+                        &what,
+                        &format!("{ref_words} encap {words}"),
+                    );
+                }
+            }
+            ref_words += " encap none";
+            let what = format!("{} moved to `{to}`, encap none again", kind.mode);
+            change(kind, "encap none", &what, &ref_words);
+            rf_ok(&ns, &format!("tunnel delete {TUN}"));
+        }
+
+        // An MTU set by hand is kept: through a change of encapsulation, of TTL (on which
+        // ip6tnl and ip6gre work their MTU out again), and of underlay, where it no longer
+        // fits and rfou says so.
+        rf_ok(&ns, &format!("tunnel add {TUN} mode {} {base}", kind.mode));
+        ns.ip_line(&format!("link set {TUN} mtu 1300"));
+        let hand = serde_json::json!({ "old": 1300, "new": 1300 });
+        for words in [encaps[0].words(kind), "ttl 9".to_string()] {
+            let out = rf_ok(&ns, &format!("-j tunnel change {TUN} {words}"));
+            let what = format!("{} with the MTU 1300 set by hand, `{words}`", kind.mode);
+            assert_eq!(mtu(&ns, TUN), 1300, "{what}: {out}");
+            assert_eq!(out.json()["mtu"], hand, "{what}: {out}");
+            assert_eq!(
+                out.json()["warnings"],
+                serde_json::json!([]),
+                "{what}: {out}"
+            );
+        }
+        let words = over("u1280", v6) + " dev u1280";
+        let out = rf_ok(&ns, &format!("-j tunnel change {TUN} {words}"));
+        let what = format!(
+            "{} with the MTU 1300 set by hand, moved to `{words}`",
+            kind.mode
+        );
+        assert_eq!(mtu(&ns, TUN), 1300, "{what}: {out}");
+        let report = out.json();
+        let fits = link_mtu(&reference.link(&format!(
+            "type {} {words} encap {}",
+            kind.ip_type,
+            encaps[0].words(kind)
+        )));
+        let warning = report["mtu"]["warning"].as_str().unwrap_or_default();
+        assert!(
+            warning.contains(&format!("only {fits} fits")) && report["warnings"][0] == warning,
+            "{what}: no warning that only {fits} fits: {out}"
+        );
+        rf_ok(&ns, &format!("tunnel delete {TUN}"));
+    }
+}
+
+/// ipip, sit, gre and gretap moved to underlays of MTU 1280 and 9000, to a remote through lo,
+/// to a remote with no route, with every IPv4 encapsulation; and an MTU set by hand.
+#[test]
+fn every_ipv4_kind_over_every_underlay() {
+    every_kind_over_every_underlay("m-u4", false, V4_KINDS, V4_ENCAPS);
+}
+
+/// ip6tnl (ipip6, ip6ip6), ip6gre and ip6gretap, as [`every_ipv4_kind_over_every_underlay`].
+#[test]
+fn every_ipv6_kind_over_every_underlay() {
+    every_kind_over_every_underlay("m-u6", true, V6_KINDS, V6_ENCAPS);
+}
+
+/// `rfou tunnel add NAME mode MODE remote R local L` makes the tunnel `ip link add NAME type
+/// ... remote R local L` makes: the same settings (TTL inherit and protocol any on ipip and
+/// sit; hop limit 64 and encapsulation limit 4 on the IPv6 kinds), the same MTU.
+#[test]
+fn every_mode_starts_with_the_defaults_of_ip_link_add() {
+    let ns = Netns::new("m-def");
+    let reference = Reference(Netns::new("m-def-ref"));
+    make_underlays(&ns);
+    make_underlays(&reference.0);
+    let modes = [
+        ("ipip", "ipip"),
+        ("sit", "sit"),
+        ("gre", "gre"),
+        ("gretap", "gretap"),
+        ("ipip6", "ip6tnl mode ipip6"),
+        ("ip6ip6", "ip6tnl mode ip6ip6"),
+        ("any", "ip6tnl mode any"),
+        ("ip6tnl", "ip6tnl"),
+        ("ip6gre", "ip6gre"),
+        ("ip6gretap", "ip6gretap"),
+    ];
+    for (mode, ip_type) in modes {
+        let ends = over(
+            "u1500",
+            mode.starts_with("ip6") || ip_type.starts_with("ip6"),
+        );
+        rf_ok(&ns, &format!("tunnel add {TUN} mode {mode} {ends}"));
+        let ours = ns.link_json(TUN);
+        let theirs = reference.link(&format!("type {ip_type} {ends}"));
+        assert_eq!(
+            (&ours["mtu"], &ours["linkinfo"]),
+            (&theirs["mtu"], &theirs["linkinfo"]),
+            "`rfou tunnel add {TUN} mode {mode} {ends}` (left) differs from `ip link add type \
+             {ip_type} {ends}` (right)"
+        );
+        rf_ok(&ns, &format!("tunnel delete {TUN}"));
+    }
+}
