@@ -1,9 +1,11 @@
-//! The MTU a tunnel should have for its encapsulation.
+//! The MTU a tunnel should have for its encapsulation and its underlay.
 //!
-//! A tunnel made with its encap gets an MTU with room for it, but on ipip, sit, gre and
-//! gretap a later change of encap leaves the MTU as it was (ip6tnl and ip6gre recompute it
-//! themselves). rfou sets the MTU the tunnel would have had if made with the new encap,
-//! unless the MTU was chosen by hand; then it keeps it and warns if it no longer fits.
+//! A tunnel made with its encap gets an MTU with room for it over the device its packets leave
+//! by, but a later change of encap or of remote leaves ipip, sit, gre and gretap with the MTU
+//! they had (a change of bound device does not), and ip6tnl and ip6gre work theirs out again
+//! on every change, dropping one set by hand. rfou sets the MTU the tunnel would have had if
+//! made with its new settings, unless the MTU was chosen by hand; then it keeps it and warns
+//! if it no longer fits.
 
 use netlink_packet_core::Nla;
 use netlink_packet_core::NLM_F_REQUEST;
@@ -25,7 +27,7 @@ const IPV6_MIN_MTU: u32 = 1280;
 /// IP_MAX_MTU: the largest IPv4 packet.
 const IP_MAX_MTU: u32 = 0xFFFF;
 
-/// What happened to a tunnel's MTU when its encapsulation changed.
+/// What happened to a tunnel's MTU when its encapsulation or underlay changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MtuChange {
     pub old: u32,

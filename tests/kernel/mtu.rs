@@ -451,11 +451,17 @@ fn every_kind_over_every_underlay(prefix: &str, v6: bool, kinds: &[Kind], encaps
         rf_ok(&ns, &format!("tunnel add {TUN} mode {} {base}", kind.mode));
         ns.ip_line(&format!("link set {TUN} mtu 1300"));
         let hand = serde_json::json!({ "old": 1300, "new": 1300 });
-        for words in [encaps[0].words(kind), "ttl 9".to_string()] {
+        for words in [format!("encap {}", encaps[0].words(kind)), "ttl 9".into()] {
             let out = rf_ok(&ns, &format!("-j tunnel change {TUN} {words}"));
             let what = format!("{} with the MTU 1300 set by hand, `{words}`", kind.mode);
             assert_eq!(mtu(&ns, TUN), 1300, "{what}: {out}");
-            assert_eq!(out.json()["mtu"], hand, "{what}: {out}");
+            // Only a TTL: nothing the MTU of ipip, sit, gre or gretap depends on.
+            let said = if words.starts_with("ttl") && !v6 {
+                serde_json::Value::Null
+            } else {
+                hand.clone()
+            };
+            assert_eq!(out.json()["mtu"], said, "{what}: {out}");
             assert_eq!(
                 out.json()["warnings"],
                 serde_json::json!([]),
