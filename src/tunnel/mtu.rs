@@ -354,4 +354,25 @@ mod tests {
             1414
         );
     }
+
+    #[test]
+    fn ipv6_tunnels_look_for_an_underlay_only_when_they_can_send() {
+        let tunnel = |local: Option<&str>, remote: &str, link: Option<u32>| {
+            let mut attrs = vec![InfoIpTunnel::Remote(remote.parse().unwrap())];
+            attrs.extend(local.map(|l| InfoIpTunnel::Local(l.parse().unwrap())));
+            attrs.extend(link.map(InfoIpTunnel::Link));
+            let data = TunnelData::Ip(attrs);
+            Tunnel::from_data("t".into(), 1, TunnelKind::Ip6Tnl, 1452, data)
+        };
+        assert!(ip6_can_send(&tunnel(
+            Some("2001:db8::1"),
+            "2001:db8::2",
+            None
+        )));
+        assert!(!ip6_can_send(&tunnel(None, "2001:db8::2", None)));
+        assert!(!ip6_can_send(&tunnel(Some("::1"), "2001:db8::2", None)));
+        assert!(!ip6_can_send(&tunnel(Some("fe80::1"), "2001:db8::2", None)));
+        assert!(ip6_can_send(&tunnel(Some("fe80::1"), "fe80::2", Some(3))));
+        assert!(ip6_can_send(&tunnel(Some("2001:db8::1"), "ff02::5", None)));
+    }
 }
