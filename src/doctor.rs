@@ -184,10 +184,14 @@ fn tunnel_mtus(handle: &mut Handle) -> Vec<Check> {
         };
         let fits = default_mtu(tunnel.kind, &tunnel.data, &tunnel.encap, underlay);
         let what = format!(
-            "{} {} over {} (underlay MTU {underlay})",
+            "{} {} over {} ({})",
             tunnel.kind.name(),
             tunnel.name,
-            tunnel.encap.kind.name()
+            tunnel.encap.kind.name(),
+            match underlay {
+                Some(mtu) => format!("underlay MTU {mtu}"),
+                None => "no route to its remote and no bound device".to_string(),
+            }
         );
         checks.push(if tunnel.mtu <= fits {
             check(&label, Status::Ok, format!("{what}: MTU {} fits (at most {fits})", tunnel.mtu), None)

@@ -10,7 +10,7 @@ use netlink_packet_route::link::InfoIpTunnel;
 use rfou::fou::{FouAttr, FouMessage};
 use rfou::netlink::{encode, encode_window};
 use rfou::tunnel::link::{change_link_request, del_link_request, new_link_request};
-use rfou::tunnel::TunnelData;
+use rfou::tunnel::{TunnelData, TunnelMode};
 use rfou::{Encap, Family, FouEncap, FouPort, SourcePort, TunnelKind};
 
 const FOU_FAMILY: u16 = 0x1c;
@@ -434,4 +434,44 @@ fn new_link_carries_the_name_and_del_link_only_the_index() {
     let mut del = header(32, RTM_DELLINK, REQ_ACK, 1);
     del.extend(ifinfomsg(12));
     assert_eq!(encode(del_link_request(12), NLM_F_ACK, 1), del);
+}
+
+/// `rfou tunnel add NAME mode MODE` with no other settings starts from what `ip link add type
+/// ...` sends (as `ip -d -j link show` showed on 6.1 for every mode): ipip and sit send TTL 0
+/// (inherit) and protocol 0 (any), where the kernel alone would give sit a TTL of 64 and each
+/// only its own protocol; the IPv6 kinds a hop limit of 64 and an encapsulation limit of 4,
+/// and ip6tnl the protocol of its mode; gre and gretap nothing (the kernel's defaults are ip's).
+#[test]
+fn tunnel_add_starts_from_the_defaults_of_ip_link_add() {
+    let ttl_inherit_any = vec![attr(4, &[0]), attr(9, &[0])]; // IFLA_IPTUN_TTL, IFLA_IPTUN_PROTO
+    let ip6tnl = |proto: Option<u8>| {
+        let mut v = vec![attr(4, &[64]), attr(6, &[4])]; // IFLA_IPTUN_TTL, IFLA_IPTUN_ENCAP_LIMIT
+        v.extend(proto.map(|p| attr(9, &[p])));
+        v
+    };
+    let ip6gre = vec![attr(8, &[64]), attr(11, &[4])]; // IFLA_GRE_TTL, IFLA_GRE_ENCAP_LIMIT
+    for (mode, kind_name, data) in [
+        ("ipip", "ipip", ttl_inherit_any.clone()),
+        ("sit", "sit", ttl_inherit_any),
+        ("gre", "gre", vec![]),
+        ("gretap", "gretap", vec![]),
+        ("ipip6", "ip6tnl", ip6tnl(Some(4))),
+        ("ip6ip6", "ip6tnl", ip6tnl(Some(41))),
+        ("any", "ip6tnl", ip6tnl(Some(0))),
+        ("ip6tnl", "ip6tnl", ip6tnl(None)),
+        ("ip6gre", "ip6gre", ip6gre.clone()),
+        ("ip6gretap", "ip6gretap", ip6gre.clone()),
+    ] {
+        let mode = TunnelMode::parse(mode).unwrap();
+        let request = new_link_request("t1", mode.kind, TunnelData::defaults(mode));
+        let flags = NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+        let expected = link(
+            kind_name,
+            0,
+            &[attr(3, b"t1\0")],
+            &data,
+            NLM_F_REQUEST | flags,
+        );
+        assert_eq!(encode(request, flags, 1), expected, "mode {mode:?}");
+    }
 }

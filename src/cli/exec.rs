@@ -151,7 +151,7 @@ fn tell(
         if mtu.new != mtu.old {
             writeln!(
                 err,
-                "{name}: MTU {} -> {}, the MTU a tunnel made with this encapsulation gets",
+                "{name}: MTU {} -> {}, the MTU a tunnel made with these settings gets",
                 mtu.old, mtu.new
             )
             .map_err(io)?;

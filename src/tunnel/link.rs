@@ -67,6 +67,19 @@ impl TunnelUpdate {
         Ok(())
     }
 
+    /// Whether these settings change what a tunnel's MTU depends on: its underlay (remote,
+    /// local, device), its headers (keys, encapsulation). ip6tnl, ip6gre and ip6gretap work
+    /// their MTU out again on any change, so for them every change counts.
+    fn touches_mtu(&self, kind: TunnelKind) -> bool {
+        kind.ipv6_underlay()
+            || self.remote.is_some()
+            || self.local.is_some()
+            || self.dev.is_some()
+            || self.ikey.is_some()
+            || self.okey.is_some()
+            || self.encap.is_some()
+    }
+
     /// Writes these settings into a tunnel's attributes, replacing what they replace.
     fn apply(&self, data: &mut TunnelData, link: Option<u32>) {
         match data {
@@ -397,19 +410,7 @@ impl Handle {
         let kind = spec.mode.kind;
         spec.settings.validate(kind)?;
         let link = self.underlay_index(&spec.settings)?;
-        let mut data = TunnelData::empty(kind);
-        // iproute2's defaults for IPv6 underlays: hop limit 64 and the tunnel encapsulation
-        // limit option of 4 (the kernel's own default hop limit is 0).
-        match &mut data {
-            TunnelData::Ip(attrs) if kind == TunnelKind::Ip6Tnl => {
-                attrs.extend([InfoIpTunnel::Ttl(64), InfoIpTunnel::EncapLimit(4)]);
-                if let Some(proto) = spec.mode.ip6_proto {
-                    attrs.push(InfoIpTunnel::Protocol(proto.into()));
-                }
-            }
-            TunnelData::Gre6(attrs) => attrs.extend([InfoGre6::Ttl(64), InfoGre6::EncapLimit(4)]),
-            _ => {}
-        }
+        let mut data = TunnelData::defaults(spec.mode);
         spec.settings.apply(&mut data, link);
         if let Some(encap_spec) = &spec.settings.encap {
             let encap = encap_spec.resolve(kind, &Encap::none())?;
@@ -456,18 +457,25 @@ impl Handle {
         let link = self.underlay_index(update)?;
         let mut data = tunnel.data.clone();
         update.apply(&mut data, link);
-        let mut report = ChangeReport::default();
-        let mut mtu = None;
         if let Some(encap_spec) = &update.encap {
             let encap = encap_spec.resolve(tunnel.kind, &tunnel.encap)?;
             self.load_encap_module(tunnel.kind, &encap)?;
             encap.write(&mut data);
-            let change = self.mtu_for_encap(&tunnel, &encap)?;
-            if let Some(change) = &change {
-                mtu = change.set;
-                report.warnings.extend(change.warning.clone());
-            }
-            report.mtu = change;
+        }
+        let mut report = ChangeReport::default();
+        let mut mtu = None;
+        if update.touches_mtu(tunnel.kind) {
+            let after = Tunnel::from_data(
+                tunnel.name.clone(),
+                tunnel.ifindex,
+                tunnel.kind,
+                tunnel.mtu,
+                data.clone(),
+            );
+            let change = self.mtu_for_change(&tunnel, &after)?;
+            mtu = change.set;
+            report.warnings.extend(change.warning.clone());
+            report.mtu = Some(change);
         }
         let request = change_link_request(tunnel.ifindex, tunnel.kind, data, mtu);
         self.route.request(request, NLM_F_REQUEST).map_err(|err| {

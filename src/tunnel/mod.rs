@@ -161,6 +161,30 @@ impl TunnelData {
         }
     }
 
+    /// What `rfou tunnel add` starts a tunnel of `mode` from: the settings `ip link add`
+    /// sends when given none. The kernel's own defaults differ where iproute2 sends its own:
+    /// for ipip and sit iproute2 sends protocol 0 ("any": the kernel would take only the
+    /// mode's own) and for sit a TTL of 0 (inherit: the kernel would take 64); for the IPv6
+    /// underlays a hop limit of 64 (the kernel would take 0) and an encapsulation limit of 4.
+    pub fn defaults(mode: TunnelMode) -> Self {
+        let kind = mode.kind;
+        let mut data = TunnelData::empty(kind);
+        match &mut data {
+            TunnelData::Ip(attrs) if kind == TunnelKind::Ip6Tnl => {
+                attrs.extend([InfoIpTunnel::Ttl(64), InfoIpTunnel::EncapLimit(4)]);
+                if let Some(proto) = mode.ip6_proto {
+                    attrs.push(InfoIpTunnel::Protocol(proto.into()));
+                }
+            }
+            TunnelData::Ip(attrs) => {
+                attrs.extend([InfoIpTunnel::Ttl(0), InfoIpTunnel::Protocol(0.into())])
+            }
+            TunnelData::Gre6(attrs) => attrs.extend([InfoGre6::Ttl(64), InfoGre6::EncapLimit(4)]),
+            TunnelData::Gre(_) => {}
+        }
+        data
+    }
+
     pub(crate) fn from_info(data: &InfoData) -> Option<Self> {
         Some(match data {
             InfoData::IpTunnel(attrs) => TunnelData::Ip(attrs.clone()),

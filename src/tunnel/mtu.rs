@@ -1,16 +1,19 @@
-//! The MTU a tunnel should have for its encapsulation.
+//! The MTU a tunnel should have for its encapsulation and its underlay.
 //!
-//! A tunnel made with its encap gets an MTU with room for it, but on ipip, sit, gre and
-//! gretap a later change of encap leaves the MTU as it was (ip6tnl and ip6gre recompute it
-//! themselves). rfou sets the MTU the tunnel would have had if made with the new encap,
-//! unless the MTU was chosen by hand; then it keeps it and warns if it no longer fits.
+//! A tunnel made with its encap gets an MTU with room for it over the device its packets leave
+//! by, but a later change of encap or of remote leaves ipip, sit, gre and gretap with the MTU
+//! they had (a change of bound device does not), and ip6tnl and ip6gre work theirs out again
+//! on every change, dropping one set by hand. rfou sets the MTU the tunnel would have had if
+//! made with its new settings, unless the MTU was chosen by hand; then it keeps it and warns
+//! if it no longer fits.
 
 use netlink_packet_core::Nla;
 use netlink_packet_core::NLM_F_REQUEST;
 use netlink_packet_route::link::{GreIOFlags, InfoGre, InfoGre6, InfoIpTunnel, LinkMessage};
-use netlink_packet_route::route::{RouteAttribute, RouteMessage};
+use netlink_packet_route::route::{RouteAttribute, RouteFlags, RouteMessage, RouteType};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use serde::Serialize;
+use std::net::{IpAddr, Ipv6Addr};
 
 use super::{Encap, Tunnel, TunnelData, TunnelKind};
 use crate::error::Result;
@@ -21,8 +24,10 @@ const DEFAULT_UNDERLAY_MTU: u32 = 1500;
 const ETH_HLEN: u32 = 14;
 const IPV4_MIN_MTU: u32 = 68;
 const IPV6_MIN_MTU: u32 = 1280;
+/// IP_MAX_MTU: the largest IPv4 packet.
+const IP_MAX_MTU: u32 = 0xFFFF;
 
-/// What happened to a tunnel's MTU when its encapsulation changed.
+/// What happened to a tunnel's MTU when its encapsulation or underlay changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MtuChange {
     pub old: u32,
@@ -100,57 +105,96 @@ fn ignores_encap_limit(data: &TunnelData) -> bool {
     }
 }
 
-/// The MTU of a tunnel of `kind` with `data` and `encap` over an underlay of `underlay` bytes.
-pub fn default_mtu(kind: TunnelKind, data: &TunnelData, encap: &Encap, underlay: u32) -> u32 {
-    let min = if kind == TunnelKind::Sit {
-        IPV6_MIN_MTU
-    } else {
-        IPV4_MIN_MTU
-    };
-    underlay
-        .saturating_sub(tunnel_header_len(kind, data) + encap.overhead())
-        .max(min)
+/// The MTU of a tunnel of `kind` with `data` and `encap` whose packets leave by an underlay
+/// device of MTU `underlay` (`None`: no route to the remote and no bound device), as the
+/// kernel works it out when it makes the tunnel (`ip link add ... encap ...`).
+pub fn default_mtu(
+    kind: TunnelKind,
+    data: &TunnelData,
+    encap: &Encap,
+    underlay: Option<u32>,
+) -> u32 {
+    let header = tunnel_header_len(kind, data) + encap.overhead();
+    match (kind, underlay) {
+        // sit sets its MTU from an underlay device only; without one it keeps the MTU it was
+        // given before its encap was known: ETH_DATA_LEN less the IPv4 header.
+        (TunnelKind::Sit, None) => DEFAULT_UNDERLAY_MTU - 20,
+        (TunnelKind::Sit, Some(mtu)) => mtu.saturating_sub(header).max(IPV6_MIN_MTU),
+        // ip6tnl, ip6gre and ip6gretap never go below the IPv6 minimum, and take the
+        // underlay's MTU as it is (lo's 65536 included).
+        (kind, underlay) if kind.ipv6_underlay() => underlay
+            .unwrap_or(DEFAULT_UNDERLAY_MTU)
+            .saturating_sub(header)
+            .max(IPV6_MIN_MTU),
+        // ipip, gre and gretap count an underlay as at most IP_MAX_MTU (lo has 65536).
+        (_, underlay) => underlay
+            .unwrap_or(DEFAULT_UNDERLAY_MTU)
+            .min(IP_MAX_MTU)
+            .saturating_sub(header)
+            .max(IPV4_MIN_MTU),
+    }
 }
 
 impl Handle {
-    /// What the MTU of `tunnel` should become with `encap`; `None` for kinds the kernel
-    /// recomputes itself.
-    pub(crate) fn mtu_for_encap(
-        &mut self,
-        tunnel: &Tunnel,
-        encap: &Encap,
-    ) -> Result<Option<MtuChange>> {
-        if tunnel.kind.ipv6_underlay() {
-            return Ok(None);
-        }
-        let underlay = self.underlay_mtu(tunnel)?;
-        let was = default_mtu(tunnel.kind, &tunnel.data, &tunnel.encap, underlay);
-        let should = default_mtu(tunnel.kind, &tunnel.data, encap, underlay);
-        if tunnel.mtu == was {
-            return Ok(Some(MtuChange {
-                old: tunnel.mtu,
+    /// What the MTU of tunnel `old` should become when it is changed into `new`.
+    ///
+    /// An MTU that is what the kernel gave `old` (its [`default_mtu`] over its underlay) is
+    /// replaced by what the kernel gives a tunnel made as `new`, over the underlay `new` will
+    /// have. Any other MTU was chosen by hand and is kept: sent back as it is, since ip6tnl
+    /// and ip6gre recompute their MTU on every change, and ipip, sit and gre when their
+    /// underlay device changes. A warning says when it no longer fits.
+    pub(crate) fn mtu_for_change(&mut self, old: &Tunnel, new: &Tunnel) -> Result<MtuChange> {
+        let before = self.underlay_mtu(old)?;
+        let after = if (old.remote, old.local, old.link) == (new.remote, new.local, new.link) {
+            before
+        } else {
+            self.underlay_mtu(new)?
+        };
+        let was = default_mtu(old.kind, &old.data, &old.encap, before);
+        let should = default_mtu(new.kind, &new.data, &new.encap, after);
+        if old.mtu == was {
+            return Ok(MtuChange {
+                old: old.mtu,
                 new: should,
-                set: (should != tunnel.mtu).then_some(should),
+                set: Some(should),
                 warning: None,
-            }));
+            });
         }
-        let warning = (tunnel.mtu > should).then(|| {
+        let warning = (old.mtu > should).then(|| {
+            let underlay = match after {
+                Some(mtu) => format!("its underlay (MTU {mtu})"),
+                None => format!(
+                    "a path of MTU {DEFAULT_UNDERLAY_MTU} (it has no route to its remote and no bound device)"
+                ),
+            };
             format!(
-                "{} keeps the MTU {} it was given by hand, but with {} encapsulation only {} fits the underlay (MTU {}): larger packets will be fragmented or dropped; set `ip link set {} mtu {}`",
-                tunnel.name, tunnel.mtu, encap.kind.name(), should, underlay, tunnel.name, should
+                "{} keeps the MTU {} it was given by hand, but with {} encapsulation only {should} fits {underlay}: larger packets will be fragmented or dropped; set `ip link set {} mtu {should}`",
+                old.name, old.mtu, new.encap.kind.name(), old.name
             )
         });
-        Ok(Some(MtuChange {
-            old: tunnel.mtu,
-            new: tunnel.mtu,
-            set: None,
+        Ok(MtuChange {
+            old: old.mtu,
+            new: old.mtu,
+            set: Some(old.mtu),
             warning,
-        }))
+        })
     }
 
-    /// The MTU of the device a tunnel's packets leave by: the route to its remote, else its
-    /// bound device, else the kernel's default; the order the kernel itself uses.
-    pub(crate) fn underlay_mtu(&mut self, tunnel: &Tunnel) -> Result<u32> {
+    /// The MTU of the device a tunnel's packets leave by, as the kernel finds it when it
+    /// works the tunnel's MTU out: the route to its remote from its local address, else (ipip,
+    /// sit, gre, gretap) its bound device; `None` when there is neither.
+    ///
+    /// ipip, sit, gre and gretap look the route up through their bound device (and where no
+    /// route goes through it, IPv4 takes the remote as on the device's link). ip6tnl, ip6gre
+    /// and ip6gretap only prefer their bound device (they hold to it for a link-local or
+    /// multicast remote), and without a route they use no device at all; nor do they look
+    /// for one unless they can send (`IP6_TNL_F_CAP_XMIT`: both addresses set, neither
+    /// loopback, a link-local one only with a bound device).
+    pub(crate) fn underlay_mtu(&mut self, tunnel: &Tunnel) -> Result<Option<u32>> {
+        let v6 = tunnel.kind.ipv6_underlay();
+        if v6 && !ip6_can_send(tunnel) {
+            return Ok(None);
+        }
         if let Some(remote) = tunnel.remote {
             let mut request = RouteMessage::default();
             request.header.address_family = if remote.is_ipv4() {
@@ -162,30 +206,55 @@ impl Handle {
             request
                 .attributes
                 .push(RouteAttribute::Destination(remote.into()));
-            if let Some(link) = tunnel.link {
+            // The kernel looks the route up from the tunnel's local address: where that is
+            // no address of this namespace (yet), IPv4 finds no route, and neither do we.
+            if let Some(local) = tunnel.local.filter(|l| l.is_ipv4() == remote.is_ipv4()) {
+                request.header.source_prefix_length = if local.is_ipv4() { 32 } else { 128 };
+                request
+                    .attributes
+                    .push(RouteAttribute::Source(local.into()));
+            }
+            let strict = match remote {
+                IpAddr::V4(_) => true,
+                IpAddr::V6(a) => a.is_multicast() || is_link_local(a),
+            };
+            if let Some(link) = tunnel.link.filter(|_| strict) {
                 request.attributes.push(RouteAttribute::Oif(link));
             }
-            let replies = self
-                .route
-                .request(RouteNetlinkMessage::GetRoute(request), NLM_F_REQUEST)
-                .unwrap_or_default();
-            let oif = replies.iter().find_map(|reply| match reply {
-                RouteNetlinkMessage::NewRoute(route) => {
-                    route.attributes.iter().find_map(|a| match a {
-                        RouteAttribute::Oif(oif) => Some(*oif),
-                        _ => None,
-                    })
-                }
-                _ => None,
+            let mut route = self.route_to(request.clone());
+            // A remote of this host: the route lookup answers lo, but the IPv6 tunnels take
+            // the device of the route's entry, the one that holds the address (measured: an
+            // ip6tnl to an address of a 9000-byte device gets 8952, not lo's 65488).
+            if v6 && matches!(&route, Some(r) if r.header.kind == RouteType::Local) {
+                request.header.flags = RouteFlags::FibMatch;
+                route = self.route_to(request);
+            }
+            let oif = route.and_then(|route| {
+                route.attributes.iter().find_map(|a| match a {
+                    RouteAttribute::Oif(oif) => Some(*oif),
+                    _ => None,
+                })
             });
             if let Some(mtu) = oif.and_then(|oif| self.mtu_of(oif)) {
-                return Ok(mtu);
+                return Ok(Some(mtu));
             }
         }
-        if let Some(mtu) = tunnel.link.and_then(|link| self.mtu_of(link)) {
-            return Ok(mtu);
+        if v6 {
+            return Ok(None);
         }
-        Ok(DEFAULT_UNDERLAY_MTU)
+        Ok(tunnel.link.and_then(|link| self.mtu_of(link)))
+    }
+
+    /// The kernel's answer to a route lookup, if it has one.
+    fn route_to(&mut self, request: RouteMessage) -> Option<RouteMessage> {
+        let replies = self
+            .route
+            .request(RouteNetlinkMessage::GetRoute(request), NLM_F_REQUEST)
+            .ok()?;
+        replies.into_iter().find_map(|reply| match reply {
+            RouteNetlinkMessage::NewRoute(route) => Some(route),
+            _ => None,
+        })
     }
 
     /// The MTU of device `index`, by a targeted get (a dump would cost as much as the
@@ -204,6 +273,23 @@ impl Handle {
     }
 }
 
+fn is_link_local(a: Ipv6Addr) -> bool {
+    a.segments()[0] & 0xffc0 == 0xfe80
+}
+
+/// Whether an ip6tnl, ip6gre or ip6gretap tunnel can send (the kernel's `ip6_tnl_get_cap`),
+/// and so works its MTU out from a route.
+fn ip6_can_send(tunnel: &Tunnel) -> bool {
+    let (Some(IpAddr::V6(local)), Some(IpAddr::V6(remote))) = (tunnel.local, tunnel.remote) else {
+        return false;
+    };
+    let link_local = is_link_local(local) || is_link_local(remote);
+    !local.is_multicast()
+        && !local.is_loopback()
+        && !remote.is_loopback()
+        && (!link_local || tunnel.link.is_some())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,20 +300,20 @@ mod tests {
         // Measured on Linux 6.1 over a 1500-byte underlay.
         let ip = TunnelData::empty(TunnelKind::Ipip);
         assert_eq!(
-            default_mtu(TunnelKind::Ipip, &ip, &Encap::none(), 1500),
+            default_mtu(TunnelKind::Ipip, &ip, &Encap::none(), Some(1500)),
             1480
         );
         assert_eq!(
-            default_mtu(TunnelKind::Ipip, &ip, &Encap::fou(5555), 1500),
+            default_mtu(TunnelKind::Ipip, &ip, &Encap::fou(5555), Some(1500)),
             1472
         );
         let gre = TunnelData::empty(TunnelKind::Gre);
         assert_eq!(
-            default_mtu(TunnelKind::Gre, &gre, &Encap::none(), 1500),
+            default_mtu(TunnelKind::Gre, &gre, &Encap::none(), Some(1500)),
             1476
         );
         assert_eq!(
-            default_mtu(TunnelKind::Gre, &gre, &Encap::fou(5555), 1500),
+            default_mtu(TunnelKind::Gre, &gre, &Encap::fou(5555), Some(1500)),
             1468
         );
         // gre with a key, GUE with remote checksum offload: 1500 - 20 - 8 - 12 - 8.
@@ -236,11 +322,70 @@ mod tests {
             remcsum: true,
             ..Encap::gue(5556)
         };
-        assert_eq!(default_mtu(TunnelKind::Gre, &keyed, &gue, 1500), 1452);
+        assert_eq!(default_mtu(TunnelKind::Gre, &keyed, &gue, Some(1500)), 1452);
         let tap = TunnelData::empty(TunnelKind::GreTap);
         assert_eq!(
-            default_mtu(TunnelKind::GreTap, &tap, &Encap::none(), 1500),
+            default_mtu(TunnelKind::GreTap, &tap, &Encap::none(), Some(1500)),
             1462
         );
+    }
+
+    #[test]
+    fn matches_the_kernel_over_other_underlays() {
+        // Measured on Linux 6.1 with `ip link add ... encap ...`.
+        let fou = Encap::fou(5555);
+        let ip = TunnelData::empty(TunnelKind::Ipip);
+        // A remote of this host is routed through lo (MTU 65536); ipip counts IP_MAX_MTU.
+        assert_eq!(
+            default_mtu(TunnelKind::Ipip, &ip, &Encap::none(), Some(65536)),
+            65515
+        );
+        assert_eq!(default_mtu(TunnelKind::Ipip, &ip, &fou, Some(9000)), 8972);
+        assert_eq!(default_mtu(TunnelKind::Ipip, &ip, &fou, None), 1472);
+        // sit with no underlay keeps the MTU it was made with, encap or not.
+        let sit = TunnelData::empty(TunnelKind::Sit);
+        assert_eq!(default_mtu(TunnelKind::Sit, &sit, &fou, None), 1480);
+        assert_eq!(default_mtu(TunnelKind::Sit, &sit, &fou, Some(1280)), 1280);
+        assert_eq!(default_mtu(TunnelKind::Sit, &sit, &fou, Some(1500)), 1472);
+        // The IPv6 kinds: the encapsulation limit option, and never below 1280.
+        let ip6 = TunnelData::empty(TunnelKind::Ip6Tnl);
+        assert_eq!(
+            default_mtu(TunnelKind::Ip6Tnl, &ip6, &fou, Some(1500)),
+            1444
+        );
+        assert_eq!(
+            default_mtu(TunnelKind::Ip6Tnl, &ip6, &fou, Some(1280)),
+            1280
+        );
+        let tap6 = TunnelData::empty(TunnelKind::Ip6GreTap);
+        let gue_remcsum = Encap {
+            remcsum: true,
+            ..Encap::gue(5556)
+        };
+        assert_eq!(
+            default_mtu(TunnelKind::Ip6GreTap, &tap6, &gue_remcsum, Some(1500)),
+            1414
+        );
+    }
+
+    #[test]
+    fn ipv6_tunnels_look_for_an_underlay_only_when_they_can_send() {
+        let tunnel = |local: Option<&str>, remote: &str, link: Option<u32>| {
+            let mut attrs = vec![InfoIpTunnel::Remote(remote.parse().unwrap())];
+            attrs.extend(local.map(|l| InfoIpTunnel::Local(l.parse().unwrap())));
+            attrs.extend(link.map(InfoIpTunnel::Link));
+            let data = TunnelData::Ip(attrs);
+            Tunnel::from_data("t".into(), 1, TunnelKind::Ip6Tnl, 1452, data)
+        };
+        assert!(ip6_can_send(&tunnel(
+            Some("2001:db8::1"),
+            "2001:db8::2",
+            None
+        )));
+        assert!(!ip6_can_send(&tunnel(None, "2001:db8::2", None)));
+        assert!(!ip6_can_send(&tunnel(Some("::1"), "2001:db8::2", None)));
+        assert!(!ip6_can_send(&tunnel(Some("fe80::1"), "2001:db8::2", None)));
+        assert!(ip6_can_send(&tunnel(Some("fe80::1"), "fe80::2", Some(3))));
+        assert!(ip6_can_send(&tunnel(Some("2001:db8::1"), "ff02::5", None)));
     }
 }

@@ -145,6 +145,27 @@ impl Reference {
     }
 }
 
+impl Reference {
+    /// [`Reference::link`] for each of `types_and_options`, in one `ip -batch`.
+    #[track_caller]
+    fn links(&self, types_and_options: &[String]) -> Vec<serde_json::Value> {
+        let batch: String = types_and_options
+            .iter()
+            .map(|t| format!("link add ref0 {t}\nlink show dev ref0\nlink del ref0\n"))
+            .collect();
+        let out = self.0.ip_batch_with(&["-j", "-d"], &batch);
+        let links: Vec<serde_json::Value> = serde_json::Deserializer::from_str(&out)
+            .into_iter::<serde_json::Value>()
+            .map(|shown| match shown {
+                Ok(serde_json::Value::Array(mut links)) if links.len() == 1 => links.remove(0),
+                other => panic!("ip link show ref0: not one link: {other:?}\n{out}"),
+            })
+            .collect();
+        assert_eq!(links.len(), types_and_options.len(), "{out}");
+        links
+    }
+}
+
 #[track_caller]
 fn link_mtu(link: &serde_json::Value) -> u64 {
     link["mtu"]
@@ -321,4 +342,234 @@ fn every_ipv4_underlay_kind_and_encap() {
 #[test]
 fn every_ipv6_underlay_kind_and_encap() {
     every_kind_and_encap("m-v6", true, V6_KINDS, V6_ENCAPS);
+}
+
+/// The underlay devices of [`every_kind_over_every_underlay`], the same in rfou's namespace and
+/// in the reference one: dummy devices of MTU 1500 (where tunnels are made), 1280 and 9000,
+/// each with an IPv4 and an IPv6 subnet of its own (addresses `.1`/`::1` on the device; `.2`/
+/// `::2` are routed through it).
+const UNDERLAYS: &[(&str, u32, &str, &str)] = &[
+    ("u1500", 1500, "192.0.2", "2001:db8:1500:"),
+    ("u1280", 1280, "198.51.100", "2001:db8:1280:"),
+    ("u9000", 9000, "203.0.113", "2001:db8:9000:"),
+];
+
+fn make_underlays(ns: &Netns) {
+    let mut batch = String::new();
+    for (dev, mtu, v4, v6) in UNDERLAYS {
+        batch += &format!(
+            "link add {dev} mtu {mtu} type dummy\naddr add {v4}.1/24 dev {dev}\n\
+             addr add {v6}:1/64 dev {dev} nodad\nlink set {dev} up\n"
+        );
+    }
+    ns.ip_batch(&batch);
+}
+
+/// `remote R local L` over the underlay device `dev` of [`UNDERLAYS`], in `family`.
+fn over(dev: &str, v6: bool) -> String {
+    let (_, _, v4, v6net) = UNDERLAYS
+        .iter()
+        .find(|u| u.0 == dev)
+        .expect("an underlay of UNDERLAYS");
+    if v6 {
+        format!("remote {v6net}:2 local {v6net}:1")
+    } else {
+        format!("remote {v4}.2 local {v4}.1")
+    }
+}
+
+/// Where a tunnel made over `u1500` is moved to by `rfou tunnel change`, with its
+/// encapsulation in the same command: the words of the move, and whether to try every
+/// encapsulation of the family there (over the other MTUs) or only the first and the last
+/// (elsewhere, to keep the test quick).
+fn moves(v6: bool) -> Vec<(String, bool)> {
+    let (own, unrouted, base_local) = if v6 {
+        ("2001:db8:9000::1", "2001:db8:dead::2", "2001:db8:1500::1")
+    } else {
+        ("203.0.113.1", "100.64.0.2", "192.0.2.1")
+    };
+    vec![
+        // Another remote and local, routed over a smaller and a larger underlay, and bound
+        // to it.
+        (format!("{} dev u1280", over("u1280", v6)), true),
+        (over("u9000", v6), true),
+        // Only bound to another device: the route to the remote goes elsewhere.
+        ("dev u9000".to_string(), false),
+        // A remote of this host: its route goes through lo (MTU 65536).
+        (format!("remote {own} local {base_local}"), false),
+        // A remote with no route at all.
+        (format!("remote {unrouted} local {base_local}"), false),
+    ]
+}
+
+/// For each kind, `rfou tunnel change` onto another underlay (and another encapsulation), then
+/// through other encapsulations there, then back to none: after each, the tunnel has the MTU
+/// and encap attributes of iproute2's tunnel made with the same words, and `rfou -j` says so.
+/// Then an MTU chosen by hand is kept through changes, with a warning once it no longer fits.
+/// No traffic: [`every_ipv4_underlay_kind_and_encap`] and its IPv6 twin prove with full-size
+/// pings that these MTUs fit their path; this compares with the kernel's own arithmetic.
+fn every_kind_over_every_underlay(prefix: &str, v6: bool, kinds: &[Kind], encaps: &[Encap]) {
+    let ns = Netns::new(prefix);
+    let reference = Reference(Netns::new(&format!("{prefix}-ref")));
+    make_underlays(&ns);
+    make_underlays(&reference.0);
+    let base = over("u1500", v6);
+    // After `rfou -j tunnel change TUN WORDS`, the tunnel has the MTU of `made` and its
+    // encap's type and remote checksum offload (what the MTU depends on; the checksum flags
+    // are not compared: `tunnel change` keeps those the words leave out, where `ip link add`
+    // starts from its defaults), and rfou says so.
+    let change = |words: &str, what: &str, made: &serde_json::Value| {
+        let out = rf_ok(&ns, &format!("-j tunnel change {TUN} {words}"));
+        let report = out.json();
+        let link = ns.link_json(TUN);
+        let shape = |link: &serde_json::Value| {
+            let encap = link_encap(link);
+            (
+                link_mtu(link),
+                encap["type"].clone(),
+                encap["remcsum"].clone(),
+            )
+        };
+        assert_eq!(
+            shape(&link),
+            shape(made),
+            "{what}: MTU and encap after `rfou tunnel change {TUN} {words}` (left) are not \
+             those of iproute2's tunnel made with the same words (right)"
+        );
+        assert_eq!(
+            (&report["mtu"]["new"], &report["warnings"]),
+            (&serde_json::json!(link_mtu(&link)), &serde_json::json!([])),
+            "{what}: {out}"
+        );
+    };
+    for kind in kinds {
+        for (to, every) in moves(v6) {
+            let tried: Vec<&Encap> = if every {
+                encaps.iter().collect()
+            } else {
+                vec![&encaps[0], &encaps[encaps.len() - 1]]
+            };
+            // rfou's words for each step, and iproute2's for the same tunnel.
+            let mut steps: Vec<(String, String)> = tried
+                .iter()
+                .enumerate()
+                .map(|(i, encap)| {
+                    let words = format!("encap {}", encap.words(kind));
+                    let moved = if i == 0 {
+                        format!("{to} {words}")
+                    } else {
+                        words.clone()
+                    };
+                    (moved, format!("type {} {base} {to} {words}", kind.ip_type))
+                })
+                .collect();
+            steps.push((
+                "encap none".to_string(),
+                format!("type {} {base} {to} encap none", kind.ip_type),
+            ));
+            let refs: Vec<String> = steps.iter().map(|(_, r)| r.clone()).collect();
+            let made = reference.links(&refs);
+            rf_ok(&ns, &format!("tunnel add {TUN} mode {} {base}", kind.mode));
+            for ((words, _), made) in steps.iter().zip(&made) {
+                let what = format!("{} moved to `{to}`, then `{words}`", kind.mode);
+                change(words, &what, made);
+            }
+            rf_ok(&ns, &format!("tunnel delete {TUN}"));
+        }
+
+        // An MTU set by hand is kept: through a change of encapsulation, of TTL (on which
+        // ip6tnl and ip6gre work their MTU out again), and of underlay, where it no longer
+        // fits and rfou says so.
+        rf_ok(&ns, &format!("tunnel add {TUN} mode {} {base}", kind.mode));
+        ns.ip_line(&format!("link set {TUN} mtu 1300"));
+        let hand = serde_json::json!({ "old": 1300, "new": 1300 });
+        for words in [format!("encap {}", encaps[0].words(kind)), "ttl 9".into()] {
+            let out = rf_ok(&ns, &format!("-j tunnel change {TUN} {words}"));
+            let what = format!("{} with the MTU 1300 set by hand, `{words}`", kind.mode);
+            assert_eq!(mtu(&ns, TUN), 1300, "{what}: {out}");
+            // Only a TTL: nothing the MTU of ipip, sit, gre or gretap depends on.
+            let said = if words.starts_with("ttl") && !v6 {
+                serde_json::Value::Null
+            } else {
+                hand.clone()
+            };
+            assert_eq!(out.json()["mtu"], said, "{what}: {out}");
+            assert_eq!(
+                out.json()["warnings"],
+                serde_json::json!([]),
+                "{what}: {out}"
+            );
+        }
+        let words = over("u1280", v6) + " dev u1280";
+        let out = rf_ok(&ns, &format!("-j tunnel change {TUN} {words}"));
+        let what = format!(
+            "{} with the MTU 1300 set by hand, moved to `{words}`",
+            kind.mode
+        );
+        assert_eq!(mtu(&ns, TUN), 1300, "{what}: {out}");
+        let report = out.json();
+        let fits = link_mtu(&reference.link(&format!(
+            "type {} {words} encap {}",
+            kind.ip_type,
+            encaps[0].words(kind)
+        )));
+        let warning = report["mtu"]["warning"].as_str().unwrap_or_default();
+        assert!(
+            warning.contains(&format!("only {fits} fits")) && report["warnings"][0] == warning,
+            "{what}: no warning that only {fits} fits: {out}"
+        );
+        rf_ok(&ns, &format!("tunnel delete {TUN}"));
+    }
+}
+
+/// ipip, sit, gre and gretap moved to underlays of MTU 1280 and 9000, to a remote through lo,
+/// to a remote with no route, with every IPv4 encapsulation; and an MTU set by hand.
+#[test]
+fn every_ipv4_kind_over_every_underlay() {
+    every_kind_over_every_underlay("m-u4", false, V4_KINDS, V4_ENCAPS);
+}
+
+/// ip6tnl (ipip6, ip6ip6), ip6gre and ip6gretap, as [`every_ipv4_kind_over_every_underlay`].
+#[test]
+fn every_ipv6_kind_over_every_underlay() {
+    every_kind_over_every_underlay("m-u6", true, V6_KINDS, V6_ENCAPS);
+}
+
+/// `rfou tunnel add NAME mode MODE remote R local L` makes the tunnel `ip link add NAME type
+/// ... remote R local L` makes: the same settings (TTL inherit and protocol any on ipip and
+/// sit; hop limit 64 and encapsulation limit 4 on the IPv6 kinds), the same MTU.
+#[test]
+fn every_mode_starts_with_the_defaults_of_ip_link_add() {
+    let ns = Netns::new("m-def");
+    let reference = Reference(Netns::new("m-def-ref"));
+    make_underlays(&ns);
+    make_underlays(&reference.0);
+    let modes = [
+        ("ipip", "ipip"),
+        ("sit", "sit"),
+        ("gre", "gre"),
+        ("gretap", "gretap"),
+        ("ipip6", "ip6tnl mode ipip6"),
+        ("ip6ip6", "ip6tnl mode ip6ip6"),
+        ("any", "ip6tnl mode any"),
+        ("ip6tnl", "ip6tnl"),
+        ("ip6gre", "ip6gre"),
+        ("ip6gretap", "ip6gretap"),
+    ];
+    for (mode, ip_type) in modes {
+        let ends = over(
+            "u1500",
+            mode.starts_with("ip6") || ip_type.starts_with("ip6"),
+        );
+        rf_ok(&ns, &format!("tunnel add {TUN} mode {mode} {ends}"));
+        let ours = ns.link_json(TUN);
+        let theirs = reference.link(&format!("type {ip_type} {ends}"));
+        assert_eq!(
+            (&ours["mtu"], &ours["linkinfo"]),
+            (&theirs["mtu"], &theirs["linkinfo"]),
+            "`rfou tunnel add {TUN} mode {mode} {ends}` (left) differs from `ip link add type \
+             {ip_type} {ends}` (right)"
+        );
+        rf_ok(&ns, &format!("tunnel delete {TUN}"));
+    }
 }
