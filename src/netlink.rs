@@ -335,7 +335,8 @@ impl<I: NetlinkDeserializable> Answer<I> {
 
     #[allow(clippy::type_complexity)]
     fn finish(self) -> Result<(Vec<(usize, I)>, bool), NlError> {
-        self.result.expect("an answer is finished once it has its end")?;
+        self.result
+            .expect("an answer is finished once it has its end")?;
         Ok((self.replies, self.interrupted))
     }
 }
@@ -683,7 +684,7 @@ mod tests {
     #[test]
     fn a_read_without_an_answer_times_out() {
         // A route socket needs no privilege; nothing was asked, so nothing comes.
-        let mut socket = NlSocket::open(netlink_sys::protocols::NETLINK_ROUTE as isize).unwrap();
+        let mut socket = NlSocket::open(netlink_sys::protocols::NETLINK_ROUTE).unwrap();
         socket
             .set_read_timeout(std::time::Duration::from_millis(50))
             .unwrap();

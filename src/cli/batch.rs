@@ -223,7 +223,10 @@ fn del_tunnels(
             unreachable!("a run of tunnel deletes")
         };
         let found = if seen.insert(name.clone()) {
-            handle.tunnel(name)
+            handle.tunnel(name).and_then(|t| {
+                crate::tunnel::link::refuse_fallback(&t, "delete")?;
+                Ok(t)
+            })
         } else {
             Err(Error::invalid(format!(
                 "device \"{name}\" does not exist in {} (deleted by an earlier line)",
@@ -243,14 +246,31 @@ fn del_tunnels(
             }
         }
     }
-    if handle.tunnel_del_many(&tunnels).is_err() {
-        return run[..outcomes.len()]
-            .iter()
-            .zip(outcomes)
-            .map(|(line, checked)| {
-                checked.and_then(|()| exec::run(&line.command, handle, format, out, err))
-            })
-            .collect();
+    let survivors = match handle.tunnel_del_many(&tunnels) {
+        Ok(survivors) => survivors,
+        Err(_) => {
+            return run[..outcomes.len()]
+                .iter()
+                .zip(outcomes)
+                .map(|(line, checked)| {
+                    checked.and_then(|()| exec::run(&line.command, handle, format, out, err))
+                })
+                .collect()
+        }
+    };
+    // A line is done only if its tunnel is gone.
+    for (line, outcome) in run.iter().zip(outcomes.iter_mut()) {
+        let Command::TunnelDel { name } = &line.command else {
+            unreachable!("a run of tunnel deletes")
+        };
+        if outcome.is_ok() && survivors.iter().any(|t| &t.name == name) {
+            *outcome = Err(Error::Kernel {
+                errno: libc::EBUSY,
+                message: format!(
+                    "cannot delete tunnel \"{name}\": the kernel answered the group delete with success but kept it; it is back in its group"
+                ),
+            });
+        }
     }
     outcomes
 }

@@ -16,3 +16,4 @@ mod mtu;
 mod scale;
 mod smoke;
 mod traffic;
+mod undo;
