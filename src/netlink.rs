@@ -93,6 +93,24 @@ impl NlSocket {
         Ok(socket)
     }
 
+    /// The device and inode numbers of the network namespace this socket works in: the same
+    /// for every process in that namespace, however it got there (`-n NAME`, `ip netns exec`).
+    pub fn netns_id(&self) -> io::Result<(u64, u64)> {
+        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+        /// `SIOCGSKNS`: an fd of the socket's network namespace.
+        const SIOCGSKNS: libc::c_ulong = 0x894C;
+        // SAFETY: the ioctl takes no argument and returns a new fd or -1.
+        let fd = unsafe { libc::ioctl(self.socket.as_raw_fd(), SIOCGSKNS as _) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: fd was just returned to us and is owned by nobody else.
+        let file = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+        let meta = file.metadata()?;
+        use std::os::unix::fs::MetadataExt;
+        Ok((meta.dev(), meta.ino()))
+    }
+
     /// Bounds every read of this socket: past `limit` without a datagram, the request fails
     /// with ETIMEDOUT instead of waiting on.
     pub fn set_read_timeout(&mut self, limit: std::time::Duration) -> io::Result<()> {

@@ -86,6 +86,45 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
+    let status = run_lines(file, family, mode, handle, format, out, err);
+    // rfou's sockets keep a deleted namespace alive, so its lines still "succeed": in a
+    // namespace nobody can reach any more. Say so rather than report them applied.
+    if let Some(name) = handle.netns() {
+        if !still_named(handle, name) {
+            let _ = writeln!(
+                err,
+                "rfou: {file}: namespace \"{name}\" was deleted while the batch ran: what was applied went with it"
+            );
+            return if status == 0 { 1 } else { status };
+        }
+    }
+    status
+}
+
+/// Whether `/run/netns/NAME` still is the namespace the handle works in.
+fn still_named(handle: &Handle, name: &str) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(id) = handle.route.netns_id() else {
+        // Cannot tell (no privilege to ask): nothing to claim either way.
+        return true;
+    };
+    match crate::netns::path(name)
+        .and_then(|p| std::fs::metadata(&p).map_err(|e| Error::system(e.to_string())))
+    {
+        Ok(meta) => (meta.dev(), meta.ino()) == id,
+        Err(_) => false,
+    }
+}
+
+fn run_lines(
+    file: &str,
+    family: Option<Family>,
+    mode: Mode,
+    handle: &mut Handle,
+    format: Format,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
     let force = mode.force;
     let text = match read(file) {
         Ok(text) => text,

@@ -451,6 +451,9 @@ impl Handle {
 
     /// Changes the settings of tunnel `name` that `update` names and keeps all the others.
     pub fn tunnel_change(&mut self, name: &str, update: &TunnelUpdate) -> Result<ChangeReport> {
+        // Read, edit, write back whole: two rfou at once would each write back what it read,
+        // and the later one would undo the other's change.
+        let _lock = self.change_lock()?;
         let tunnel = self.tunnel(name)?;
         refuse_fallback(&tunnel, "change")?;
         update.validate(tunnel.kind)?;
@@ -746,7 +749,63 @@ fn describe_remote(flags: LinkFlags) -> &'static str {
     }
 }
 
+/// A lock held while rfou reads a tunnel, edits it and writes it back; released on drop.
+/// `None` where the lock file cannot be made for lack of permission: such a process has no
+/// privilege on the namespace either, unless in a user namespace of its own, and the
+/// kernel's refusal says more than a lock file's would.
+pub(crate) struct ChangeLock(#[allow(dead_code)] Option<std::fs::File>);
+
+/// Where the change locks live: one file a network namespace.
+const LOCK_DIR: &str = "/run/rfou";
+
 impl Handle {
+    /// Takes this namespace's change lock (an exclusive `flock` on `/run/rfou/netns-DEV-INO`),
+    /// waiting for any other rfou that holds it. Tools other than rfou do not take it.
+    pub(crate) fn change_lock(&self) -> Result<ChangeLock> {
+        use std::os::fd::AsRawFd;
+        let (dev, ino) = match self.route.netns_id() {
+            Ok(id) => id,
+            // The kernel tells a namespace's identity only to who may administer it.
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                return Ok(ChangeLock(None))
+            }
+            Err(e) => {
+                return Err(Error::system(format!(
+                    "cannot tell which namespace this is: {e}"
+                )))
+            }
+        };
+        let path = format!("{LOCK_DIR}/netns-{dev}-{ino}.lock");
+        let file = std::fs::create_dir_all(LOCK_DIR).and_then(|()| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+        });
+        let file = match file {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                return Ok(ChangeLock(None))
+            }
+            Err(e) => {
+                return Err(Error::system(format!(
+                    "cannot open the lock file {path}: {e}"
+                )))
+            }
+        };
+        loop {
+            // SAFETY: flock on an fd we own.
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
+                return Ok(ChangeLock(Some(file)));
+            }
+            let err = std::io::Error::last_os_error();
+            if err.kind() != std::io::ErrorKind::Interrupted {
+                return Err(Error::system(format!("cannot lock {path}: {err}")));
+            }
+        }
+    }
+
     /// What the kernel would refuse in a change of `tunnel` to `data`, found before anything
     /// is sent: a change between no remote, one remote and a multicast remote on ipip, sit and
     /// gre; and endpoints that another tunnel of the kind has.

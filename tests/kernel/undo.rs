@@ -18,7 +18,11 @@ struct State {
 }
 
 fn state(ns: &Netns) -> State {
-    let links = ns.ip_json(&["-d", "link", "show"]);
+    // One ip process for the three lists: each process costs in an emulated VM.
+    let text = ns.ip_batch_with(&["-j", "-d"], "link show\naddr show\nfou show");
+    let mut lists = serde_json::Deserializer::from_str(&text).into_iter::<Value>();
+    let mut next = || lists.next().map(|v| v.unwrap()).unwrap_or(json!([]));
+    let (links, addrs, fou) = (next(), next(), next());
     let mut links: Vec<Value> = links
         .as_array()
         .unwrap()
@@ -31,7 +35,6 @@ fn state(ns: &Netns) -> State {
         })
         .collect();
     links.sort_by_key(|l| l["name"].as_str().unwrap().to_string());
-    let addrs = ns.ip_json(&["addr", "show"]);
     let mut addresses: Vec<Value> = addrs
         .as_array()
         .unwrap()
@@ -39,8 +42,7 @@ fn state(ns: &Netns) -> State {
         .map(|l| json!({ "name": l["ifname"], "addr": l["addr_info"] }))
         .collect();
     addresses.sort_by_key(|l| l["name"].as_str().unwrap().to_string());
-    let ports = ns
-        .ip_json(&["fou", "show"])
+    let ports = fou
         .as_array()
         .unwrap()
         .iter()
@@ -281,5 +283,169 @@ fn atomic_refuses_to_delete_a_tunnel_whose_addresses_it_could_not_bring_back() {
         assert!(out.stderr.contains(what), "{out}");
         assert!(out.stderr.contains("is as it was"), "{out}");
         assert_eq!(state(&ns), before, "{out}");
+    }
+}
+
+// --- Faults: what else runs at the same time, and a batch killed midway ------------------
+
+/// The TTL and encap destination port of tunnel `dev`, as iproute2 reads them.
+fn ttl_and_dport(ns: &Netns, dev: &str) -> (u64, u64) {
+    let info = &ns.link_json(dev)["linkinfo"]["info_data"];
+    (
+        info["ttl"].as_u64().unwrap_or(0),
+        info["encap"]["dport"].as_u64().unwrap_or(0),
+    )
+}
+
+/// Two rfou change one tunnel at once, each reading it whole and writing it back: neither
+/// change is lost (the later writer does not put back what it read before the other wrote).
+#[test]
+fn two_rfou_changing_one_tunnel_at_once_both_count() {
+    let ns = Netns::new("twowriters");
+    ns.ip_line("link add tc type ipip remote 10.1.0.2 local 10.1.0.1");
+    for round in 1..=6u64 {
+        let (a, b) = std::thread::scope(|s| {
+            let a = s.spawn(|| rf(&ns, &format!("tunnel change tc ttl {}", 10 + round)));
+            let b = s.spawn(|| {
+                rf(
+                    &ns,
+                    &format!("tunnel encap dev tc fou encap-dport {}", 5000 + round),
+                )
+            });
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        a.assert_ok();
+        b.assert_ok();
+        assert_eq!(
+            ttl_and_dport(&ns, "tc"),
+            (10 + round, 5000 + round),
+            "round {round}: a change was lost\n{a}\n{b}"
+        );
+    }
+}
+
+/// A tunnel renamed or deleted by someone else while rfou changes it: whatever the timing,
+/// rfou's success means the change is on the device, and a failure says which device is
+/// missing and leaves the device as it was.
+#[test]
+fn a_tunnel_renamed_or_deleted_during_a_change_is_reported_truthfully() {
+    let ns = Netns::new("renamed");
+    for round in 0..6u64 {
+        ns.ip_line("link add tr type ipip remote 10.1.0.2 local 10.1.0.1 ttl 3");
+        let delete = round % 2 == 1;
+        let out = std::thread::scope(|s| {
+            let change = s.spawn(|| rf(&ns, "tunnel change tr ttl 44"));
+            if delete {
+                let _ = ns.try_ip(&["link", "del", "tr"]);
+            } else {
+                let _ = ns.try_ip(&["link", "set", "tr", "name", "tr2"]);
+            }
+            change.join().unwrap()
+        });
+        let name = if ns.try_ip(&["link", "show", "tr2"]).status.success() {
+            Some("tr2")
+        } else if ns.try_ip(&["link", "show", "tr"]).status.success() {
+            Some("tr")
+        } else {
+            None
+        };
+        match (out.status, name) {
+            (0, Some(name)) => assert_eq!(ttl_and_dport(&ns, name).0, 44, "{out}"),
+            (0, None) => {} // changed, then deleted
+            (_, found) => {
+                assert!(
+                    out.stderr.contains("\"tr\"") && !out.stderr.contains("panicked"),
+                    "{out}"
+                );
+                if let Some(name) = found {
+                    assert_eq!(ttl_and_dport(&ns, name).0, 3, "{out}");
+                }
+            }
+        }
+        let _ = ns.try_ip(&["link", "del", "tr"]);
+        let _ = ns.try_ip(&["link", "del", "tr2"]);
+    }
+}
+
+/// Waits until `dev` exists in `ns` (up to 60 s).
+#[track_caller]
+fn wait_for_link(ns: &Netns, dev: &str) {
+    let start = std::time::Instant::now();
+    while !ns.try_ip(&["link", "show", dev]).status.success() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "{dev} never appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// The namespace is deleted while a batch works in it: rfou's sockets keep it alive, so the
+/// lines still succeed, in a namespace nobody can reach; rfou says so and exits 1.
+#[test]
+fn a_namespace_deleted_under_a_batch_is_reported() {
+    let ns = Netns::new("nsgone");
+    let mut text = String::new();
+    for i in 0..400 {
+        text += &format!(
+            "tunnel add tg{i} mode ipip remote 10.1.{}.{} local 10.1.0.1\n",
+            i / 200 + 1,
+            i % 200 + 2
+        );
+    }
+    let batch = BatchFile::new(&ns, "gone", &text);
+    let out = std::thread::scope(|s| {
+        let run = s.spawn(|| batch.run(&ns, &[]));
+        wait_for_link(&ns, "tg0");
+        crate::harness::run("ip", &["netns", "del", ns.name()]);
+        run.join().unwrap()
+    });
+    assert!(
+        !ns.name().is_empty() && out.stderr.contains("was deleted while the batch ran"),
+        "{out}"
+    );
+    out.assert_fails(1);
+}
+
+/// SIGKILL at some line of a batch, then the same batch again with --force: every line ends
+/// up applied, exactly as one uninterrupted run leaves it, and the re-run reports the lines
+/// already applied as failures (never as done twice).
+#[test]
+fn a_batch_killed_at_any_line_is_finished_by_running_it_again() {
+    let reference = Netns::new("killref");
+    let setup = "link add v0 type veth peer name v1\naddr add 10.2.0.1/24 dev v0\nlink set v0 up\n\
+                 link add tk type gre remote 10.2.0.2 local 10.2.0.1\n";
+    reference.ip_batch(setup);
+    let mut text = String::new();
+    for i in 0..30 {
+        text += &format!("tunnel add tq{i} mode ipip remote 10.2.1.{i} local 10.2.0.1\n");
+        text += &format!("add port {} ipproto 4\n", 7000 + i);
+        text += &format!("tunnel encap dev tq{i} fou encap-dport {}\n", 7000 + i);
+    }
+    for i in 0..10 {
+        text += &format!("tunnel del tq{i}\n");
+    }
+    text += "tunnel change tk ttl 17\n";
+    let batch = BatchFile::new(&reference, "kill", &text);
+    batch.run(&reference, &[]).assert_ok();
+    let expected = state(&reference);
+    for kill_at in ["tq0", "tq12", "tq29"] {
+        let ns = Netns::new("kill");
+        ns.ip_batch(setup);
+        let mut child = std::process::Command::new(crate::harness::RFOU)
+            .args(["-n", ns.name(), "-b", batch.0.to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for_link(&ns, kill_at);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let again = batch.run(&ns, &["--force"]);
+        assert!(again.status == 0 || again.status == 1, "{again}");
+        if again.status == 1 {
+            assert!(again.stderr.contains("line(s) applied"), "{again}");
+        }
+        assert_eq!(state(&ns), expected, "killed at {kill_at}\n{again}");
     }
 }
