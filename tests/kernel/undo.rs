@@ -102,16 +102,24 @@ fn assert_refused(ns: &Netns, line: &str, status: i32, words: &[&str]) -> RfouOu
 #[test]
 fn fallback_devices_are_neither_changed_nor_deleted() {
     let ns = Netns::new("fallback");
+    // One reading of the state around all 18 refusals: each process is slow in an emulated
+    // VM, and a refusal that changed something would show at the end all the same.
+    let before = state(&ns);
     for dev in ["tunl0", "sit0", "ip6tnl0", "gre0", "gretap0", "ip6gre0"] {
-        assert_refused(
-            &ns,
-            &format!("tunnel encap dev {dev} fou encap-dport 5555"),
-            2,
-            &["fallback device", dev],
-        );
-        assert_refused(&ns, &format!("tunnel change {dev} ttl 7"), 2, &["fallback"]);
-        assert_refused(&ns, &format!("tunnel del {dev}"), 2, &["fallback", dev]);
+        for line in [
+            format!("tunnel encap dev {dev} fou encap-dport 5555"),
+            format!("tunnel change {dev} ttl 7"),
+            format!("tunnel del {dev}"),
+        ] {
+            let out = rf(&ns, &line);
+            out.assert_fails(2);
+            assert!(
+                out.stderr.contains("fallback device") && out.stderr.contains(dev),
+                "{out}"
+            );
+        }
     }
+    assert_eq!(state(&ns), before, "a refused command changed the state");
     // A run of deletes (one group delete) refuses them too, and moves none to another group.
     let out = assert_refused(&ns, "tunnel del gre0\ntunnel del sit0\n", 2, &["fallback"]);
     assert!(out.stderr.contains(":1:"), "{out}");
@@ -417,19 +425,19 @@ fn a_batch_killed_at_any_line_is_finished_by_running_it_again() {
                  link add tk type gre remote 10.2.0.2 local 10.2.0.1\n";
     reference.ip_batch(setup);
     let mut text = String::new();
-    for i in 0..30 {
+    for i in 0..12 {
         text += &format!("tunnel add tq{i} mode ipip remote 10.2.1.{i} local 10.2.0.1\n");
         text += &format!("add port {} ipproto 4\n", 7000 + i);
         text += &format!("tunnel encap dev tq{i} fou encap-dport {}\n", 7000 + i);
     }
-    for i in 0..10 {
+    for i in 0..4 {
         text += &format!("tunnel del tq{i}\n");
     }
     text += "tunnel change tk ttl 17\n";
     let batch = BatchFile::new(&reference, "kill", &text);
     batch.run(&reference, &[]).assert_ok();
     let expected = state(&reference);
-    for kill_at in ["tq0", "tq12", "tq29"] {
+    for kill_at in ["tq1", "tq10"] {
         let ns = Netns::new("kill");
         ns.ip_batch(setup);
         let mut child = std::process::Command::new(crate::harness::RFOU)
