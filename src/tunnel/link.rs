@@ -826,14 +826,19 @@ impl Handle {
             let now = message.header.flags & mask;
             let then = remote_flags(tunnel.kind, after.remote) & mask;
             if now != then {
-                return Err(Error::invalid(format!(
-                    "cannot change tunnel \"{}\": it was made with {}, and the kernel does not \
-                     change a {} tunnel to {}; delete it and add it again with the remote it needs",
-                    tunnel.name,
-                    describe_remote(now),
-                    tunnel.kind.name(),
-                    describe_remote(then)
-                )));
+                // What the kernel would answer (EINVAL, and nothing more), said before it can
+                // half-apply the change.
+                return Err(Error::Kernel {
+                    errno: libc::EINVAL,
+                    message: format!(
+                        "cannot change tunnel \"{}\": it was made with {}, and the kernel does not \
+                         change a {} tunnel to {}; delete it and add it again with the remote it needs",
+                        tunnel.name,
+                        describe_remote(now),
+                        tunnel.kind.name(),
+                        describe_remote(then)
+                    ),
+                });
             }
         }
         let same = |t: &Tunnel| {
@@ -846,18 +851,22 @@ impl Handle {
         };
         if let Some(other) = self.tunnels()?.into_iter().find(same) {
             let show = |a: Option<IpAddr>| a.map_or("any".to_string(), |a| a.to_string());
-            return Err(Error::invalid(format!(
-                "cannot change tunnel \"{}\": {} tunnel \"{}\" in {} already has local {} and remote {}{}; \
-                 the kernel allows one tunnel per endpoints: change them, or delete \"{}\"",
-                tunnel.name,
-                tunnel.kind.name(),
-                other.name,
-                self.where_(),
-                show(after.local),
-                show(after.remote),
-                if tunnel.kind.is_gre() { " and the same key" } else { "" },
-                other.name
-            )));
+            // What the kernel would answer (EEXIST), said before it can half-apply the change.
+            return Err(Error::Kernel {
+                errno: libc::EEXIST,
+                message: format!(
+                    "cannot change tunnel \"{}\": {} tunnel \"{}\" in {} already has the same local and remote addresses \
+                     (local {}, remote {}){}; the kernel allows one tunnel per endpoints: change them, or delete \"{}\"",
+                    tunnel.name,
+                    tunnel.kind.name(),
+                    other.name,
+                    self.where_(),
+                    show(after.local),
+                    show(after.remote),
+                    if tunnel.kind.is_gre() { " and key" } else { "" },
+                    other.name
+                ),
+            });
         }
         Ok(())
     }

@@ -196,8 +196,8 @@ fn taken_endpoints_are_refused_before_anything_is_sent() {
         assert_refused(
             &ns,
             &format!("tunnel change {second} remote {remote} encap fou encap-dport 5555"),
-            2,
-            &[&format!("\"{first}\""), "already has local"],
+            1,
+            &[&format!("\"{first}\""), "same local and remote"],
         );
     }
 }
@@ -214,7 +214,7 @@ fn a_tunnel_without_remote_cannot_be_given_one() {
         assert_refused(
             &ns,
             &format!("tunnel change {dev} remote 192.0.2.30 encap fou encap-dport 5555"),
-            2,
+            1,
             &["no remote address", "delete it and add it again"],
         );
     }
