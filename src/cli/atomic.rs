@@ -245,6 +245,65 @@ impl Snapshot {
     }
 }
 
+/// A note that an `--atomic` batch is under way in a namespace, and at which line: a batch
+/// killed (SIGKILL, a crash) cannot undo its lines, but the next `--atomic` batch in that
+/// namespace finds the note and says what may be left. Where the note cannot be written (no
+/// permission on /run), there is none.
+struct Progress {
+    path: Option<std::path::PathBuf>,
+    file: String,
+}
+
+impl Progress {
+    /// Starts the note, and says on `err` what a note left by a killed batch tells.
+    fn start(handle: &Handle, file: &str, err: &mut dyn Write) -> Self {
+        let path = handle.route.netns_id().ok().map(|(dev, ino)| {
+            std::path::Path::new(crate::tunnel::link::LOCK_DIR)
+                .join(format!("atomic-netns-{dev}-{ino}"))
+        });
+        if let Some(left) = path.as_ref().and_then(|p| std::fs::read_to_string(p).ok()) {
+            let mut fields = left.lines();
+            let (pid, old_file, line) = (fields.next(), fields.next(), fields.next());
+            let alive = pid
+                .and_then(|p| p.parse::<u32>().ok())
+                .is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
+            if !alive {
+                let _ = writeln!(
+                    err,
+                    "rfou: {file}: --atomic: an earlier --atomic batch in {} ({}, process {}) was killed at line {} \
+                     before it finished: lines up to that one may still be applied (nothing of it was surely undone)",
+                    handle.where_(),
+                    old_file.unwrap_or("?"),
+                    pid.unwrap_or("?"),
+                    line.unwrap_or("?")
+                );
+            }
+        }
+        let progress = Progress {
+            path,
+            file: file.to_string(),
+        };
+        progress.at(0);
+        progress
+    }
+
+    /// Notes that line `number` is about to run.
+    fn at(&self, number: usize) {
+        if let Some(path) = &self.path {
+            let text = format!("{}\n{}\n{number}\n", std::process::id(), self.file);
+            let _ = std::fs::create_dir_all(crate::tunnel::link::LOCK_DIR)
+                .and_then(|()| std::fs::write(path, text));
+        }
+    }
+
+    /// The batch is over, applied or undone.
+    fn finish(self) {
+        if let Some(path) = &self.path {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
 /// Runs `lines` all or nothing; returns the exit status.
 pub fn run(
     file: &str,
@@ -267,8 +326,29 @@ pub fn run(
             return e.exit_code();
         }
     };
+    let progress = Progress::start(handle, file, err);
+    let status = run_lines(
+        file, lines, handle, &before, with_ports, format, out, err, &progress,
+    );
+    progress.finish();
+    status
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_lines(
+    file: &str,
+    lines: &[Line],
+    handle: &mut Handle,
+    before: &Snapshot,
+    with_ports: bool,
+    format: Format,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    progress: &Progress,
+) -> i32 {
     let mut log: Vec<(usize, Undo)> = Vec::new();
     for line in lines {
+        progress.at(line.number);
         match apply(line, handle, format, out, err) {
             Ok(undo) => log.extend(undo.map(|u| (line.number, u))),
             Err(e) => {

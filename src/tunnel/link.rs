@@ -756,7 +756,7 @@ fn describe_remote(flags: LinkFlags) -> &'static str {
 pub(crate) struct ChangeLock(#[allow(dead_code)] Option<std::fs::File>);
 
 /// Where the change locks live: one file a network namespace.
-const LOCK_DIR: &str = "/run/rfou";
+pub(crate) const LOCK_DIR: &str = "/run/rfou";
 
 impl Handle {
     /// Takes this namespace's change lock (an exclusive `flock` on `/run/rfou/netns-DEV-INO`),

@@ -458,3 +458,35 @@ fn a_batch_killed_at_any_line_is_finished_by_running_it_again() {
         assert_eq!(state(&ns), expected, "killed at {kill_at}\n{again}");
     }
 }
+
+/// SIGKILL during an `--atomic` batch: nothing can undo it then, but the next `--atomic` batch
+/// in the namespace says so, with the line it was killed at; and one that ends leaves no note.
+#[test]
+fn an_atomic_batch_killed_midway_is_reported_by_the_next_one() {
+    let ns = Netns::new("killatomic");
+    let mut text = String::new();
+    for i in 0..60 {
+        text += &format!("tunnel add tw{i} mode ipip remote 10.2.2.{i} local 10.2.0.1\n");
+    }
+    let batch = BatchFile::new(&ns, "killatomic", &text);
+    let mut child = std::process::Command::new(crate::harness::RFOU)
+        .args(["-n", ns.name(), "-b", batch.0.to_str().unwrap(), "--atomic"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_link(&ns, "tw2");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = state(&ns);
+    let again = batch.run(&ns, &["--atomic"]);
+    again.assert_fails(1);
+    assert!(
+        again.stderr.contains("was killed at line") && again.stderr.contains("is as it was"),
+        "{again}"
+    );
+    assert_eq!(state(&ns), before, "{again}");
+    // That batch ended (undone): the next one has nothing to report.
+    let third = batch.run(&ns, &["--atomic"]);
+    assert!(!third.stderr.contains("was killed"), "{third}");
+}
