@@ -527,11 +527,7 @@ impl Handle {
             .map_err(|err| self.refusal(err, &format!("cannot delete tunnel \"{name}\"")))?;
         // The kernel answers success to some deletes it does not do: only a tunnel that is
         // gone is reported deleted.
-        if self
-            .links()?
-            .iter()
-            .any(|l| l.header.index == tunnel.ifindex)
-        {
+        if matches!(self.link(name), Ok(l) if l.header.index == tunnel.ifindex) {
             return Err(Error::Kernel {
                 errno: libc::EBUSY,
                 message: format!(
