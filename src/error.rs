@@ -53,6 +53,20 @@ impl Error {
     }
 }
 
+impl Error {
+    /// The same error with `more` said after its message.
+    pub fn context_after(self, more: &str) -> Self {
+        match self {
+            Error::Invalid(m) => Error::Invalid(format!("{m}; {more}")),
+            Error::Kernel { errno, message } => Error::Kernel {
+                errno,
+                message: format!("{message}; {more}"),
+            },
+            Error::System(m) => Error::System(format!("{m}; {more}")),
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

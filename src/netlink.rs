@@ -21,6 +21,9 @@ const NLMSG_OVERRUN: u16 = 4;
 const NLM_F_MULTI: u16 = 2;
 const NLM_F_CAPPED: u16 = 0x100;
 const NLM_F_ACK_TLVS: u16 = 0x200;
+/// Set on a dump's messages when what was dumped changed while the dump ran: the entries are
+/// not a consistent picture (some may be missing or doubled).
+const NLM_F_DUMP_INTR: u16 = 0x10;
 const NLMSGERR_ATTR_MSG: u16 = 1;
 const HEADER_LEN: usize = 16;
 
@@ -29,6 +32,15 @@ const HEADER_LEN: usize = 16;
 /// of 1,000 requests was acked at once it overflowed (ENOBUFS); 64 never comes close, even
 /// when all 64 fail.
 pub const WINDOW: usize = 64;
+
+/// How long one read waits for the kernel before the request is reported as failed. The
+/// kernel answers every request, but an answer can be lost (a full receive buffer drops it),
+/// and then a read without a limit would wait forever. Deleting thousands of devices in one
+/// request takes seconds on a slow machine: the limit is far above that.
+pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// How many times a dump that the kernel marks as interrupted is taken again.
+const DUMP_TRIES: usize = 5;
 
 /// The kernel's answer to one failed request: the errno, and the sentence the kernel gave in
 /// its extended ack, when it gave one.
@@ -72,11 +84,55 @@ impl NlSocket {
         let _ = socket.set_ext_ack(true);
         let _ = socket.set_cap_ack(true);
         let _ = socket.set_rx_buf_sz(1 << 20);
-        Ok(NlSocket {
+        let mut socket = NlSocket {
             socket,
             seq: 0,
             buf: vec![0; 1 << 20],
-        })
+        };
+        socket.set_read_timeout(READ_TIMEOUT)?;
+        Ok(socket)
+    }
+
+    /// The device and inode numbers of the network namespace this socket works in: the same
+    /// for every process in that namespace, however it got there (`-n NAME`, `ip netns exec`).
+    pub fn netns_id(&self) -> io::Result<(u64, u64)> {
+        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+        /// `SIOCGSKNS`: an fd of the socket's network namespace.
+        const SIOCGSKNS: libc::c_ulong = 0x894C;
+        // SAFETY: the ioctl takes no argument and returns a new fd or -1.
+        let fd = unsafe { libc::ioctl(self.socket.as_raw_fd(), SIOCGSKNS as _) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: fd was just returned to us and is owned by nobody else.
+        let file = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+        let meta = file.metadata()?;
+        use std::os::unix::fs::MetadataExt;
+        Ok((meta.dev(), meta.ino()))
+    }
+
+    /// Bounds every read of this socket: past `limit` without a datagram, the request fails
+    /// with ETIMEDOUT instead of waiting on.
+    pub fn set_read_timeout(&mut self, limit: std::time::Duration) -> io::Result<()> {
+        use std::os::fd::AsRawFd;
+        let tv = libc::timeval {
+            tv_sec: limit.as_secs() as libc::time_t,
+            tv_usec: limit.subsec_micros() as libc::suseconds_t,
+        };
+        // SAFETY: the fd is this socket's, and tv a valid timeval of the size given.
+        let rc = unsafe {
+            libc::setsockopt(
+                self.socket.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                &tv as *const libc::timeval as *const libc::c_void,
+                std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
     }
 
     fn next_seq(&mut self) -> u32 {
@@ -110,40 +166,43 @@ impl NlSocket {
     {
         let dump = flags & NLM_F_DUMP == NLM_F_DUMP;
         let flags = if dump { flags } else { flags | NLM_F_ACK };
-        let seq = self.next_seq();
         let mut out = Vec::new();
-        encode_into(payload, flags, seq, &mut out);
-        self.socket.send(&out, 0).map_err(NlError::io)?;
-
-        let mut replies = Vec::new();
-        let mut result: Option<Result<(), NlError>> = None;
-        let mut datagram = 0;
-        while result.is_none() {
-            let len = self.receive()?;
-            let mut had_data = false;
-            for_each_message(&self.buf[..len], |header, body| {
-                if header.sequence_number != seq || result.is_some() {
-                    return Ok(());
-                }
-                match classify(&header, body) {
-                    Reply::Ack | Reply::Done => result = Some(Ok(())),
-                    Reply::Failed(err) => result = Some(Err(err)),
-                    Reply::Ignore => {}
-                    Reply::Data(payload) => {
-                        let message = I::deserialize(&header, payload)
-                            .map_err(|e| NlError::decode(format!("{e:?}")))?;
-                        replies.push((datagram, message));
-                        had_data = true;
-                    }
-                }
-                Ok(())
-            })?;
-            if had_data {
-                datagram += 1;
+        encode_into(payload, flags, 0, &mut out);
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            // The same request again, under a new sequence number: replies to the interrupted
+            // dump still in the socket are then not taken for this one's.
+            let seq = self.next_seq();
+            out[8..12].copy_from_slice(&seq.to_ne_bytes());
+            let (replies, interrupted) = self.exchange::<I>(&out, seq)?;
+            if !interrupted {
+                return Ok(replies);
+            }
+            if tries == DUMP_TRIES {
+                return Err(NlError {
+                    errno: libc::EINTR,
+                    message: Some(format!(
+                        "the kernel's list kept changing while it was read ({DUMP_TRIES} tries)"
+                    )),
+                });
             }
         }
-        result.expect("loop ends with a result")?;
-        Ok(replies)
+    }
+
+    /// Sends one request and reads its replies; also says whether the kernel marked the dump
+    /// as interrupted.
+    fn exchange<I>(&mut self, out: &[u8], seq: u32) -> Result<(Vec<(usize, I)>, bool), NlError>
+    where
+        I: NetlinkSerializable + NetlinkDeserializable,
+    {
+        self.socket.send(out, 0).map_err(NlError::io)?;
+        let mut answer = Answer::new(seq);
+        while answer.result.is_none() {
+            let len = self.receive()?;
+            answer.take(&self.buf[..len])?;
+        }
+        answer.finish()
     }
 
     /// Sends many requests, `WINDOW` per `sendmsg`, and returns one result per request, in
@@ -178,10 +237,14 @@ impl NlSocket {
         while !window.complete() {
             match self.receive() {
                 Ok(len) => {
-                    let _ = for_each_message(&self.buf[..len], |header, body| {
+                    // A datagram that cannot be read may have held the last request's answer:
+                    // waiting on for it could be forever, and nothing after it is known.
+                    if let Err(err) = for_each_message(&self.buf[..len], |header, body| {
                         window.absorb(&header, body);
                         Ok(())
-                    });
+                    }) {
+                        return window.fail_unanswered(err);
+                    }
                 }
                 // The answers still missing are lost (ENOBUFS, say): which of those requests
                 // the kernel applied is not known, so none is reported as done.
@@ -196,6 +259,12 @@ impl NlSocket {
             match self.socket.recv(&mut &mut self.buf[..], 0) {
                 Ok(len) => return Ok(len),
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    return Err(NlError {
+                        errno: libc::ETIMEDOUT,
+                        message: Some("the kernel did not answer in time".into()),
+                    })
+                }
                 Err(err) => return Err(NlError::io(err)),
             }
         }
@@ -232,6 +301,62 @@ pub fn encode_window<I: NetlinkSerializable>(payloads: Vec<I>, flags: u16, first
         encode_into(payload, flags | ack, seq, &mut out);
     }
     out
+}
+
+/// The answer to one request, datagram by datagram: its messages, its end (ack, error or end
+/// of dump), and whether the kernel marked it as interrupted.
+struct Answer<I> {
+    seq: u32,
+    replies: Vec<(usize, I)>,
+    result: Option<Result<(), NlError>>,
+    interrupted: bool,
+    datagram: usize,
+}
+
+impl<I: NetlinkDeserializable> Answer<I> {
+    fn new(seq: u32) -> Self {
+        Answer {
+            seq,
+            replies: Vec::new(),
+            result: None,
+            interrupted: false,
+            datagram: 0,
+        }
+    }
+
+    /// Takes one datagram in; messages of other requests are ignored.
+    fn take(&mut self, data: &[u8]) -> Result<(), NlError> {
+        let mut had_data = false;
+        for_each_message(data, |header, body| {
+            if header.sequence_number != self.seq || self.result.is_some() {
+                return Ok(());
+            }
+            self.interrupted |= header.flags & NLM_F_DUMP_INTR != 0;
+            match classify(&header, body) {
+                Reply::Ack | Reply::Done => self.result = Some(Ok(())),
+                Reply::Failed(err) => self.result = Some(Err(err)),
+                Reply::Ignore => {}
+                Reply::Data(payload) => {
+                    let message = I::deserialize(&header, payload)
+                        .map_err(|e| NlError::decode(format!("{e:?}")))?;
+                    self.replies.push((self.datagram, message));
+                    had_data = true;
+                }
+            }
+            Ok(())
+        })?;
+        if had_data {
+            self.datagram += 1;
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn finish(self) -> Result<(Vec<(usize, I)>, bool), NlError> {
+        self.result
+            .expect("an answer is finished once it has its end")?;
+        Ok((self.replies, self.interrupted))
+    }
 }
 
 /// The answers to one window of requests, as they come in.
@@ -512,5 +637,78 @@ mod tests {
             .map(|r| r.as_ref().unwrap_err().errno)
             .collect();
         assert_eq!(errnos, [libc::EEXIST, libc::ENOBUFS, libc::ENOBUFS]);
+    }
+
+    #[test]
+    fn a_dump_marked_interrupted_is_known_as_such() {
+        use netlink_packet_route::RouteNetlinkMessage;
+        let mut answer = Answer::<RouteNetlinkMessage>::new(5);
+        // Another request's end does not end this one.
+        answer
+            .take(&message(NLMSG_DONE, NLM_F_MULTI, 4, &0i32.to_ne_bytes()))
+            .unwrap();
+        assert!(answer.result.is_none());
+        answer
+            .take(&message(
+                NLMSG_DONE,
+                NLM_F_MULTI | NLM_F_DUMP_INTR,
+                5,
+                &0i32.to_ne_bytes(),
+            ))
+            .unwrap();
+        let (replies, interrupted) = answer.finish().unwrap();
+        assert!(replies.is_empty());
+        assert!(interrupted);
+        let mut clean = Answer::<RouteNetlinkMessage>::new(6);
+        clean
+            .take(&message(NLMSG_DONE, NLM_F_MULTI, 6, &0i32.to_ne_bytes()))
+            .unwrap();
+        assert!(!clean.finish().unwrap().1);
+    }
+
+    #[test]
+    fn a_reply_that_cannot_be_decoded_is_an_error() {
+        use netlink_packet_route::RouteNetlinkMessage;
+        let mut answer = Answer::<RouteNetlinkMessage>::new(1);
+        // RTM_NEWLINK (16) whose body is too short to be a link message.
+        let err = answer.take(&message(16, NLM_F_MULTI, 1, &[1])).unwrap_err();
+        assert_eq!(err.errno, libc::EBADMSG);
+        // A header whose length runs past the datagram.
+        let mut raw = message(NLMSG_DONE, 0, 1, &0i32.to_ne_bytes());
+        raw[0] = 200;
+        assert!(Answer::<RouteNetlinkMessage>::new(1).take(&raw).is_err());
+    }
+
+    #[test]
+    fn a_window_whose_answers_cannot_be_read_fails_not_hangs() {
+        // What send_window does with a datagram it cannot read: the requests not yet answered
+        // fail, none is reported as done.
+        let mut window = Window::new(1, 2);
+        // Request 1's error, then a message whose length runs past the datagram.
+        let mut bad = failure(1, libc::EEXIST);
+        let second = bad.len();
+        bad.extend(ack(2));
+        bad[second..second + 4].copy_from_slice(&500u32.to_ne_bytes());
+        let outcome = for_each_message(&bad, |header, body| {
+            window.absorb(&header, body);
+            Ok(())
+        });
+        let err = outcome.unwrap_err();
+        let results = window.fail_unanswered(err);
+        assert_eq!(results[0].as_ref().unwrap_err().errno, libc::EEXIST);
+        assert_eq!(results[1].as_ref().unwrap_err().errno, libc::EBADMSG);
+    }
+
+    #[test]
+    fn a_read_without_an_answer_times_out() {
+        // A route socket needs no privilege; nothing was asked, so nothing comes.
+        let mut socket = NlSocket::open(netlink_sys::protocols::NETLINK_ROUTE).unwrap();
+        socket
+            .set_read_timeout(std::time::Duration::from_millis(50))
+            .unwrap();
+        let started = std::time::Instant::now();
+        let err = socket.receive().unwrap_err();
+        assert_eq!(err.errno, libc::ETIMEDOUT);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 }

@@ -87,6 +87,45 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
+    let status = run_lines(file, family, mode, handle, format, out, err);
+    // rfou's sockets keep a deleted namespace alive, so its lines still "succeed": in a
+    // namespace nobody can reach any more. Say so rather than report them applied.
+    if let Some(name) = handle.netns() {
+        if !still_named(handle, name) {
+            let _ = writeln!(
+                err,
+                "rfou: {file}: namespace \"{name}\" was deleted while the batch ran: what was applied went with it"
+            );
+            return if status == 0 { 1 } else { status };
+        }
+    }
+    status
+}
+
+/// Whether `/run/netns/NAME` still is the namespace the handle works in.
+fn still_named(handle: &Handle, name: &str) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(id) = handle.route.netns_id() else {
+        // Cannot tell (no privilege to ask): nothing to claim either way.
+        return true;
+    };
+    match crate::netns::path(name)
+        .and_then(|p| std::fs::metadata(&p).map_err(|e| Error::system(e.to_string())))
+    {
+        Ok(meta) => (meta.dev(), meta.ino()) == id,
+        Err(_) => false,
+    }
+}
+
+fn run_lines(
+    file: &str,
+    family: Option<Family>,
+    mode: Mode,
+    handle: &mut Handle,
+    format: Format,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
     let force = mode.force;
     let text = match read(file) {
         Ok(text) => text,
@@ -233,7 +272,10 @@ fn del_tunnels(
             unreachable!("a run of tunnel deletes")
         };
         let found = if seen.insert(name.clone()) {
-            handle.tunnel(name)
+            handle.tunnel(name).and_then(|t| {
+                crate::tunnel::link::refuse_fallback(&t, "delete")?;
+                Ok(t)
+            })
         } else {
             Err(Error::invalid(format!(
                 "device \"{name}\" does not exist in {} (deleted by an earlier line)",
@@ -253,14 +295,31 @@ fn del_tunnels(
             }
         }
     }
-    if handle.tunnel_del_many(&tunnels).is_err() {
-        return run[..outcomes.len()]
-            .iter()
-            .zip(outcomes)
-            .map(|(line, checked)| {
-                checked.and_then(|()| exec::run(&line.command, handle, format, out, err))
-            })
-            .collect();
+    let survivors = match handle.tunnel_del_many(&tunnels) {
+        Ok(survivors) => survivors,
+        Err(_) => {
+            return run[..outcomes.len()]
+                .iter()
+                .zip(outcomes)
+                .map(|(line, checked)| {
+                    checked.and_then(|()| exec::run(&line.command, handle, format, out, err))
+                })
+                .collect()
+        }
+    };
+    // A line is done only if its tunnel is gone.
+    for (line, outcome) in run.iter().zip(outcomes.iter_mut()) {
+        let Command::TunnelDel { name } = &line.command else {
+            unreachable!("a run of tunnel deletes")
+        };
+        if outcome.is_ok() && survivors.iter().any(|t| &t.name == name) {
+            *outcome = Err(Error::Kernel {
+                errno: libc::EBUSY,
+                message: format!(
+                    "cannot delete tunnel \"{name}\": the kernel answered the group delete with success but kept it; it is back in its group"
+                ),
+            });
+        }
     }
     outcomes
 }

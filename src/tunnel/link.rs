@@ -452,7 +452,11 @@ impl Handle {
 
     /// Changes the settings of tunnel `name` that `update` names and keeps all the others.
     pub fn tunnel_change(&mut self, name: &str, update: &TunnelUpdate) -> Result<ChangeReport> {
+        // Read, edit, write back whole: two rfou at once would each write back what it read,
+        // and the later one would undo the other's change.
+        let _lock = self.change_lock()?;
         let tunnel = self.tunnel(name)?;
+        refuse_fallback(&tunnel, "change")?;
         update.validate(tunnel.kind)?;
         let link = self.underlay_index(update)?;
         let mut data = tunnel.data.clone();
@@ -477,18 +481,23 @@ impl Handle {
             report.warnings.extend(change.warning.clone());
             report.mtu = Some(change);
         }
+        self.check_change(&tunnel, &data)?;
         let request = change_link_request(tunnel.ifindex, tunnel.kind, data, mtu);
-        self.route.request(request, NLM_F_REQUEST).map_err(|err| {
-            let what = format!("cannot change tunnel \"{name}\"");
-            match err.errno {
-                libc::EEXIST => Error::Kernel {
-                    errno: err.errno,
-                    message: format!("{what}: {}", self.same_endpoints(tunnel.kind)),
-                },
-                _ => self.refusal(err, &what),
-            }
-        })?;
-        Ok(report)
+        let refused = match self.route.request(request, NLM_F_REQUEST) {
+            Ok(_) => return Ok(report),
+            Err(err) => err,
+        };
+        let what = format!("cannot change tunnel \"{name}\"");
+        let err = match refused.errno {
+            libc::EEXIST => Error::Kernel {
+                errno: refused.errno,
+                message: format!("{what}: {}", self.same_endpoints(tunnel.kind)),
+            },
+            _ => self.refusal(refused, &what),
+        };
+        // The kernel sets some of a change (the encap) before it checks the rest, and does not
+        // take it back when it then refuses: read the tunnel again, and put back what moved.
+        Err(self.after_refusal(&tunnel, err))
     }
 
     /// Why the kernel answers EEXIST to a tunnel that does not take a used name: it keeps one
@@ -520,20 +529,38 @@ impl Handle {
     /// Deletes tunnel `name` (and only a tunnel: other devices are refused).
     pub fn tunnel_del(&mut self, name: &str) -> Result<()> {
         let tunnel = self.tunnel(name)?;
+        refuse_fallback(&tunnel, "delete")?;
         self.route
             .request(del_link_request(tunnel.ifindex), NLM_F_REQUEST)
             .map_err(|err| self.refusal(err, &format!("cannot delete tunnel \"{name}\"")))?;
+        // The kernel answers success to some deletes it does not do: only a tunnel that is
+        // gone is reported deleted.
+        if matches!(self.link(name), Ok(l) if l.header.index == tunnel.ifindex) {
+            return Err(Error::Kernel {
+                errno: libc::EBUSY,
+                message: format!(
+                    "cannot delete tunnel \"{name}\": the kernel answered success, but it is still there"
+                ),
+            });
+        }
         Ok(())
     }
 
     /// Puts a tunnel back as `saved` was read: every tunnel setting, and its MTU.
+    /// The tunnel is found by name: it may have been deleted and made again since `saved`
+    /// was read (under another index).
     pub fn tunnel_restore(&mut self, saved: &Tunnel) -> Result<()> {
-        let request = change_link_request(
-            saved.ifindex,
-            saved.kind,
-            saved.data.clone(),
-            Some(saved.mtu),
-        );
+        let now = self.tunnel(&saved.name)?;
+        if now.kind != saved.kind {
+            return Err(Error::system(format!(
+                "cannot restore tunnel \"{}\": it is now a {} tunnel, it was a {}",
+                saved.name,
+                now.kind.name(),
+                saved.kind.name()
+            )));
+        }
+        let request =
+            change_link_request(now.ifindex, saved.kind, saved.data.clone(), Some(saved.mtu));
         self.route.request(request, NLM_F_REQUEST).map_err(|err| {
             self.refusal(err, &format!("cannot restore tunnel \"{}\"", saved.name))
         })?;
@@ -570,9 +597,13 @@ impl Handle {
     /// group that no device of the namespace uses, then the group is deleted in one step
     /// (deleting devices one by one mostly waits in the kernel). If anything fails, every
     /// tunnel moved is put back in its old group and nothing is deleted.
-    pub fn tunnel_del_many(&mut self, tunnels: &[Tunnel]) -> Result<()> {
+    ///
+    /// The kernel skips some devices of a group delete and still answers success (the
+    /// fallback devices): the tunnels still there afterwards are put back in their group and
+    /// returned, so that no caller reports them deleted.
+    pub fn tunnel_del_many(&mut self, tunnels: &[Tunnel]) -> Result<Vec<Tunnel>> {
         if tunnels.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let used: std::collections::HashSet<u32> = self
             .links()?
@@ -612,7 +643,32 @@ impl Handle {
             self.route.request_many(back, NLM_F_REQUEST);
             return Err(self.refusal(err, "cannot delete the tunnels as a group"));
         }
-        Ok(())
+        let left: std::collections::HashSet<u32> =
+            self.links()?.iter().map(|l| l.header.index).collect();
+        let survivors: Vec<Tunnel> = tunnels
+            .iter()
+            .filter(|t| left.contains(&t.ifindex))
+            .cloned()
+            .collect();
+        let back = survivors
+            .iter()
+            .map(|t| set_group_request(t.ifindex, t.group))
+            .collect();
+        if let Some(Err(err)) = self
+            .route
+            .request_many(back, NLM_F_REQUEST)
+            .into_iter()
+            .find(|r| r.is_err())
+        {
+            return Err(self.refusal(
+                err,
+                &format!(
+                    "the group delete left {} tunnel(s) in place and cannot put them back in their group {group:#x}",
+                    survivors.len()
+                ),
+            ));
+        }
+        Ok(survivors)
     }
 
     fn underlay_index(&mut self, update: &TunnelUpdate) -> Result<Option<u32>> {
@@ -637,4 +693,271 @@ impl Handle {
             ))
         })
     }
+}
+
+/// The name each tunnel module gives the device it makes in every namespace: it catches the
+/// packets no other tunnel of its kind takes. The kernel refuses to change it (after setting
+/// part of the change) and skips it when deleting (answering success).
+fn fallback_name(kind: TunnelKind) -> Option<&'static str> {
+    match kind {
+        TunnelKind::Ipip => Some("tunl0"),
+        TunnelKind::Sit => Some("sit0"),
+        TunnelKind::Ip6Tnl => Some("ip6tnl0"),
+        TunnelKind::Gre => Some("gre0"),
+        TunnelKind::GreTap => Some("gretap0"),
+        TunnelKind::Ip6Gre => Some("ip6gre0"),
+        TunnelKind::Ip6GreTap => None,
+    }
+}
+
+/// Whether `tunnel` is its module's fallback device.
+pub fn is_fallback(tunnel: &Tunnel) -> bool {
+    fallback_name(tunnel.kind) == Some(tunnel.name.as_str())
+}
+
+/// Refuses to `verb` a fallback device, saying why, before anything is sent.
+pub(crate) fn refuse_fallback(tunnel: &Tunnel, verb: &str) -> Result<()> {
+    if !is_fallback(tunnel) {
+        return Ok(());
+    }
+    let module = tunnel.kind.module();
+    let why = if verb == "delete" {
+        format!("it goes only with the module (`modprobe -r {module}`)")
+    } else {
+        "the kernel keeps it without settings of its own".to_string()
+    };
+    Err(Error::invalid(format!(
+        "cannot {verb} tunnel \"{}\": it is the fallback device of the {module} module, which \
+         the kernel makes in every namespace; {why}. Make a tunnel of your own with `rfou tunnel add`",
+        tunnel.name
+    )))
+}
+
+/// How the kernel flags an IPv4 tunnel by its remote address: none (any peer), one peer
+/// (point-to-point), or a multicast group (broadcast).
+fn remote_flags(kind: TunnelKind, remote: Option<IpAddr>) -> LinkFlags {
+    match remote {
+        None => LinkFlags::empty(),
+        Some(IpAddr::V4(a)) if a.is_multicast() && kind != TunnelKind::Sit => LinkFlags::Broadcast,
+        Some(_) => LinkFlags::Pointopoint,
+    }
+}
+
+fn describe_remote(flags: LinkFlags) -> &'static str {
+    if flags.contains(LinkFlags::Broadcast) {
+        "a multicast remote"
+    } else if flags.contains(LinkFlags::Pointopoint) {
+        "one remote address (point-to-point)"
+    } else {
+        "no remote address (it takes packets from any peer)"
+    }
+}
+
+/// A lock held while rfou reads a tunnel, edits it and writes it back; released on drop.
+/// `None` where the lock file cannot be made for lack of permission: such a process has no
+/// privilege on the namespace either, unless in a user namespace of its own, and the
+/// kernel's refusal says more than a lock file's would.
+pub(crate) struct ChangeLock(#[allow(dead_code)] Option<std::fs::File>);
+
+/// Where the change locks live: one file a network namespace.
+pub(crate) const LOCK_DIR: &str = "/run/rfou";
+
+impl Handle {
+    /// Takes this namespace's change lock (an exclusive `flock` on `/run/rfou/netns-DEV-INO`),
+    /// waiting for any other rfou that holds it. Tools other than rfou do not take it.
+    pub(crate) fn change_lock(&self) -> Result<ChangeLock> {
+        use std::os::fd::AsRawFd;
+        let (dev, ino) = match self.route.netns_id() {
+            Ok(id) => id,
+            // The kernel tells a namespace's identity only to who may administer it.
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                return Ok(ChangeLock(None))
+            }
+            Err(e) => {
+                return Err(Error::system(format!(
+                    "cannot tell which namespace this is: {e}"
+                )))
+            }
+        };
+        let path = format!("{LOCK_DIR}/netns-{dev}-{ino}.lock");
+        let file = std::fs::create_dir_all(LOCK_DIR).and_then(|()| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+        });
+        let file = match file {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                return Ok(ChangeLock(None))
+            }
+            Err(e) => {
+                return Err(Error::system(format!(
+                    "cannot open the lock file {path}: {e}"
+                )))
+            }
+        };
+        loop {
+            // SAFETY: flock on an fd we own.
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
+                return Ok(ChangeLock(Some(file)));
+            }
+            let err = std::io::Error::last_os_error();
+            if err.kind() != std::io::ErrorKind::Interrupted {
+                return Err(Error::system(format!("cannot lock {path}: {err}")));
+            }
+        }
+    }
+
+    /// What the kernel would refuse in a change of `tunnel` to `data`, found before anything
+    /// is sent: a change between no remote, one remote and a multicast remote on ipip, sit and
+    /// gre; and endpoints that another tunnel of the kind has.
+    fn check_change(&mut self, tunnel: &Tunnel, data: &TunnelData) -> Result<()> {
+        let after = Tunnel::from_data(
+            tunnel.name.clone(),
+            tunnel.ifindex,
+            tunnel.kind,
+            tunnel.mtu,
+            data.clone(),
+        );
+        if matches!(
+            tunnel.kind,
+            TunnelKind::Ipip | TunnelKind::Sit | TunnelKind::Gre
+        ) {
+            let mask = LinkFlags::Pointopoint | LinkFlags::Broadcast;
+            let message = self.link(&tunnel.name)?;
+            let now = message.header.flags & mask;
+            let then = remote_flags(tunnel.kind, after.remote) & mask;
+            if now != then {
+                // What the kernel would answer (EINVAL, and nothing more), said before it can
+                // half-apply the change.
+                return Err(Error::Kernel {
+                    errno: libc::EINVAL,
+                    message: format!(
+                        "cannot change tunnel \"{}\": it was made with {}, and the kernel does not \
+                         change a {} tunnel to {}; delete it and add it again with the remote it needs",
+                        tunnel.name,
+                        describe_remote(now),
+                        tunnel.kind.name(),
+                        describe_remote(then)
+                    ),
+                });
+            }
+        }
+        let same = |t: &Tunnel| {
+            t.ifindex != tunnel.ifindex
+                && t.kind == tunnel.kind
+                && t.local == after.local
+                && t.remote == after.remote
+                && t.link == after.link
+                && (!t.kind.is_gre() || t.ikey.unwrap_or(0) == after.ikey.unwrap_or(0))
+        };
+        if let Some(other) = self.tunnels()?.into_iter().find(same) {
+            let show = |a: Option<IpAddr>| a.map_or("any".to_string(), |a| a.to_string());
+            // What the kernel would answer (EEXIST), said before it can half-apply the change.
+            return Err(Error::Kernel {
+                errno: libc::EEXIST,
+                message: format!(
+                    "cannot change tunnel \"{}\": {} tunnel \"{}\" in {} already has the same local and remote addresses \
+                     (local {}, remote {}){}; the kernel allows one tunnel per endpoints: change them, or delete \"{}\"",
+                    tunnel.name,
+                    tunnel.kind.name(),
+                    other.name,
+                    self.where_(),
+                    show(after.local),
+                    show(after.remote),
+                    if tunnel.kind.is_gre() { " and key" } else { "" },
+                    other.name
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// After the kernel refused a change of `saved`: reads the tunnel again and, if the kernel
+    /// left part of the change in place, puts it back as `saved` was. The error says which:
+    /// unchanged, restored (read back to check), or what still differs.
+    fn after_refusal(&mut self, saved: &Tunnel, err: Error) -> Error {
+        let same = |now: &Tunnel| now.data == saved.data && now.mtu == saved.mtu;
+        match self.tunnel(&saved.name) {
+            Ok(now) if same(&now) => err,
+            Ok(_) => {
+                // On a fallback device the kernel answers even the restore with EINVAL after
+                // setting it: what counts is what reads back.
+                let restore = self.tunnel_restore(saved);
+                match self.tunnel(&saved.name) {
+                    Ok(now) if same(&now) => err.context_after(&format!(
+                        "the kernel had applied part of the change; tunnel \"{}\" was restored as it was (read back)",
+                        saved.name
+                    )),
+                    Ok(now) => err.context_after(&format!(
+                        "the kernel applied part of the change, and tunnel \"{}\" could not be restored{}: {}",
+                        saved.name,
+                        restore.err().map(|e| format!(" ({e})")).unwrap_or_default(),
+                        differences(saved, &now).join(", ")
+                    )),
+                    Err(read) => err.context_after(&format!(
+                        "the kernel may have applied part of the change; tunnel \"{}\" cannot be read back ({read})",
+                        saved.name
+                    )),
+                }
+            }
+            Err(read) => err.context_after(&format!(
+                "tunnel \"{}\" cannot be read back to check it is unchanged ({read})",
+                saved.name
+            )),
+        }
+    }
+}
+
+/// What differs between two readings of a tunnel, in words (`encap fou 5555, was none`).
+pub fn differences(was: &Tunnel, now: &Tunnel) -> Vec<String> {
+    let mut out = Vec::new();
+    let show = |a: Option<IpAddr>| a.map_or("any".to_string(), |a| a.to_string());
+    let encap = |e: &Encap| match e.kind {
+        EncapType::None => "none".to_string(),
+        kind => format!("{} {}", kind.name(), e.dport),
+    };
+    if now.kind != was.kind {
+        out.push(format!("kind {}, was {}", now.kind.name(), was.kind.name()));
+    }
+    if now.local != was.local {
+        out.push(format!(
+            "local {}, was {}",
+            show(now.local),
+            show(was.local)
+        ));
+    }
+    if now.remote != was.remote {
+        out.push(format!(
+            "remote {}, was {}",
+            show(now.remote),
+            show(was.remote)
+        ));
+    }
+    if now.ttl != was.ttl {
+        out.push(format!("ttl {}, was {}", now.ttl, was.ttl));
+    }
+    if now.encap != was.encap {
+        out.push(format!(
+            "encap {}, was {}",
+            encap(&now.encap),
+            encap(&was.encap)
+        ));
+    }
+    if now.mtu != was.mtu {
+        out.push(format!("mtu {}, was {}", now.mtu, was.mtu));
+    }
+    if now.up != was.up {
+        let state = |up: bool| if up { "up" } else { "down" };
+        out.push(format!("{}, was {}", state(now.up), state(was.up)));
+    }
+    if now.group != was.group {
+        out.push(format!("group {}, was {}", now.group, was.group));
+    }
+    if out.is_empty() && now.data != was.data {
+        out.push("other tunnel settings".to_string());
+    }
+    out
 }

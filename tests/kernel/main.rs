@@ -18,3 +18,4 @@ mod scale;
 mod show;
 mod smoke;
 mod traffic;
+mod undo;
