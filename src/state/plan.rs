@@ -367,10 +367,12 @@ pub fn plan(desired: &DesiredState, current: &Current, prune: bool, file: &str) 
                     }
                 }
             },
-            None if current.devices.contains_key(&d.name) => return Err(Error::invalid(format!(
+            None if current.devices.contains_key(&d.name) => {
+                return Err(Error::invalid(format!(
                 "{file}:{}: a device \"{}\" exists and is not a tunnel: rfou will not replace it",
                 d.line, d.name
-            ))),
+            )))
+            }
             None => tunnel_adds.push(Change::AddTunnel(d.clone())),
         }
     }
