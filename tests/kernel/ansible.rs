@@ -53,7 +53,9 @@ fn play(dir: &Path, playbook: &str, args: &[&str]) -> (i32, Vec<(String, Value)>
         .env("ANSIBLE_HOME", dir.join("home"))
         .env("ANSIBLE_LOCAL_TEMP", dir.join("tmp"))
         .env("ANSIBLE_REMOTE_TEMP", dir.join("tmp"))
-        .env("ANSIBLE_NOCOLOR", "1");
+        .env("ANSIBLE_NOCOLOR", "1")
+        // ansible-core refuses to start unless the locale's encoding is UTF-8.
+        .env("LC_ALL", "C.UTF-8");
     if python.exists() {
         cmd.arg("-e")
             .arg(format!("ansible_python_interpreter={}", python.display()));

@@ -411,7 +411,7 @@ fn export_round_trip_on_states_built_by_iproute2() {
          fou add port 2 gue\n\
          fou add port 3 ipproto 41 -6\n\
          fou add port 4 ipproto 47 local {A4} peer {B4} peer_port 9 dev dummy0\n\
-         fou add port 5 gue local {A6} peer {B6} peer_port 10\n\
+         fou add port 5 gue local {A6} peer {B6} peer_port 10 -6\n\
          link add a type ipip local {A4} remote {B4} ttl 5 tos 0x10 encap fou encap-sport 4000 encap-dport 1 encap-csum\n\
          link add b type sit local {A4} remote 192.0.2.7 encap gue encap-dport 2 encap-remcsum\n\
          link add c type ip6tnl mode ipip6 local {A6} remote {B6} encap gue encap-dport 2 noencap-udp6-csum\n\
@@ -454,4 +454,53 @@ fn export_round_trip_on_states_built_by_iproute2() {
     let again = rfou(Some(&copy), &["export"]);
     again.assert_ok();
     assert_eq!(again.stdout, export.stdout);
+}
+
+/// The boot unit's command applies every `*.toml` of its directory, in name order (the unit
+/// with /etc/rfou pointed at a test directory and rfou at the test namespace).
+#[test]
+fn the_boot_unit_applies_every_file() {
+    let ns = with_dummy("boot");
+    let dir = std::env::temp_dir().join(format!("rfou-boot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(
+        dir.join("10-ports.toml"),
+        "[[port]]\nport = 5555\nipproto = 4\n",
+    )
+    .expect("file");
+    std::fs::write(
+        dir.join("20-tunnels.toml"),
+        format!("[[tunnel]]\nname = \"t1\"\nmode = \"ipip\"\nlocal = \"{A4}\"\nremote = \"{B4}\"\nencap = \"fou\"\nencap-dport = 5555\n"),
+    )
+    .expect("file");
+    std::fs::write(dir.join("notes.txt"), "not a state file").expect("file");
+    let unit = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("systemd/rfou-apply.service"),
+    )
+    .expect("the unit");
+    let exec = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart=/bin/sh -c '"))
+        .and_then(|l| l.strip_suffix('\''))
+        .expect("ExecStart=/bin/sh -c '...'");
+    let script = exec
+        .replace("$$", "$")
+        .replace("/etc/rfou", dir.to_str().expect("UTF-8"))
+        .replace(
+            "/usr/local/bin/rfou apply",
+            &format!("{RFOU} -n {} apply", ns.name()),
+        );
+    for _ in 0..2 {
+        let out = Command::new("sh")
+            .args(["-c", &script])
+            .output()
+            .expect("sh");
+        assert!(out.status.success(), "{script}: {out:?}");
+    }
+    assert_eq!(
+        ns.ip_json(&["fou", "show"]).as_array().map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(encap(&ns, "t1")["dport"], 5555);
+    let _ = std::fs::remove_dir_all(&dir);
 }
