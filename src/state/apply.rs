@@ -83,17 +83,52 @@ impl Handle {
     /// was done and says whether the namespace reads back as `before`.
     pub fn apply_plan(&mut self, plan: &Plan, before: &Current) -> Result<()> {
         let mut log = Vec::new();
-        for change in &plan.changes {
-            if let Err(err) = self.apply_change(change, before, &mut log) {
+        let mut rest = plan.changes.as_slice();
+        while let Some(change) = rest.first() {
+            // Port additions in a row go many to a sendmsg, as a batch sends them.
+            let adds = rest
+                .iter()
+                .take_while(|c| matches!(c, Change::AddPort { .. }))
+                .count();
+            let result = if adds > 1 {
+                self.add_ports(&rest[..adds], &mut log)
+            } else {
                 let what = change.lines().join("; ");
+                self.apply_change(change, before, &mut log)
+                    .map_err(|err| err.context(&format!("cannot apply `{what}`")))
+            };
+            if let Err(err) = result {
                 let undone = self.undo(log, before);
-                return Err(followed_by(
-                    err.context(&format!("cannot apply `{what}`")),
-                    &undone,
-                ));
+                return Err(followed_by(err, &undone));
             }
+            rest = &rest[adds.max(1)..];
         }
         Ok(())
+    }
+
+    /// Adds the ports of `changes` (all [`Change::AddPort`]) many per `sendmsg`, and logs
+    /// each one added; the error names the first port refused.
+    fn add_ports(&mut self, changes: &[Change], log: &mut Vec<Undo>) -> Result<()> {
+        let ports: Vec<FouPort> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::AddPort { port, .. } => Some(port.clone()),
+                _ => None,
+            })
+            .collect();
+        let results = self.fou_add_many(&ports);
+        let mut first_error = None;
+        for ((result, port), change) in results.into_iter().zip(&ports).zip(changes) {
+            match result {
+                Ok(()) => log.push(Undo::DelPort(port.clone())),
+                Err(err) if first_error.is_none() => {
+                    let what = change.lines().join("; ");
+                    first_error = Some(err.context(&format!("cannot apply `{what}`")));
+                }
+                Err(_) => {}
+            }
+        }
+        first_error.map_or(Ok(()), Err)
     }
 
     fn apply_change(

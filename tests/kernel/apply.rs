@@ -280,12 +280,13 @@ fn a_refusal_undoes_what_the_run_applied() {
         "fou add port 5555 ipproto 4\n\
          link add t1 type ipip local {A4} remote {B4} encap fou encap-dport 5555"
     ));
-    // t1 changes in place and port 6000 is added; then t2, with t1's endpoints, is refused
+    // t1 changes in place and ports 6000 and 6001 are added; then t2, with t1's endpoints, is refused
     // (the kernel keeps one ipip tunnel per endpoints).
     let file = File::new(
         "rollback",
         &format!(
             "[[port]]\nport = 5555\nipproto = 4\n[[port]]\nport = 6000\ngue = true\n\
+             [[port]]\nport = 6001\nipproto = 47\n\
              [[tunnel]]\nname = \"t1\"\nmode = \"ipip\"\nlocal = \"{A4}\"\nremote = \"{B4}\"\n\
              encap = \"fou\"\nencap-dport = 6000\nttl = 20\n\
              [[tunnel]]\nname = \"t2\"\nmode = \"ipip\"\nlocal = \"{A4}\"\nremote = \"{B4}\"\n"
