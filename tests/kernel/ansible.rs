@@ -35,14 +35,11 @@ fn ansible_playbook() -> PathBuf {
     })
 }
 
-/// Runs `playbook`; returns its exit status and, by task name, the result each task
-/// registered (written by the playbook to `DIR/NAME.json`).
-fn play(dir: &Path, playbook: &str, args: &[&str]) -> (i32, Vec<(String, Value)>) {
+/// Runs `playbook` with the `minimal` callback; returns its exit status and the result of
+/// each task, in order (the callback prints `localhost | STATUS => {JSON}` per task).
+fn play(dir: &Path, playbook: &str, args: &[&str]) -> (i32, Vec<Value>) {
     let path = dir.join("play.yml");
     std::fs::write(&path, playbook).expect("write the playbook");
-    for name in TASKS {
-        let _ = std::fs::remove_file(dir.join(format!("{name}.json")));
-    }
     let program = ansible_playbook();
     let python = program.with_file_name("python3");
     let mut cmd = Command::new(&program);
@@ -50,6 +47,7 @@ fn play(dir: &Path, playbook: &str, args: &[&str]) -> (i32, Vec<(String, Value)>
         .arg(root().join("ansible/library"))
         .arg(&path)
         .args(args)
+        .env("ANSIBLE_STDOUT_CALLBACK", "minimal")
         .env("ANSIBLE_HOME", dir.join("home"))
         .env("ANSIBLE_LOCAL_TEMP", dir.join("tmp"))
         .env("ANSIBLE_REMOTE_TEMP", dir.join("tmp"))
@@ -61,27 +59,24 @@ fn play(dir: &Path, playbook: &str, args: &[&str]) -> (i32, Vec<(String, Value)>
             .arg(format!("ansible_python_interpreter={}", python.display()));
     }
     let out = cmd.output().expect("run ansible-playbook");
-    let log = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let tasks = TASKS
-        .iter()
-        .map(|name| {
-            let file = dir.join(format!("{name}.json"));
-            let text = std::fs::read_to_string(&file)
-                .unwrap_or_else(|e| panic!("no result of task {name} ({e}):\n{log}"));
-            let value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
-            (name.to_string(), value)
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let results = stdout
+        .split("localhost | ")
+        .skip(1)
+        .map(|chunk| {
+            let json = chunk
+                .find('{')
+                .and_then(|start| Some((start, chunk.find("\n}")? + 2)))
+                .map(|(start, end)| &chunk[start..end])
+                .unwrap_or_else(|| panic!("no result in: {chunk}"));
+            serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"))
         })
         .collect();
-    (out.status.code().unwrap_or(128), tasks)
+    println!("{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    (out.status.code().unwrap_or(128), results)
 }
 
-const TASKS: [&str; 2] = ["inline", "file"];
-
-fn playbook(ns: &Netns, dir: &Path, file: &Path) -> String {
+fn playbook(ns: &Netns, file: &Path) -> String {
     format!(
         r#"- hosts: localhost
   gather_facts: false
@@ -95,33 +90,37 @@ fn playbook(ns: &Netns, dir: &Path, file: &Path) -> String {
             - {{port: 5555, ipproto: ipip}}
           tunnel:
             - {{name: tun1, mode: ipip, local: "{A4}", remote: 192.0.2.2, encap: fou, encap-dport: 5555, up: true}}
-      register: inline
-      ignore_errors: true
     - name: file
       rfou_apply:
         rfou: {RFOU}
         netns: {ns}
         src: {file}
-      register: file
-      ignore_errors: true
-    - name: results
-      copy:
-        content: "{{{{ item.1 | to_json }}}}"
-        dest: "{dir}/{{{{ item.0 }}}}.json"
-      check_mode: false
-      diff: false
-      loop: [[inline, "{{{{ inline }}}}"], [file, "{{{{ file }}}}"]]
 "#,
         ns = ns.name(),
-        file = file.display(),
-        dir = dir.display()
+        file = file.display()
     )
 }
 
-fn changed(tasks: &[(String, Value)]) -> Vec<(String, bool)> {
-    tasks
+/// A task whose state rfou refuses (ipproto 0).
+fn bad_task(ns: &Netns) -> String {
+    format!(
+        r#"    - name: bad
+      rfou_apply:
+        rfou: {RFOU}
+        netns: {ns}
+        state:
+          port:
+            - {{port: 7000, ipproto: 0}}
+      ignore_errors: true
+"#,
+        ns = ns.name()
+    )
+}
+
+fn changed(results: &[Value]) -> Vec<bool> {
+    results
         .iter()
-        .map(|(name, r)| (name.clone(), r["changed"].as_bool().unwrap_or(false)))
+        .map(|r| r["changed"].as_bool().unwrap_or(false))
         .collect()
 }
 
@@ -135,44 +134,32 @@ fn playbook_check_then_changed_then_unchanged() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let file = dir.join("state.toml");
     std::fs::write(&file, "[[port]]\nport = 6000\ngue = true\n").expect("state file");
-    let book = playbook(&ns, &dir, &file);
+    let book = playbook(&ns, &file);
     let ports = |ns: &Netns| ns.ip_json(&["fou", "show"]).as_array().map_or(0, Vec::len);
 
-    let (status, tasks) = play(&dir, &book, &["--check", "--diff"]);
-    assert_eq!(status, 0, "{tasks:?}");
-    assert_eq!(
-        changed(&tasks),
-        [("inline".to_string(), true), ("file".to_string(), true)]
-    );
-    let diff = tasks[0].1["diff"].to_string();
+    let (status, results) = play(&dir, &book, &["--check", "--diff"]);
+    assert_eq!(status, 0, "{results:?}");
+    assert_eq!(changed(&results), [true, true]);
+    let diff = results[0]["diff"].to_string();
     assert!(diff.contains("+ port 5555 ipproto 4"), "{diff}");
     assert_eq!(ports(&ns), 0, "check mode changed the namespace");
     assert!(!ns.try_ip(&["link", "show", "dev", "tun1"]).status.success());
 
-    let (status, tasks) = play(&dir, &book, &[]);
-    assert_eq!(status, 0, "{tasks:?}");
-    assert_eq!(
-        changed(&tasks),
-        [("inline".to_string(), true), ("file".to_string(), true)]
-    );
+    let (status, results) = play(&dir, &book, &[]);
+    assert_eq!(status, 0, "{results:?}");
+    assert_eq!(changed(&results), [true, true]);
     assert_eq!(ports(&ns), 2);
     assert_eq!(
         ns.link_json("tun1")["linkinfo"]["info_data"]["encap"]["dport"],
         5555
     );
 
-    let (status, tasks) = play(&dir, &book, &[]);
-    assert_eq!(status, 0, "{tasks:?}");
-    assert_eq!(
-        changed(&tasks),
-        [("inline".to_string(), false), ("file".to_string(), false)]
-    );
-
-    // A bad state fails the task with rfou's message, and nothing is changed.
-    let bad = book.replace("ipproto: ipip", "ipproto: 0");
-    let (_, tasks) = play(&dir, &bad, &[]);
-    assert_eq!(tasks[0].1["failed"], true, "{tasks:?}");
-    let msg = tasks[0].1["msg"].as_str().unwrap_or("");
+    // Run again: unchanged; and a bad state fails its task with rfou's message, changing
+    // nothing.
+    let (_, results) = play(&dir, &(book.clone() + &bad_task(&ns)), &[]);
+    assert_eq!(changed(&results), [false, false, false], "{results:?}");
+    assert_eq!(results[2]["failed"], true, "{results:?}");
+    let msg = results[2]["msg"].as_str().unwrap_or("");
     assert!(
         msg.contains("<stdin>:") && msg.contains("ipproto = 0"),
         "{msg}"
