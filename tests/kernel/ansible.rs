@@ -42,8 +42,11 @@ fn play(dir: &Path, playbook: &str, args: &[&str]) -> (i32, Vec<Value>) {
     std::fs::write(&path, playbook).expect("write the playbook");
     let program = ansible_playbook();
     let python = program.with_file_name("python3");
-    let mut cmd = Command::new(&program);
-    cmd.args(["-i", "localhost,", "-c", "local", "-M"])
+    // A bound on a play, so a hang shows what it had done rather than stalling the suite.
+    let mut cmd = Command::new("timeout");
+    cmd.arg("300")
+        .arg(&program)
+        .args(["-i", "localhost,", "-c", "local", "-M"])
         .arg(root().join("ansible/library"))
         .arg(&path)
         .args(args)
