@@ -413,17 +413,17 @@ fn export_round_trip_on_states_built_by_iproute2() {
          fou add port 3 ipproto 41 -6\n\
          fou add port 4 ipproto 47 local {A4} peer {B4} peer_port 9 dev dummy0\n\
          fou add port 5 gue local {A6} peer {B6} peer_port 10 -6\n\
-         link add a type ipip local {A4} remote {B4} ttl 5 tos 0x10 encap fou encap-sport 4000 encap-dport 1 encap-csum\n\
-         link add b type sit local {A4} remote 192.0.2.7 encap gue encap-dport 2 encap-remcsum\n\
-         link add c type ip6tnl mode ipip6 local {A6} remote {B6} encap gue encap-dport 2 noencap-udp6-csum\n\
-         link add d type ip6tnl mode ip6ip6 local {A6} remote 2001:db8::7 hoplimit 9 encap fou encap-dport 1\n\
-         link add e type ip6tnl mode any local {A6} remote 2001:db8::8\n\
-         link add f type gre local {A4} remote 192.0.2.8 key 7 encap fou encap-dport 1 encap-csum dev dummy0\n\
-         link add g type gretap local {A4} remote 192.0.2.9 ikey 1 okey 2 encap gue encap-dport 2\n\
-         link add h type ip6gre local {A6} remote 2001:db8::9 encap fou encap-dport 1\n\
-         link add i type ip6gretap local {A6} remote 2001:db8::a key 3 encap gue encap-dport 2 encap-remcsum\n\
-         link add j type ipip local {A4} remote 192.0.2.10\n\
-         link set a up"
+         link add tuna type ipip local {A4} remote {B4} ttl 5 tos 0x10 encap fou encap-sport 4000 encap-dport 1 encap-csum\n\
+         link add tunb type sit local {A4} remote 192.0.2.7 encap gue encap-dport 2 encap-remcsum\n\
+         link add tunc type ip6tnl mode ipip6 local {A6} remote {B6} encap gue encap-dport 2 noencap-udp6-csum\n\
+         link add tund type ip6tnl mode ip6ip6 local {A6} remote 2001:db8::7 hoplimit 9 encap fou encap-dport 1\n\
+         link add tune type ip6tnl mode any local {A6} remote 2001:db8::8\n\
+         link add tunf type gre local {A4} remote 192.0.2.8 key 7 encap fou encap-dport 1 encap-csum dev dummy0\n\
+         link add tung type gretap local {A4} remote 192.0.2.9 ikey 1 okey 2 encap gue encap-dport 2\n\
+         link add tunh type ip6gre local {A6} remote 2001:db8::9 encap fou encap-dport 1\n\
+         link add tuni type ip6gretap local {A6} remote 2001:db8::a key 3 encap gue encap-dport 2 encap-remcsum\n\
+         link add tunj type ipip local {A4} remote 192.0.2.10\n\
+         link set tuna up"
     ));
     // What iproute2 cannot say: remcsum_nopartial, by rfou.
     rfou(Some(&ns), &["add", "port", "6", "gue", "remcsum_nopartial"]).assert_ok();
