@@ -36,8 +36,9 @@ fn ansible_playbook() -> PathBuf {
 }
 
 /// Runs `playbook` with the `minimal` callback; returns its exit status and the result of
-/// each task, in order (the callback prints `localhost | STATUS => {JSON}` per task).
-fn play(dir: &Path, playbook: &str, args: &[&str]) -> (i32, Vec<Value>) {
+/// each task, in order (the callback prints `localhost | STATUS => {JSON}` per task, after
+/// the task's diff in diff mode), and the output.
+fn play(dir: &Path, playbook: &str, args: &[&str]) -> (i32, Vec<Value>, String) {
     let path = dir.join("play.yml");
     std::fs::write(&path, playbook).expect("write the playbook");
     let program = ansible_playbook();
@@ -76,7 +77,7 @@ fn play(dir: &Path, playbook: &str, args: &[&str]) -> (i32, Vec<Value>) {
         })
         .collect();
     println!("{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    (out.status.code().unwrap_or(128), results)
+    (out.status.code().unwrap_or(128), results, stdout)
 }
 
 fn playbook(ns: &Netns, file: &Path) -> String {
@@ -140,15 +141,19 @@ fn playbook_check_then_changed_then_unchanged() {
     let book = playbook(&ns, &file);
     let ports = |ns: &Netns| ns.ip_json(&["fou", "show"]).as_array().map_or(0, Vec::len);
 
-    let (status, results) = play(&dir, &book, &["--check", "--diff"]);
+    let (status, results, stdout) = play(&dir, &book, &["--check", "--diff"]);
     assert_eq!(status, 0, "{results:?}");
     assert_eq!(changed(&results), [true, true]);
-    let diff = results[0]["diff"].to_string();
-    assert!(diff.contains("+ port 5555 ipproto 4"), "{diff}");
+    // The diff of the first task: rfou's plan, printed before its result.
+    let diff = stdout.split("localhost | ").next().unwrap_or("");
+    assert!(
+        diff.contains("+ port 5555 ipproto 4") && diff.contains("+ tunnel tun1 mode ipip"),
+        "{stdout}"
+    );
     assert_eq!(ports(&ns), 0, "check mode changed the namespace");
     assert!(!ns.try_ip(&["link", "show", "dev", "tun1"]).status.success());
 
-    let (status, results) = play(&dir, &book, &[]);
+    let (status, results, _) = play(&dir, &book, &[]);
     assert_eq!(status, 0, "{results:?}");
     assert_eq!(changed(&results), [true, true]);
     assert_eq!(ports(&ns), 2);
@@ -159,7 +164,7 @@ fn playbook_check_then_changed_then_unchanged() {
 
     // Run again: unchanged; and a bad state fails its task with rfou's message, changing
     // nothing.
-    let (_, results) = play(&dir, &(book.clone() + &bad_task(&ns)), &[]);
+    let (_, results, _) = play(&dir, &(book.clone() + &bad_task(&ns)), &[]);
     assert_eq!(changed(&results), [false, false, false], "{results:?}");
     assert_eq!(results[2]["failed"], true, "{results:?}");
     let msg = results[2]["msg"].as_str().unwrap_or("");
