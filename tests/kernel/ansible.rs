@@ -164,7 +164,8 @@ fn playbook_check_then_changed_then_unchanged() {
 
     // Run again: unchanged; and a bad state fails its task with rfou's message, changing
     // nothing.
-    let (_, results, _) = play(&dir, &(book.clone() + &bad_task(&ns)), &[]);
+    let (_, results, stdout) = play(&dir, &(book.clone() + &bad_task(&ns)), &[]);
+    assert!(stdout.contains("localhost | FAILED!"), "{stdout}");
     assert_eq!(changed(&results), [false, false, false], "{results:?}");
     // The minimal callback says FAILED! outside the JSON; rfou's exit status is in it.
     assert_eq!(results[2]["rc"], 2, "{results:?}");
