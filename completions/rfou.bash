@@ -49,7 +49,8 @@ _rfou_netns() {
 
 # shellcheck disable=SC2034,SC2086,SC2206,SC2207
 _rfou() {
-    local top_words="add delete show list tunnel help doctor"
+    local top_words="add delete show list tunnel help doctor apply export"
+    local apply_options="--check --prune"
     local port_add="port ipproto gue local peer peer_port dev remcsum_nopartial -6 -4"
     local port_del="port local peer peer_port dev -6 -4"
     local port_show="port -6 -4"
@@ -102,6 +103,8 @@ _rfou() {
                             tunnel) state=verb ;;
                             help) state=none ;;
                             doctor) state=none ;;
+                            apply) state=keywords keywords=$apply_options offer=$apply_options ;;
+                            export) state=none ;;
                             *) state=none ;;
                         esac
                         ;;

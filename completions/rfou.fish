@@ -48,7 +48,8 @@ end
 
 # The candidates for the word at the cursor, one a line.
 function __rfou_complete
-    set -l top_words add delete show list tunnel help doctor
+    set -l top_words add delete show list tunnel help doctor apply export
+    set -l apply_options --check --prune
     set -l port_add port ipproto gue local peer peer_port dev remcsum_nopartial -6 -4
     set -l port_del port local peer peer_port dev -6 -4
     set -l port_show port -6 -4
@@ -110,6 +111,10 @@ function __rfou_complete
                             case help
                                 set state none
                             case doctor
+                                set state none
+                            case apply
+                                set state keywords; set keywords $apply_options; set offer $apply_options
+                            case export
                                 set state none
                             case '*'
                                 set state none

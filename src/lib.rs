@@ -27,6 +27,7 @@ pub mod netns;
 pub mod output;
 mod ports;
 pub mod proto;
+pub mod state;
 pub mod tunnel;
 
 pub use error::{Error, Result};

@@ -10,7 +10,9 @@ use rfou::{Error, Family, Handle};
 /// Configure Linux Foo-over-UDP (FOU) and Generic UDP Encapsulation (GUE).
 #[derive(Parser, Debug)]
 #[command(name = "rfou", version, disable_help_subcommand = true, after_help = cli::USAGE)]
-#[command(override_usage = "rfou [OPTIONS] { add | del | show | tunnel | help } ...")]
+#[command(
+    override_usage = "rfou [OPTIONS] { add | del | show | tunnel | apply | export | help } ..."
+)]
 pub struct Args {
     /// Act inside network namespace NAME (/run/netns/NAME, as `ip -n`)
     #[arg(short = 'n', long = "netns", value_name = "NAME")]
@@ -86,6 +88,15 @@ fn main() -> ExitCode {
         Err(e) => return fail(&e),
     };
     let status = match (&command, &args.batch) {
+        (Some(Command::Apply { file, check, prune }), _) => {
+            match exec::apply(file, *check, *prune, &mut handle, format, &mut out) {
+                Ok(status) => status as i32,
+                Err(e) => {
+                    let _ = out.flush();
+                    return fail(&e);
+                }
+            }
+        }
         (Some(command), _) => match exec::run(command, &mut handle, format, &mut out, &mut err) {
             Ok(()) => 0,
             Err(e) => return fail(&e),

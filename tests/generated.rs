@@ -17,7 +17,8 @@ use std::process::Command;
 
 use rfou::cli::completions::{self, OptionArg, GLOBAL_OPTIONS};
 use rfou::cli::parse::{
-    ENCAP_OPTIONS, ENCAP_TYPES, PORT_ADD, PORT_DEL, PORT_SHOW, TOP, TUNNEL, TUNNEL_OPTIONS,
+    APPLY_OPTIONS, ENCAP_OPTIONS, ENCAP_TYPES, PORT_ADD, PORT_DEL, PORT_SHOW, STATE_COMMANDS, TOP,
+    TUNNEL, TUNNEL_OPTIONS,
 };
 use rfou::proto;
 use rfou::TunnelMode;
@@ -134,6 +135,12 @@ fn assert_named(page: &str, what: &str, words: &[&str]) {
 #[test]
 fn manual_names_every_keyword() {
     assert_named("rfou.8", "commands (TOP)", TOP);
+    assert_named("rfou.8", "commands (STATE_COMMANDS)", STATE_COMMANDS);
+    assert_named(
+        "rfou-apply.8",
+        "apply options (APPLY_OPTIONS)",
+        APPLY_OPTIONS,
+    );
     assert_named("rfou-fou.8", "keywords of add (PORT_ADD)", PORT_ADD);
     assert_named("rfou-fou.8", "keywords of del (PORT_DEL)", PORT_DEL);
     assert_named("rfou-fou.8", "keywords of show (PORT_SHOW)", PORT_SHOW);
@@ -292,7 +299,7 @@ fn bash_completes_in_place() {
     let complete = |line: &str| bash_complete(line, &dir);
 
     assert_eq!(complete("rfou tu"), ["tunnel"]);
-    assert_eq!(complete("rfou "), sorted(TOP));
+    assert_eq!(complete("rfou "), sorted(&completions::command_words()));
     assert_eq!(complete("rfou add port 5555 ipp"), ["ipproto"]);
     let protos = complete("rfou add port 5555 ipproto ");
     assert!(

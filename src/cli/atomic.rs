@@ -124,6 +124,8 @@ fn apply(
         | Command::TunnelShow { .. }
         | Command::Doctor
         | Command::Help(_) => None,
+        // Refused by batch::parse_lines: never a batch line.
+        Command::Apply { .. } | Command::Export => unreachable!("apply is no batch command"),
     };
     exec::run(&line.command, handle, format, out, err)?;
     Ok(undo)

@@ -57,6 +57,11 @@ pub fn parse_lines(text: &str, family: Option<Family>) -> (Vec<Line>, Vec<(usize
             Ok(Command::Help(_)) => {
                 errors.push((index + 1, Error::invalid("help is not a batch command")))
             }
+            // apply is all or nothing on its own, and its plan is not a line's to undo.
+            Ok(Command::Apply { .. } | Command::Export) => errors.push((
+                index + 1,
+                Error::invalid("apply and export are not batch commands: run them alone"),
+            )),
             Ok(command) => lines.push(Line {
                 number: index + 1,
                 text: words.join(" "),

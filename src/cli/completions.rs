@@ -18,7 +18,8 @@
 //! `tests/generated.rs`; `scripts/regen` rewrites them.
 
 use super::parse::{
-    ENCAP_OPTIONS, ENCAP_TYPES, PORT_ADD, PORT_DEL, PORT_SHOW, TOP, TUNNEL, TUNNEL_OPTIONS,
+    APPLY_OPTIONS, ENCAP_OPTIONS, ENCAP_TYPES, PORT_ADD, PORT_DEL, PORT_SHOW, STATE_COMMANDS, TOP,
+    TUNNEL, TUNNEL_OPTIONS,
 };
 use crate::proto;
 use crate::tunnel::TunnelMode;
@@ -173,7 +174,8 @@ pub fn after_command(word: &str) -> AfterCommand {
         "delete" => AfterCommand::Keywords(PORT_DEL),
         "show" | "list" => AfterCommand::Keywords(PORT_SHOW),
         "tunnel" => AfterCommand::TunnelVerb,
-        "help" | "doctor" => AfterCommand::Nothing,
+        "help" | "doctor" | "export" => AfterCommand::Nothing,
+        "apply" => AfterCommand::Keywords(APPLY_OPTIONS),
         other => panic!("completions: no rule for the command word \"{other}\""),
     }
 }
@@ -209,6 +211,11 @@ pub fn after_verb(verb: &str) -> (TunnelName, AfterName) {
         "help" => (TunnelName::None, AfterName::Nothing),
         other => panic!("completions: no rule for the tunnel verb \"{other}\""),
     }
+}
+
+/// The command words: [`TOP`] and the desired-state commands.
+pub fn command_words() -> Vec<&'static str> {
+    [TOP, STATE_COMMANDS].concat()
 }
 
 /// Every keyword of every table, once, in table order.
@@ -287,7 +294,8 @@ fn netns_option() -> (&'static str, &'static str) {
 /// value words.
 fn lists() -> Vec<(&'static str, Vec<&'static str>)> {
     vec![
-        ("top_words", TOP.to_vec()),
+        ("top_words", command_words()),
+        ("apply_options", APPLY_OPTIONS.to_vec()),
         ("port_add", PORT_ADD.to_vec()),
         ("port_del", PORT_DEL.to_vec()),
         ("port_show", PORT_SHOW.to_vec()),
@@ -470,7 +478,7 @@ impl Shell {
     /// The arms that follow a command word: the state and table it leads to.
     fn command_cases(self, indent: &str) -> String {
         let mut out = String::new();
-        for word in TOP {
+        for word in command_words() {
             let action = match after_command(word) {
                 AfterCommand::Keywords(table) => self.join(&[
                     self.set_word("state", "keywords"),
@@ -1107,7 +1115,7 @@ mod tests {
 
     #[test]
     fn every_command_word_and_verb_has_a_rule() {
-        for word in TOP {
+        for word in command_words() {
             after_command(word);
         }
         for verb in TUNNEL {
@@ -1119,7 +1127,8 @@ mod tests {
     fn scripts_hold_every_keyword_and_value_word() {
         for script in [bash(), zsh(), fish()] {
             let mut all: Vec<&str> = all_keywords();
-            all.extend(TOP);
+            all.extend(command_words());
+            all.extend(APPLY_OPTIONS);
             all.extend(TUNNEL);
             all.extend(TunnelMode::WORDS);
             all.extend(proto::NAMES.iter().map(|(n, _)| *n));

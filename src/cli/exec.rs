@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::fou::FouPort;
 use crate::handle::Handle;
 use crate::output::{self, Names};
+use crate::state;
 use crate::tunnel::link::link_name;
 use crate::tunnel::ChangeReport;
 
@@ -93,8 +94,59 @@ pub fn run(
                 Err(Error::system("doctor found problems (see FAIL above)"))
             }
         }
+        Command::Apply { file, check, prune } => {
+            apply(file, *check, *prune, handle, format, out).map(|_| ())
+        }
+        Command::Export => {
+            let current = handle.read_state()?;
+            write(out, &state::export::export(&current))
+        }
         Command::Help(_) => write(out, USAGE),
     }
+}
+
+/// The exit status of `apply --check` when the namespace is not in sync: 0 is in sync, 1 and
+/// 2 are taken by refusals and bad input.
+pub const WOULD_CHANGE: u8 = 3;
+
+/// Reads a desired-state file (`-`: standard input), refusing a bad one before anything is
+/// sent, then applies it (or with `check` only plans). Prints one line per change, or
+/// `unchanged`; with `-j` `{"changed": BOOL, "changes": [...]}`. Returns the exit status:
+/// [`WOULD_CHANGE`] when `check` finds changes to make, 0 otherwise.
+pub fn apply(
+    file: &str,
+    check: bool,
+    prune: bool,
+    handle: &mut Handle,
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<u8> {
+    let (name, text) = if file == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| Error::invalid(format!("cannot read standard input: {e}")))?;
+        ("<stdin>", text)
+    } else {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| Error::invalid(format!("cannot read {file}: {e}")))?;
+        (file, text)
+    };
+    let desired = state::file::parse(name, &text)?;
+    let plan = handle.apply_state(&desired, name, prune, check)?;
+    let text = if format.json {
+        output::to_json(&plan.to_json(), format.pretty) + "\n"
+    } else if plan.is_empty() {
+        "unchanged\n".to_string()
+    } else {
+        plan.lines().join("\n") + "\n"
+    };
+    out.write_all(text.as_bytes())
+        .map_err(|e| Error::system(format!("cannot write output: {e}")))?;
+    Ok(if check && !plan.is_empty() {
+        WOULD_CHANGE
+    } else {
+        0
+    })
 }
 
 fn names(handle: &mut Handle) -> Result<Names> {

@@ -44,6 +44,14 @@ pub enum Command {
         name: Option<String>,
     },
     Doctor,
+    /// `apply [--check] [--prune] FILE`: make the namespace hold what FILE says.
+    Apply {
+        file: String,
+        check: bool,
+        prune: bool,
+    },
+    /// `export`: the namespace's ports and tunnels as a desired-state file.
+    Export,
     Help(Option<String>),
 }
 
@@ -59,6 +67,8 @@ pub const USAGE: &str = "\
 Usage: rfou [ OPTIONS ] { add | del | show } ...
        rfou [ OPTIONS ] tunnel { add | change | del | show | encap } ...
        rfou [ OPTIONS ] doctor
+       rfou [ OPTIONS ] apply [ --check ] [ --prune ] FILE
+       rfou [ OPTIONS ] export
 
   rfou add port PORT { ipproto PROTO | gue } [ local ADDR ] [ peer ADDR ]
            [ peer_port PORT ] [ dev IFNAME ] [ remcsum_nopartial ] [ -6 ]
@@ -72,6 +82,10 @@ Usage: rfou [ OPTIONS ] { add | del | show } ...
   rfou tunnel change NAME [ the same options ]
   rfou tunnel del NAME
   rfou tunnel show [ NAME ]
+
+  rfou apply [ --check ] [ --prune ] FILE   make the namespace hold what FILE (TOML, - for
+           standard input) says; --check only prints the plan (exit 0 in sync, 3 would change)
+  rfou export                              the namespace's ports and tunnels as such a FILE
 
 Where: PORT  := 1..65535
        PROTO := 1..255 | ipip | ipencap | ipv6 | sit | gre | etherip | mpls

@@ -9,6 +9,11 @@ use crate::proto;
 use crate::tunnel::{EncapSpec, EncapType, SourcePort, TunnelMode, TunnelSpec, TunnelUpdate};
 
 pub const TOP: &[&str] = &["add", "delete", "show", "list", "tunnel", "help", "doctor"];
+/// The desired-state commands. Only their whole words are taken, never a prefix: `rfou a`
+/// stays `add`, as in iproute2.
+pub const STATE_COMMANDS: &[&str] = &["apply", "export"];
+/// The options of `apply`.
+pub const APPLY_OPTIONS: &[&str] = &["--check", "--prune"];
 pub const PORT_ADD: &[&str] = &[
     "port",
     "ipproto",
@@ -61,6 +66,18 @@ const fn concat<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'st
 pub fn parse<S: AsRef<str>>(words: &[S], family: Option<Family>) -> Result<Command> {
     let words: Vec<&str> = words.iter().map(AsRef::as_ref).collect();
     let mut words = Words::new(&words);
+    match words.peek() {
+        Some("apply") => {
+            words.next_word();
+            return apply(&mut words);
+        }
+        Some("export") => {
+            words.next_word();
+            no_more(&mut words, "export")?;
+            return Ok(Command::Export);
+        }
+        _ => {}
+    }
     let Some(object) = words.expect_keyword(TOP, "rfou")? else {
         return Ok(Command::Help(None));
     };
@@ -201,6 +218,32 @@ fn port_show(words: &mut Words, family: Option<Family>) -> Result<Command> {
         port: w.port,
         family: w.family,
     })
+}
+
+/// `apply [--check] [--prune] FILE`, the options in any order.
+fn apply(words: &mut Words) -> Result<Command> {
+    let (mut check, mut prune, mut file) = (false, false, None);
+    while let Some(word) = words.next_word() {
+        match word {
+            "--check" => check = true,
+            "--prune" => prune = true,
+            w if w.starts_with("--") => {
+                return Err(unknown(w, APPLY_OPTIONS, "rfou apply"));
+            }
+            w if file.is_some() => {
+                return Err(Error::invalid(format!(
+                    "apply takes one FILE; \"{w}\" is a second one"
+                )))
+            }
+            w => file = Some(w.to_string()),
+        }
+    }
+    match file {
+        Some(file) => Ok(Command::Apply { file, check, prune }),
+        None => Err(Error::invalid(
+            "apply needs FILE: the desired state (TOML), or - for standard input",
+        )),
+    }
 }
 
 fn no_more(words: &mut Words, context: &str) -> Result<()> {

@@ -8,6 +8,8 @@
 //! Every test makes its own network namespaces (see `harness`), so they run in parallel and
 //! never touch the machine's own network.
 
+mod ansible;
+mod apply;
 mod errors;
 mod harness;
 mod interop;

@@ -1,0 +1,507 @@
+//! `rfou apply` and `rfou export` against the real kernel: additions, idempotence, drift
+//! repaired in place, prune scope, all-or-nothing on a refusal, a kill -9 then a re-run, bad
+//! files, and the export round trip on states built by iproute2.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+use crate::harness::{mtu, rfou, Netns, RfouOutput, A4, A6, B4, B6, RFOU};
+
+/// A namespace with `dummy0` up holding A4/24 and A6/64: local addresses, and a 1500-byte
+/// route to the remotes.
+fn with_dummy(prefix: &str) -> Netns {
+    let ns = Netns::new(prefix);
+    ns.ip_batch(&format!(
+        "link add dummy0 type dummy\naddr add {A4}/24 dev dummy0\naddr add {A6}/64 dev dummy0 nodad\nlink set dummy0 up"
+    ));
+    ns
+}
+
+/// A desired-state file in the test's temporary directory.
+struct File(std::path::PathBuf);
+
+impl File {
+    fn new(name: &str, text: &str) -> File {
+        let path = std::env::temp_dir().join(format!("rfou-{}-{name}.toml", std::process::id()));
+        std::fs::write(&path, text).expect("write the state file");
+        File(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().expect("a UTF-8 path")
+    }
+}
+
+impl Drop for File {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// `rfou -n NS [-j] apply ARGS... FILE`.
+fn apply(ns: &Netns, args: &[&str], file: &File) -> RfouOutput {
+    let mut all = vec!["apply"];
+    all.extend_from_slice(args);
+    all.push(file.path());
+    rfou(Some(ns), &all)
+}
+
+/// `rfou -n NS ARGS...` with `input` on standard input.
+fn rfou_stdin(ns: &Netns, args: &[&str], input: &str) -> RfouOutput {
+    let mut all = vec!["-n", ns.name()];
+    all.extend_from_slice(args);
+    let mut child = Command::new(RFOU)
+        .args(&all)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run rfou");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("wait for rfou");
+    RfouOutput {
+        cmdline: format!("rfou {}", all.join(" ")),
+        status: out.status.code().unwrap_or(128),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The namespace as iproute2 reads it: the ports (sorted) and every link with its details.
+fn snapshot(ns: &Netns) -> (Vec<Value>, Value) {
+    let mut ports = ns
+        .ip_json(&["fou", "show"])
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    ports.sort_by_key(|p| p.to_string());
+    (ports, ns.ip_json(&["-d", "link", "show"]))
+}
+
+fn ifindex(ns: &Netns, dev: &str) -> u64 {
+    ns.link_json(dev)["ifindex"].as_u64().expect("an ifindex")
+}
+
+fn encap(ns: &Netns, dev: &str) -> Value {
+    ns.link_json(dev)["linkinfo"]["info_data"]["encap"].clone()
+}
+
+fn lines(out: &RfouOutput) -> Vec<&str> {
+    out.stdout.lines().collect()
+}
+
+const SITE: &str = r#"
+[[port]]
+port = 5555
+ipproto = "ipip"
+
+[[port]]
+port = 5556
+gue = true
+family = "inet6"
+
+[[tunnel]]
+name = "tun1"
+mode = "ipip"
+local = "192.0.2.1"
+remote = "192.0.2.2"
+encap = "fou"
+encap-dport = 5555
+up = true
+
+[[tunnel]]
+name = "g6"
+mode = "ip6gre"
+local = "2001:db8::1"
+remote = "2001:db8::2"
+encap = "gue"
+encap-dport = 5556
+"#;
+
+/// Adds, then says unchanged; drift made with iproute2 is repaired in place (same ifindex);
+/// `--check` tells in sync (0) from would change (3) and changes nothing; MTUs are iproute2's.
+#[test]
+fn apply_adds_is_idempotent_and_repairs_drift_in_place() {
+    let ns = with_dummy("apply");
+    let file = File::new("site", SITE);
+    let first = apply(&ns, &[], &file);
+    first.assert_ok();
+    assert_eq!(
+        lines(&first)[..2],
+        ["+ port 5555 ipproto 4", "+ port 5556 gue -6"],
+        "{first}"
+    );
+    assert!(
+        lines(&first)[2].starts_with("+ tunnel tun1 mode ipip"),
+        "{first}"
+    );
+    let ports = ns.ip_json(&["fou", "show"]);
+    assert_eq!(ports.as_array().map(Vec::len), Some(2), "{ports}");
+    assert_eq!(encap(&ns, "tun1")["dport"], 5555);
+    assert_eq!(encap(&ns, "g6")["type"], "gue");
+    assert!(ns.link_json("tun1")["flags"]
+        .as_array()
+        .is_some_and(|f| f.iter().any(|f| f == "UP")));
+
+    // The MTU iproute2 gives a tunnel made with the same encap over the same underlay.
+    ns.ip_line(&format!(
+        "link add ref4 type ipip local {A4} remote 192.0.2.3 encap fou encap-dport 5555"
+    ));
+    ns.ip_line(&format!(
+        "link add ref6 type ip6gre local {A6} remote 2001:db8::3 encap gue encap-dport 5556"
+    ));
+    assert_eq!(mtu(&ns, "tun1"), mtu(&ns, "ref4"));
+    assert_eq!(mtu(&ns, "g6"), mtu(&ns, "ref6"));
+
+    let again = apply(&ns, &[], &file);
+    again.assert_ok();
+    assert_eq!(again.stdout, "unchanged\n", "{again}");
+    let json = rfou(Some(&ns), &["-j", "apply", file.path()]);
+    json.assert_ok();
+    assert_eq!(
+        json.json(),
+        serde_json::json!({"changed": false, "changes": []})
+    );
+
+    // Drift: another encap port, a TTL, and a port gone, all by iproute2.
+    let index = ifindex(&ns, "tun1");
+    ns.ip_line(&format!(
+        "link change tun1 type ipip local {A4} remote {B4} ttl 9 encap fou encap-dport 6000"
+    ));
+    ns.ip_line("fou del port 5555");
+    let before = snapshot(&ns);
+    let check = apply(&ns, &["--check"], &file);
+    check.assert_fails(3);
+    assert_eq!(snapshot(&ns), before, "--check changed the namespace");
+    let expected = [
+        "+ port 5555 ipproto 4",
+        "~ tunnel tun1 ttl 9 -> inherit",
+        "~ tunnel tun1 encap-dport 6000 -> 5555",
+    ];
+    assert_eq!(lines(&check), expected, "{check}");
+    let checked = rfou(Some(&ns), &["-j", "apply", "--check", file.path()]);
+    checked.assert_fails(3);
+    assert_eq!(checked.json()["changed"], true);
+    assert_eq!(checked.json()["changes"][2]["key"], "encap-dport");
+
+    let repair = apply(&ns, &[], &file);
+    repair.assert_ok();
+    assert_eq!(lines(&repair), expected, "{repair}");
+    assert_eq!(
+        ifindex(&ns, "tun1"),
+        index,
+        "tun1 was recreated, not changed"
+    );
+    assert_eq!(encap(&ns, "tun1")["dport"], 5555);
+    assert_eq!(ns.link_json("tun1")["linkinfo"]["info_data"]["ttl"], 0);
+    assert_eq!(mtu(&ns, "tun1"), mtu(&ns, "ref4"));
+    let in_sync = apply(&ns, &["--check"], &file);
+    in_sync.assert_ok();
+    assert_eq!(in_sync.stdout, "unchanged\n");
+
+    // A mode the kernel cannot change: replaced, and the plan says so.
+    let gre = File::new("gre", &SITE.replace("mode = \"ipip\"", "mode = \"gre\""));
+    let replaced = apply(&ns, &[], &gre);
+    replaced.assert_ok();
+    assert!(
+        lines(&replaced)
+            .iter()
+            .any(|l| l.starts_with("replace tunnel tun1 mode gre") && l.contains("was ipip")),
+        "{replaced}"
+    );
+    assert_eq!(ns.link_json("tun1")["linkinfo"]["info_kind"], "gre");
+    assert_eq!(apply(&ns, &[], &gre).stdout, "unchanged\n");
+}
+
+/// `--prune` deletes the fou ports and the FOU/GUE tunnels the file does not name, and
+/// nothing else: not a plain tunnel, not a fallback device, not another device.
+#[test]
+fn prune_deletes_only_ports_and_encapsulated_tunnels() {
+    let ns = with_dummy("prune");
+    ns.ip_batch(&format!(
+        "fou add port 7000 gue\nfou add port 7001 ipproto 47\n\
+         link add plain type gre local {A4} remote {B4}\n\
+         link add extra type ipip local {A4} remote 192.0.2.5 encap fou encap-dport 7000\n\
+         link add keep type sit local {A4} remote 192.0.2.6 encap gue encap-dport 7000"
+    ));
+    let file = File::new(
+        "prune",
+        &format!(
+            "[[port]]\nport = 7001\nipproto = 47\n\n[[tunnel]]\nname = \"keep\"\nmode = \"sit\"\n\
+             local = \"{A4}\"\nremote = \"192.0.2.6\"\nencap = \"gue\"\nencap-dport = 7000\n"
+        ),
+    );
+    let devices = |ns: &Netns| -> Vec<String> {
+        let mut names: Vec<String> = ns
+            .ip_json(&["link", "show"])
+            .as_array()
+            .expect("links")
+            .iter()
+            .map(|l| l["ifname"].as_str().expect("a name").to_string())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = devices(&ns);
+    assert!(before.contains(&"tunl0".to_string()) && before.contains(&"gre0".to_string()));
+    // Without --prune nothing is deleted.
+    assert_eq!(apply(&ns, &[], &file).assert_ok().stdout, "unchanged\n");
+    let out = apply(&ns, &["--prune"], &file);
+    out.assert_ok();
+    assert_eq!(
+        lines(&out),
+        ["- tunnel extra mode ipip", "- port 7000 gue"],
+        "{out}"
+    );
+    let after = devices(&ns);
+    let gone: Vec<&String> = before.iter().filter(|d| !after.contains(d)).collect();
+    assert_eq!(gone, [&"extra".to_string()]);
+    let ports = ns.ip_json(&["fou", "show"]);
+    assert_eq!(ports.as_array().map(Vec::len), Some(1), "{ports}");
+    assert_eq!(
+        apply(&ns, &["--prune"], &file).assert_ok().stdout,
+        "unchanged\n"
+    );
+}
+
+/// A change the kernel refuses undoes every change this run made before it: the namespace
+/// reads back (iproute2) exactly as before, and the message names the object and the reason.
+#[test]
+fn a_refusal_undoes_what_the_run_applied() {
+    let ns = with_dummy("rollback");
+    ns.ip_batch(&format!(
+        "fou add port 5555 ipproto 4\n\
+         link add t1 type ipip local {A4} remote {B4} encap fou encap-dport 5555"
+    ));
+    // t1 changes in place and ports 6000 and 6001 are added; then t2, with t1's endpoints, is refused
+    // (the kernel keeps one ipip tunnel per endpoints).
+    let file = File::new(
+        "rollback",
+        &format!(
+            "[[port]]\nport = 5555\nipproto = 4\n[[port]]\nport = 6000\ngue = true\n\
+             [[port]]\nport = 6001\nipproto = 47\n\
+             [[tunnel]]\nname = \"t1\"\nmode = \"ipip\"\nlocal = \"{A4}\"\nremote = \"{B4}\"\n\
+             encap = \"fou\"\nencap-dport = 6000\nttl = 20\n\
+             [[tunnel]]\nname = \"t2\"\nmode = \"ipip\"\nlocal = \"{A4}\"\nremote = \"{B4}\"\n"
+        ),
+    );
+    let before = snapshot(&ns);
+    let out = apply(&ns, &[], &file);
+    out.assert_fails(1);
+    assert!(
+        out.stderr.contains("tunnel t2") && out.stderr.contains("same local and remote"),
+        "{out}"
+    );
+    assert!(out.stderr.contains("reads back as before"), "{out}");
+    assert_eq!(snapshot(&ns), before, "the namespace is not as it was");
+}
+
+/// Killed with SIGKILL in the middle, a re-run of the same apply finishes the job.
+#[test]
+fn killed_midway_a_rerun_converges() {
+    let ns = with_dummy("kill");
+    let mut text = String::new();
+    for port in 20000..20600 {
+        text += &format!("[[port]]\nport = {port}\nipproto = 4\n");
+    }
+    for i in 0..40 {
+        text += &format!(
+            "[[tunnel]]\nname = \"k{i}\"\nmode = \"gre\"\nlocal = \"{A4}\"\nremote = \"198.51.100.{}\"\nencap = \"fou\"\nencap-dport = 20000\n",
+            i + 1
+        );
+    }
+    let file = File::new("kill", &text);
+    let mut child = Command::new(RFOU)
+        .args(["-n", ns.name(), "apply", file.path()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run rfou");
+    // Kill it once it has begun changing the namespace.
+    let started = std::time::Instant::now();
+    loop {
+        let text = ns.ip(&["fou", "show"]);
+        if !text.trim().is_empty() || started.elapsed().as_secs() > 60 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().expect("SIGKILL");
+    let status = child.wait().expect("wait");
+    let done = ns.ip_json(&["fou", "show"]).as_array().map_or(0, Vec::len);
+    println!("killed ({status}) with {done} ports of 600 added");
+    let rerun = apply(&ns, &[], &file);
+    rerun.assert_ok();
+    let check = apply(&ns, &["--check"], &file);
+    check.assert_ok();
+    assert_eq!(check.stdout, "unchanged\n", "{check}");
+    let fou = rfou(Some(&ns), &["-j", "show"]).json();
+    assert_eq!(fou.as_array().map(Vec::len), Some(600));
+    assert!(ns.try_ip(&["link", "show", "dev", "k39"]).status.success());
+}
+
+/// A bad file is refused with exit 2 and FILE:LINE, and nothing is sent: the state before and
+/// after are the same, even when the bad entry comes after good ones.
+#[test]
+fn bad_files_are_refused_before_anything_is_sent() {
+    let ns = with_dummy("badfile");
+    ns.ip_line("fou add port 4000 gue");
+    let good = "[[port]]\nport = 5000\nipproto = 4\n[[tunnel]]\nname = \"ok\"\nmode = \"gre\"\n";
+    let cases = [
+        ("syntax", format!("{good}[[port]\n"), ":7:"),
+        (
+            "unknown",
+            format!("{good}[[port]]\nport = 1\ngue = true\nlcoal = \"1.2.3.4\"\n"),
+            ":10:",
+        ),
+        (
+            "range",
+            format!("{good}[[port]]\nport = 65536\ngue = true\n"),
+            ":8:",
+        ),
+        (
+            "ipproto0",
+            format!("{good}[[port]]\nport = 2\nipproto = 0\n"),
+            ":9:",
+        ),
+        (
+            "nodport",
+            format!("{good}[[tunnel]]\nname = \"t\"\nmode = \"ipip\"\nencap = \"fou\"\n"),
+            ":10:",
+        ),
+        (
+            "dupport",
+            format!("{good}[[port]]\nport = 5000\ngue = true\n"),
+            ":7:",
+        ),
+        (
+            "dupname",
+            format!("{good}[[tunnel]]\nname = \"ok\"\nmode = \"ipip\"\n"),
+            ":7:",
+        ),
+    ];
+    let before = snapshot(&ns);
+    for (name, text, line) in &cases {
+        let file = File::new(name, text);
+        let out = apply(&ns, &[], &file);
+        out.assert_fails(2);
+        let place = format!("{}{line}", file.path());
+        assert!(out.stderr.contains(&place), "{name}: wanted {place}\n{out}");
+        let piped = rfou_stdin(&ns, &["apply", "--check", "-"], text);
+        piped.assert_fails(2);
+        assert!(piped.stderr.contains(&format!("<stdin>{line}")), "{piped}");
+    }
+    assert_eq!(snapshot(&ns), before, "a bad file changed the namespace");
+}
+
+/// States built by iproute2 with every port option and every tunnel kind and encap option:
+/// `export | apply --check -` finds nothing to change, and the export applied to an empty
+/// namespace makes one that exports the same.
+#[test]
+fn export_round_trip_on_states_built_by_iproute2() {
+    let ns = with_dummy("export");
+    ns.ip_batch(&format!(
+        "fou add port 1 ipproto 4\n\
+         fou add port 2 gue\n\
+         fou add port 3 ipproto 41 -6\n\
+         fou add port 4 ipproto 47 local {A4} peer {B4} peer_port 9 dev dummy0\n\
+         fou add port 5 gue local {A6} peer {B6} peer_port 10 -6\n\
+         link add tuna type ipip local {A4} remote {B4} ttl 5 tos 0x10 encap fou encap-sport 4000 encap-dport 1 encap-csum\n\
+         link add tunb type sit local {A4} remote 192.0.2.7 encap gue encap-dport 2 encap-remcsum\n\
+         link add tunc type ip6tnl mode ipip6 local {A6} remote {B6} encap gue encap-dport 2 noencap-udp6-csum\n\
+         link add tund type ip6tnl mode ip6ip6 local {A6} remote 2001:db8::7 hoplimit 9 encap fou encap-dport 1\n\
+         link add tune type ip6tnl mode any local {A6} remote 2001:db8::8\n\
+         link add tunf type gre local {A4} remote 192.0.2.8 key 7 encap fou encap-dport 1 encap-csum dev dummy0\n\
+         link add tung type gretap local {A4} remote 192.0.2.9 ikey 1 okey 2 encap gue encap-dport 2\n\
+         link add tunh type ip6gre local {A6} remote 2001:db8::9 encap fou encap-dport 1\n\
+         link add tuni type ip6gretap local {A6} remote 2001:db8::a key 3 encap gue encap-dport 2 encap-remcsum\n\
+         link add tunj type ipip local {A4} remote 192.0.2.10\n\
+         link set tuna up"
+    ));
+    // What iproute2 cannot say: remcsum_nopartial, by rfou.
+    rfou(Some(&ns), &["add", "port", "6", "gue", "remcsum_nopartial"]).assert_ok();
+    let export = rfou(Some(&ns), &["export"]);
+    export.assert_ok();
+    for word in [
+        "ttl = 5",
+        "tos = \"0x10\"",
+        "encap-sport = 4000",
+        "key = 7",
+        "ikey = 1",
+        "remcsum_nopartial = true",
+        "up = true",
+        "mode = \"ipip6\"",
+        "dev = \"dummy0\"",
+    ] {
+        assert!(
+            export.stdout.contains(word),
+            "{word} missing from:\n{}",
+            export.stdout
+        );
+    }
+    let check = rfou_stdin(&ns, &["apply", "--check", "--prune", "-"], &export.stdout);
+    check.assert_ok();
+    assert_eq!(check.stdout, "unchanged\n", "{check}\n{}", export.stdout);
+
+    let copy = with_dummy("export-copy");
+    rfou_stdin(&copy, &["apply", "-"], &export.stdout).assert_ok();
+    let again = rfou(Some(&copy), &["export"]);
+    again.assert_ok();
+    assert_eq!(again.stdout, export.stdout);
+}
+
+/// The boot unit's command applies every `*.toml` of its directory, in name order (the unit
+/// with /etc/rfou pointed at a test directory and rfou at the test namespace).
+#[test]
+fn the_boot_unit_applies_every_file() {
+    let ns = with_dummy("boot");
+    let dir = std::env::temp_dir().join(format!("rfou-boot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(
+        dir.join("10-ports.toml"),
+        "[[port]]\nport = 5555\nipproto = 4\n",
+    )
+    .expect("file");
+    std::fs::write(
+        dir.join("20-tunnels.toml"),
+        format!("[[tunnel]]\nname = \"t1\"\nmode = \"ipip\"\nlocal = \"{A4}\"\nremote = \"{B4}\"\nencap = \"fou\"\nencap-dport = 5555\n"),
+    )
+    .expect("file");
+    std::fs::write(dir.join("notes.txt"), "not a state file").expect("file");
+    let unit = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("systemd/rfou-apply.service"),
+    )
+    .expect("the unit");
+    let exec = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart=/bin/sh -c '"))
+        .and_then(|l| l.strip_suffix('\''))
+        .expect("ExecStart=/bin/sh -c '...'");
+    let script = exec
+        .replace("$$", "$")
+        .replace("/etc/rfou", dir.to_str().expect("UTF-8"))
+        .replace(
+            "/usr/local/bin/rfou apply",
+            &format!("{RFOU} -n {} apply", ns.name()),
+        );
+    for _ in 0..2 {
+        let out = Command::new("sh")
+            .args(["-c", &script])
+            .output()
+            .expect("sh");
+        assert!(out.status.success(), "{script}: {out:?}");
+    }
+    assert_eq!(
+        ns.ip_json(&["fou", "show"]).as_array().map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(encap(&ns, "t1")["dport"], 5555);
+    let _ = std::fs::remove_dir_all(&dir);
+}
