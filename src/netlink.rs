@@ -375,6 +375,44 @@ fn for_each_message<'a>(
     Ok(())
 }
 
+/// How one message of a datagram read: acked (or a dump done), failed, or carried data (or
+/// nothing to act on).
+#[doc(hidden)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decoded {
+    Ack,
+    Failed(NlError),
+    Other,
+}
+
+/// The reading of a datagram as the kernel's answer, for the fuzz targets (`fuzz/`) and the
+/// property tests only: public so that they can reach the private decoders, not part of the
+/// API. Each message's sequence number and what it says, as [`NlSocket::request`] reads them;
+/// a window of [`WINDOW`] requests numbered from `first` takes the messages in as
+/// [`NlSocket::request_many`] does.
+#[doc(hidden)]
+pub fn decode_datagram(
+    datagram: &[u8],
+    first: u32,
+) -> (
+    Result<Vec<(u32, Decoded)>, NlError>,
+    Vec<Result<(), NlError>>,
+) {
+    let mut messages = Vec::new();
+    let mut window = Window::new(first, WINDOW);
+    let read = for_each_message(datagram, |header, body| {
+        window.absorb(&header, body);
+        let decoded = match classify(&header, body) {
+            Reply::Ack | Reply::Done => Decoded::Ack,
+            Reply::Failed(err) => Decoded::Failed(err),
+            Reply::Data(_) | Reply::Ignore => Decoded::Other,
+        };
+        messages.push((header.sequence_number, decoded));
+        Ok(())
+    });
+    (read.map(|()| messages), window.finish())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
