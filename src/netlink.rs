@@ -385,19 +385,17 @@ pub enum Decoded {
     Other,
 }
 
+/// Each message's sequence number and what it says, or why the datagram could not be read.
+#[doc(hidden)]
+pub type DecodedMessages = Result<Vec<(u32, Decoded)>, NlError>;
+
 /// The reading of a datagram as the kernel's answer, for the fuzz targets (`fuzz/`) and the
 /// property tests only: public so that they can reach the private decoders, not part of the
 /// API. Each message's sequence number and what it says, as [`NlSocket::request`] reads them;
 /// a window of [`WINDOW`] requests numbered from `first` takes the messages in as
 /// [`NlSocket::request_many`] does.
 #[doc(hidden)]
-pub fn decode_datagram(
-    datagram: &[u8],
-    first: u32,
-) -> (
-    Result<Vec<(u32, Decoded)>, NlError>,
-    Vec<Result<(), NlError>>,
-) {
+pub fn decode_datagram(datagram: &[u8], first: u32) -> (DecodedMessages, Vec<Result<(), NlError>>) {
     let mut messages = Vec::new();
     let mut window = Window::new(first, WINDOW);
     let read = for_each_message(datagram, |header, body| {
