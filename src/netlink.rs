@@ -297,15 +297,16 @@ fn classify<'a>(header: &NetlinkHeader, body: &'a [u8]) -> Reply<'a> {
     match header.message_type {
         NLMSG_ERROR => match read_i32(body) {
             Some(0) => Reply::Ack,
+            // The kernel sends -errno; saturating, so that no code (i32::MIN) overflows.
             Some(code) => Reply::Failed(NlError {
-                errno: -code,
+                errno: code.saturating_neg(),
                 message: error_ack_text(body, header.flags),
             }),
             None => Reply::Failed(NlError::decode("short error message")),
         },
         NLMSG_DONE => match read_i32(body) {
             Some(code) if code < 0 => Reply::Failed(NlError {
-                errno: -code,
+                errno: code.saturating_neg(),
                 message: tlv_text(body.get(4..).unwrap_or(&[]), header.flags),
             }),
             _ => Reply::Done,

@@ -313,3 +313,24 @@ proptest! {
         prop_assert_eq!(window.len(), WINDOW);
     }
 }
+
+/// Found by the `ack` fuzz target: an error code of i32::MIN in an NLMSG_ERROR or NLMSG_DONE
+/// overflowed when negated into an errno (a panic in a debug build).
+#[test]
+fn an_error_code_of_i32_min_is_a_failure_not_a_panic() {
+    for kind in [2u16, 3] {
+        let mut datagram = 36u32.to_ne_bytes().to_vec();
+        datagram.extend_from_slice(&kind.to_ne_bytes());
+        datagram.extend_from_slice(&0u16.to_ne_bytes());
+        datagram.extend_from_slice(&7u32.to_ne_bytes());
+        datagram.extend_from_slice(&[0; 4]);
+        datagram.extend_from_slice(&i32::MIN.to_ne_bytes());
+        datagram.extend_from_slice(&[0; 16]);
+        let (messages, window) = decode_datagram(&datagram, 7);
+        match &messages.unwrap()[..] {
+            [(7, rfou::netlink::Decoded::Failed(err))] => assert_eq!(err.errno, i32::MAX),
+            other => panic!("{other:?}"),
+        }
+        assert!(window[0].is_err());
+    }
+}
