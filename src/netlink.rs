@@ -422,15 +422,16 @@ fn classify<'a>(header: &NetlinkHeader, body: &'a [u8]) -> Reply<'a> {
     match header.message_type {
         NLMSG_ERROR => match read_i32(body) {
             Some(0) => Reply::Ack,
+            // The kernel sends -errno; saturating, so that no code (i32::MIN) overflows.
             Some(code) => Reply::Failed(NlError {
-                errno: -code,
+                errno: code.saturating_neg(),
                 message: error_ack_text(body, header.flags),
             }),
             None => Reply::Failed(NlError::decode("short error message")),
         },
         NLMSG_DONE => match read_i32(body) {
             Some(code) if code < 0 => Reply::Failed(NlError {
-                errno: -code,
+                errno: code.saturating_neg(),
                 message: tlv_text(body.get(4..).unwrap_or(&[]), header.flags),
             }),
             _ => Reply::Done,
@@ -498,6 +499,42 @@ fn for_each_message<'a>(
         data = data.get(align4(len)..).unwrap_or(&[]);
     }
     Ok(())
+}
+
+/// How one message of a datagram read: acked (or a dump done), failed, or carried data (or
+/// nothing to act on).
+#[doc(hidden)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decoded {
+    Ack,
+    Failed(NlError),
+    Other,
+}
+
+/// Each message's sequence number and what it says, or why the datagram could not be read.
+#[doc(hidden)]
+pub type DecodedMessages = Result<Vec<(u32, Decoded)>, NlError>;
+
+/// The reading of a datagram as the kernel's answer, for the fuzz targets (`fuzz/`) and the
+/// property tests only: public so that they can reach the private decoders, not part of the
+/// API. Each message's sequence number and what it says, as [`NlSocket::request`] reads them;
+/// a window of [`WINDOW`] requests numbered from `first` takes the messages in as
+/// [`NlSocket::request_many`] does.
+#[doc(hidden)]
+pub fn decode_datagram(datagram: &[u8], first: u32) -> (DecodedMessages, Vec<Result<(), NlError>>) {
+    let mut messages = Vec::new();
+    let mut window = Window::new(first, WINDOW);
+    let read = for_each_message(datagram, |header, body| {
+        window.absorb(&header, body);
+        let decoded = match classify(&header, body) {
+            Reply::Ack | Reply::Done => Decoded::Ack,
+            Reply::Failed(err) => Decoded::Failed(err),
+            Reply::Data(_) | Reply::Ignore => Decoded::Other,
+        };
+        messages.push((header.sequence_number, decoded));
+        Ok(())
+    });
+    (read.map(|()| messages), window.finish())
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod batch;
 pub mod completions;
 pub mod exec;
 pub mod parse;
+pub mod print;
 pub mod words;
 
 pub use parse::parse;

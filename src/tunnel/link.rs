@@ -329,6 +329,13 @@ pub(crate) fn tunnel_of(message: &LinkMessage) -> Option<Tunnel> {
     Some(tunnel)
 }
 
+/// [`tunnel_of`] for the fuzz targets (`fuzz/`) and the property tests only: it is public so
+/// that they can reach the decoder, and not part of the API.
+#[doc(hidden)]
+pub fn decode_tunnel(message: &LinkMessage) -> Option<Tunnel> {
+    tunnel_of(message)
+}
+
 /// RTM_NEWLINK that moves device `index` to device group `group`.
 pub fn set_group_request(index: u32, group: u32) -> RouteNetlinkMessage {
     let mut message = LinkMessage::default();
