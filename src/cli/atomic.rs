@@ -26,6 +26,7 @@ use super::{exec, Command, Format};
 use crate::error::{Error, Result};
 use crate::fou::FouPort;
 use crate::handle::Handle;
+use crate::output::for_message;
 use crate::tunnel::link::{differences, refuse_fallback};
 use crate::tunnel::Tunnel;
 
@@ -354,7 +355,12 @@ fn run_lines(
         match apply(line, handle, format, out, err) {
             Ok(undo) => log.extend(undo.map(|u| (line.number, u))),
             Err(e) => {
-                let _ = writeln!(err, "rfou: {file}:{}: {}: {e}", line.number, line.text);
+                let _ = writeln!(
+                    err,
+                    "rfou: {file}:{}: {}",
+                    line.number,
+                    for_message(&format!("{}: {e}", line.text))
+                );
                 let mut failed = 0;
                 for (number, undo) in log.iter().rev() {
                     if let Err(undo_err) = undo.apply(handle) {

@@ -225,6 +225,11 @@ fn apply(words: &mut Words) -> Result<Command> {
     let (mut check, mut prune, mut file) = (false, false, None);
     while let Some(word) = words.next_word() {
         match word {
+            "--check" | "--prune" if (if word == "--check" { check } else { prune }) => {
+                return Err(Error::invalid(format!(
+                    "{word} is given twice: say it once"
+                )))
+            }
             "--check" => check = true,
             "--prune" => prune = true,
             w if w.starts_with("--") => {

@@ -64,6 +64,17 @@ pub fn words(command: &Command) -> Vec<String> {
             }
         }
         Command::Doctor => out.push("doctor"),
+        Command::Apply { file, check, prune } => {
+            out.push("apply");
+            if *check {
+                out.push("--check");
+            }
+            if *prune {
+                out.push("--prune");
+            }
+            out.push(file);
+        }
+        Command::Export => out.push("export"),
         Command::Help(topic) => {
             out.push("help");
             if let Some(topic) = topic {
@@ -250,5 +261,14 @@ mod tests {
         round_trip("show -4");
         round_trip("help tunnel");
         round_trip("doctor");
+        round_trip("apply --prune --check state.toml");
+        round_trip("apply -");
+        round_trip("export");
+    }
+
+    #[test]
+    fn an_apply_option_given_twice_is_refused() {
+        let words = ["apply", "--check", "f.toml", "--check"];
+        assert!(crate::cli::parse(&words, None).is_err());
     }
 }

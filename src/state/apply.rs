@@ -229,11 +229,19 @@ impl Handle {
                 })?;
             }
             d.encap.write(&mut data);
-            // The MTU the tunnel would have had if made with this encap, unless the file
-            // names one (ipip, sit, gre and gretap do not recompute it themselves).
-            if d.mtu.is_none() {
-                mtu = self.mtu_for_encap(now, &d.encap)?.and_then(|c| c.set);
-            }
+        }
+        // Unless the file names an MTU: the one the tunnel would have had if made with these
+        // settings (ipip, sit, gre and gretap do not recompute it themselves), or the one it
+        // was given by hand (the ip6 kinds would lose it).
+        if d.mtu.is_none() {
+            let after = Tunnel::from_data(
+                now.name.clone(),
+                now.ifindex,
+                now.kind,
+                now.mtu,
+                data.clone(),
+            );
+            mtu = self.mtu_for_change(now, &after)?.set;
         }
         let request = change_link_request(now.ifindex, now.kind, data, mtu);
         self.route
