@@ -106,7 +106,12 @@ fn main() -> ExitCode {
                 force: args.force,
                 atomic: args.atomic,
             };
-            batch::run(file, family, mode, &mut handle, format, &mut out, &mut err)
+            let mut io = cli::Io {
+                format,
+                out: &mut out,
+                err: &mut err,
+            };
+            batch::run(file, family, mode, &mut handle, &mut io)
         }
         (None, None) => unreachable!("a command or a batch"),
     };

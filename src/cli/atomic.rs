@@ -21,12 +21,10 @@ use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteProtocol};
 use netlink_packet_route::RouteNetlinkMessage;
 
-use super::batch::Line;
-use super::{exec, Command, Format};
+use super::{exec, Command, Io, Line};
 use crate::error::{Error, Result};
 use crate::fou::FouPort;
 use crate::handle::Handle;
-use crate::output::for_message;
 use crate::tunnel::link::{differences, refuse_fallback};
 use crate::tunnel::Tunnel;
 
@@ -83,13 +81,7 @@ fn port_to_delete(handle: &mut Handle, port: &FouPort, dev: &Option<String>) -> 
 }
 
 /// Runs one line and returns how to take it back.
-fn apply(
-    line: &Line,
-    handle: &mut Handle,
-    format: Format,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Result<Option<Undo>> {
+fn apply(line: &Line, handle: &mut Handle, io: &mut Io) -> Result<Option<Undo>> {
     let undo = match &line.command {
         Command::PortAdd { port, dev } => {
             let mut port = port.clone();
@@ -128,7 +120,7 @@ fn apply(
         // Refused by batch::parse_lines: never a batch line.
         Command::Apply { .. } | Command::Export => unreachable!("apply is no batch command"),
     };
-    exec::run(&line.command, handle, format, out, err)?;
+    exec::run(&line.command, handle, io.format, io.out, io.err)?;
     Ok(undo)
 }
 
@@ -308,14 +300,7 @@ impl Progress {
 }
 
 /// Runs `lines` all or nothing; returns the exit status.
-pub fn run(
-    file: &str,
-    lines: &[Line],
-    handle: &mut Handle,
-    format: Format,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> i32 {
+pub fn run(file: &str, lines: &[Line], handle: &mut Handle, io: &mut Io) -> i32 {
     let with_ports = lines
         .iter()
         .any(|l| matches!(l.command, Command::PortAdd { .. } | Command::PortDel { .. }));
@@ -323,59 +308,50 @@ pub fn run(
         Ok(snapshot) => snapshot,
         Err(e) => {
             let _ = writeln!(
-                err,
+                io.err,
                 "rfou: {file}: --atomic: nothing applied: cannot read the state to come back to: {e}"
             );
             return e.exit_code();
         }
     };
-    let progress = Progress::start(handle, file, err);
-    let status = run_lines(
-        file, lines, handle, &before, with_ports, format, out, err, &progress,
-    );
+    let progress = Progress::start(handle, file, io.err);
+    let status = run_lines(file, lines, handle, &before, &progress, io);
     progress.finish();
     status
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Runs `lines` one by one, and at the first failure undoes those applied and compares the
+/// state read back with `before`.
 fn run_lines(
     file: &str,
     lines: &[Line],
     handle: &mut Handle,
     before: &Snapshot,
-    with_ports: bool,
-    format: Format,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
     progress: &Progress,
+    io: &mut Io,
 ) -> i32 {
     let mut log: Vec<(usize, Undo)> = Vec::new();
     for line in lines {
         progress.at(line.number);
-        match apply(line, handle, format, out, err) {
+        match apply(line, handle, io) {
             Ok(undo) => log.extend(undo.map(|u| (line.number, u))),
             Err(e) => {
-                let _ = writeln!(
-                    err,
-                    "rfou: {file}:{}: {}",
-                    line.number,
-                    for_message(&format!("{}: {e}", line.text))
-                );
+                line.tell_failure(file, &e, io.err);
                 let mut failed = 0;
                 for (number, undo) in log.iter().rev() {
                     if let Err(undo_err) = undo.apply(handle) {
                         failed += 1;
-                        let _ = writeln!(err, "rfou: {file}:{number}: cannot undo: {undo_err}");
+                        let _ = writeln!(io.err, "rfou: {file}:{number}: cannot undo: {undo_err}");
                     }
                 }
                 // Only what reads back counts.
-                let differs = match Snapshot::read(handle, with_ports) {
+                let differs = match Snapshot::read(handle, before.ports.is_some()) {
                     Ok(after) => before.differences(&after),
                     Err(read) => vec![format!("the state cannot be read back ({read})")],
                 };
                 if differs.is_empty() {
                     let _ = writeln!(
-                        err,
+                        io.err,
                         "rfou: {file}: --atomic: undid the {} change(s) before line {}; {} is as it was (read back and compared)",
                         log.len(),
                         line.number,
@@ -385,13 +361,13 @@ fn run_lines(
                 }
                 if failed > 0 {
                     let _ = writeln!(
-                        err,
+                        io.err,
                         "rfou: {file}: --atomic: {failed} of {} change(s) could not be undone (see above)",
                         log.len()
                     );
                 }
                 let _ = writeln!(
-                    err,
+                    io.err,
                     "rfou: {file}: --atomic: {} is not as it was: {}",
                     handle.where_(),
                     differs.join("; ")

@@ -4,21 +4,14 @@
 //! it was. Then the lines run in order; the first failure stops the batch (unless
 //! `--force`), naming FILE:LINE and how many lines were applied before it.
 
-use std::io::{Read, Write};
+use std::io::Read;
 
-use super::{exec, parse, Command, Format};
+pub use super::Line;
+use super::{exec, parse, Command, Io};
 use crate::error::{Error, Result};
 use crate::fou::Family;
 use crate::handle::Handle;
 use crate::output::for_message;
-
-/// One line of a batch that holds a command.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Line {
-    pub number: usize,
-    pub text: String,
-    pub command: Command,
-}
 
 /// The words of one line: split at ASCII white space (as iproute2 splits a batch line), `#`
 /// starts a comment.
@@ -88,17 +81,15 @@ pub fn run(
     family: Option<Family>,
     mode: Mode,
     handle: &mut Handle,
-    format: Format,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
+    io: &mut Io,
 ) -> i32 {
-    let status = run_lines(file, family, mode, handle, format, out, err);
+    let status = run_lines(file, family, mode, handle, io);
     // rfou's sockets keep a deleted namespace alive, so its lines still "succeed": in a
     // namespace nobody can reach any more. Say so rather than report them applied.
     if let Some(name) = handle.netns() {
         if !still_named(handle, name) {
             let _ = writeln!(
-                err,
+                io.err,
                 "rfou: {file}: namespace \"{name}\" was deleted while the batch ran: what was applied went with it"
             );
             return if status == 0 { 1 } else { status };
@@ -127,35 +118,33 @@ fn run_lines(
     family: Option<Family>,
     mode: Mode,
     handle: &mut Handle,
-    format: Format,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
+    io: &mut Io,
 ) -> i32 {
     let force = mode.force;
     let text = match read(file) {
         Ok(text) => text,
         Err(e) => {
-            let _ = writeln!(err, "rfou: {e}");
+            let _ = writeln!(io.err, "rfou: {e}");
             return e.exit_code();
         }
     };
     let (lines, parse_errors) = parse_lines(&text, family);
     for (number, e) in &parse_errors {
         let _ = writeln!(
-            err,
+            io.err,
             "rfou: {file}:{number}: {}",
             for_message(&e.to_string())
         );
     }
     if !parse_errors.is_empty() && !force {
         let _ = writeln!(
-            err,
+            io.err,
             "rfou: {file}: nothing applied: fix the lines above first"
         );
         return 2;
     }
     if mode.atomic {
-        return super::atomic::run(file, &lines, handle, format, out, err);
+        return super::atomic::run(file, &lines, handle, io);
     }
     let mut status = if parse_errors.is_empty() { 0 } else { 2 };
     let mut applied = 0;
@@ -178,12 +167,18 @@ fn run_lines(
             }
             Command::TunnelDel { .. } if run_len > 1 => {
                 let run = &lines[next..next + run_len];
-                (del_tunnels(run, handle, force, format, out, err), run)
+                (del_tunnels(run, handle, force, io), run)
             }
             _ => {
                 let run = &lines[next..next + 1];
                 (
-                    vec![exec::run(&run[0].command, handle, format, out, err)],
+                    vec![exec::run(
+                        &run[0].command,
+                        handle,
+                        io.format,
+                        io.out,
+                        io.err,
+                    )],
                     run,
                 )
             }
@@ -193,18 +188,13 @@ fn run_lines(
             match outcome {
                 Ok(()) => applied += 1,
                 Err(e) => {
-                    let _ = writeln!(
-                        err,
-                        "rfou: {file}:{}: {}",
-                        line.number,
-                        for_message(&format!("{}: {e}", line.text))
-                    );
+                    line.tell_failure(file, &e, io.err);
                     if status == 0 {
                         status = e.exit_code();
                     }
                     if !force {
                         let _ = writeln!(
-                            err,
+                            io.err,
                             "rfou: {file}: stopped at line {}; {applied} line(s) before it were applied",
                             line.number
                         );
@@ -216,7 +206,7 @@ fn run_lines(
     }
     if status != 0 {
         let _ = writeln!(
-            err,
+            io.err,
             "rfou: {file}: {applied} of {} line(s) applied",
             lines.len() + parse_errors.len()
         );
@@ -261,14 +251,7 @@ fn add_ports(run: &[Line], handle: &mut Handle, force: bool) -> Vec<Result<()>> 
 /// Deletes the tunnels of a run of `tunnel del` lines with one group delete. Every name is
 /// checked first; without `force` the run ends at the first bad one, as one by one would.
 /// Should the group delete fail, the lines run one by one instead.
-fn del_tunnels(
-    run: &[Line],
-    handle: &mut Handle,
-    force: bool,
-    format: Format,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Vec<Result<()>> {
+fn del_tunnels(run: &[Line], handle: &mut Handle, force: bool, io: &mut Io) -> Vec<Result<()>> {
     let mut outcomes = Vec::with_capacity(run.len());
     let mut tunnels = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -307,7 +290,8 @@ fn del_tunnels(
                 .iter()
                 .zip(outcomes)
                 .map(|(line, checked)| {
-                    checked.and_then(|()| exec::run(&line.command, handle, format, out, err))
+                    checked
+                        .and_then(|()| exec::run(&line.command, handle, io.format, io.out, io.err))
                 })
                 .collect()
         }

@@ -63,6 +63,30 @@ pub struct Format {
     pub pretty: bool,
 }
 
+/// Where a batch writes: what its commands print, in `format`, to `out`; notes and errors to
+/// `err`.
+pub struct Io<'a> {
+    pub format: Format,
+    pub out: &'a mut dyn std::io::Write,
+    pub err: &'a mut dyn std::io::Write,
+}
+
+/// One line of a batch that holds a command (read by [`batch`], run by it or by [`atomic`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub number: usize,
+    pub text: String,
+    pub command: Command,
+}
+
+impl Line {
+    /// Says on `err` that this line of `file` failed: `rfou: FILE:N: WORDS: why`.
+    pub(crate) fn tell_failure(&self, file: &str, e: &crate::Error, err: &mut dyn std::io::Write) {
+        let text = crate::output::for_message(&format!("{}: {e}", self.text));
+        let _ = writeln!(err, "rfou: {file}:{}: {text}", self.number);
+    }
+}
+
 /// Usage text of `rfou help`: the grammar of the contract.
 pub const USAGE: &str = "\
 Usage: rfou [ OPTIONS ] { add | del | show } ...
