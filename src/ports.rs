@@ -69,18 +69,22 @@ impl Handle {
     pub fn fou_del(&mut self, port: &FouPort) -> Result<()> {
         validate(port)?;
         let Some(family) = self.fou_family_loaded()? else {
-            return Err(Error::Kernel {
-                errno: libc::ESRCH,
-                message: format!(
-                    "cannot delete {}: no such fou port in {} (the fou module is not loaded, so there are none)",
-                    self.describe(port),
-                    self.where_()
-                ),
-            });
+            return Err(self.no_port_without_module(port));
         };
         match self.fou_request(family, FouMessage::del(port), NLM_F_REQUEST) {
             Ok(_) => Ok(()),
             Err(err) => Err(self.port_refusal(err, port, "delete")),
+        }
+    }
+
+    fn no_port_without_module(&mut self, port: &FouPort) -> Error {
+        Error::Kernel {
+            errno: libc::ESRCH,
+            message: format!(
+                "cannot delete {}: no such fou port in {} (the fou module is not loaded, so there are none)",
+                self.describe(port),
+                self.where_()
+            ),
         }
     }
 
@@ -100,17 +104,45 @@ impl Handle {
         if self.fou_family_loaded()?.is_none() {
             return Err(refused);
         }
+        let only = self.only_matching(port, refused)?;
+        self.fou_del(&only)?;
+        Ok(only)
+    }
+
+    /// The port [`Handle::fou_del_matching`] would delete, whole (what adds it back), and
+    /// nothing deleted: the port with exactly the bindings of `port`, else the one port that
+    /// has every binding `port` gives. The errors are those the delete would give.
+    pub fn fou_get_matching(&mut self, port: &FouPort) -> Result<FouPort> {
+        validate(port)?;
+        let Some(family) = self.fou_family_loaded()? else {
+            return Err(self.no_port_without_module(port));
+        };
+        match self.fou_get_in(family, port) {
+            Ok(Some(found)) => return Ok(found),
+            // As for a delete, EINVAL and ESRCH: no port has exactly these bindings.
+            Ok(None) => {}
+            Err(err) if matches!(err.errno, libc::EINVAL | libc::ESRCH) => {}
+            Err(err) => return Err(self.port_refusal(err, port, "read")),
+        }
+        let none = NlError {
+            errno: libc::ESRCH,
+            message: None,
+        };
+        let none = self.port_refusal(none, port, "delete");
+        self.only_matching(port, none)
+    }
+
+    /// The one port that has every binding `port` gives, or `none` when there is no such
+    /// port; an error listing them when there are several. The fou module is loaded.
+    fn only_matching(&mut self, port: &FouPort, none: Error) -> Result<FouPort> {
         let candidates: Vec<FouPort> = self
             .fou_list()?
             .into_iter()
             .filter(|p| matches_given(port, p))
             .collect();
         match candidates.as_slice() {
-            [] => Err(refused),
-            [only] => {
-                self.fou_del(only)?;
-                Ok(only.clone())
-            }
+            [] => Err(none),
+            [only] => Ok(only.clone()),
             many => {
                 let names = self.device_names();
                 Err(Error::invalid(format!(

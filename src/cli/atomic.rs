@@ -49,50 +49,18 @@ impl Undo {
     }
 }
 
-/// The port a `del` line will delete, whole (so it can be added back): the exact socket if
-/// the line names it, else the one port with that number and family.
-fn port_to_delete(handle: &mut Handle, port: &FouPort, dev: &Option<String>) -> Result<FouPort> {
-    let mut key = port.clone();
-    if let Some(dev) = dev {
-        key.ifindex = Some(handle.ifindex(dev)? as i32);
-    }
-    if let Some(found) = handle.fou_get(&key)? {
-        return Ok(found);
-    }
-    let bare =
-        key.local.is_none() && key.peer.is_none() && key.peer_port.is_none() && dev.is_none();
-    let matching: Vec<FouPort> = handle
-        .fou_list()?
-        .into_iter()
-        .filter(|p| bare && p.port == key.port && p.family == key.family)
-        .collect();
-    match matching.as_slice() {
-        [only] => Ok(only.clone()),
-        _ => Err(Error::Kernel {
-            errno: libc::EINVAL,
-            message: format!(
-                "cannot delete fou port {} ({}): no such fou port in {}",
-                key.port,
-                key.family.name(),
-                handle.where_()
-            ),
-        }),
-    }
-}
-
 /// Runs one line and returns how to take it back.
 fn apply(line: &Line, handle: &mut Handle, io: &mut Io) -> Result<Option<Undo>> {
     let undo = match &line.command {
         Command::PortAdd { port, dev } => {
-            let mut port = port.clone();
-            if let Some(dev) = dev {
-                port.ifindex = Some(handle.ifindex(dev)? as i32);
-            }
+            let port = exec::with_dev(handle, port, dev)?;
             handle.fou_add(&port)?;
             return Ok(Some(Undo::DeletePort(port)));
         }
+        // The port a plain `del` deletes, read whole first so that it can be added back.
         Command::PortDel { port, dev } => {
-            let whole = port_to_delete(handle, port, dev)?;
+            let port = exec::with_dev_or_gone(handle, port, dev)?;
+            let whole = handle.fou_get_matching(&port)?;
             handle.fou_del(&whole)?;
             return Ok(Some(Undo::AddPort(whole)));
         }

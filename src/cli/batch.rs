@@ -224,26 +224,22 @@ fn add_ports(run: &[Line], handle: &mut Handle, force: bool) -> Vec<Result<()>> 
         let Command::PortAdd { port, dev } = &line.command else {
             unreachable!("a run of port adds")
         };
-        let mut port = port.clone();
-        if let Some(dev) = dev {
-            match handle.ifindex(dev) {
-                Ok(index) => port.ifindex = Some(index as i32),
-                // Devices are checked before anything is sent: the lines before this one go
-                // as they would one by one, this one fails.
-                Err(e) => {
-                    let mut outcomes = add_ports_checked(&ports, handle, force);
-                    if force || outcomes.iter().all(|o| o.is_ok()) {
-                        outcomes.push(Err(e));
-                        if force {
-                            let rest = &run[outcomes.len()..];
-                            outcomes.extend(add_ports(rest, handle, force));
-                        }
+        match exec::with_dev(handle, port, dev) {
+            Ok(port) => ports.push(port),
+            // Devices are checked before anything is sent: the lines before this one go as
+            // they would one by one, this one fails.
+            Err(e) => {
+                let mut outcomes = add_ports_checked(&ports, handle, force);
+                if force || outcomes.iter().all(|o| o.is_ok()) {
+                    outcomes.push(Err(e));
+                    if force {
+                        let rest = &run[outcomes.len()..];
+                        outcomes.extend(add_ports(rest, handle, force));
                     }
-                    return outcomes;
                 }
+                return outcomes;
             }
         }
-        ports.push(port);
     }
     add_ports_checked(&ports, handle, force)
 }

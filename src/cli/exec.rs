@@ -157,7 +157,12 @@ fn names(handle: &mut Handle) -> Result<Names> {
         .collect())
 }
 
-fn with_dev(handle: &mut Handle, port: &FouPort, dev: &Option<String>) -> Result<FouPort> {
+/// `port` bound to device `dev` by its index, where a device is named.
+pub(super) fn with_dev(
+    handle: &mut Handle,
+    port: &FouPort,
+    dev: &Option<String>,
+) -> Result<FouPort> {
     let mut port = port.clone();
     if let Some(dev) = dev {
         port.ifindex = Some(handle.ifindex(dev)? as i32);
@@ -167,7 +172,11 @@ fn with_dev(handle: &mut Handle, port: &FouPort, dev: &Option<String>) -> Result
 
 /// [`with_dev`] for a delete: a port can outlive its device, and then `ip fou show` names
 /// the device `ifN` (its old index); `dev ifN` names it back, as ip reads it.
-fn with_dev_or_gone(handle: &mut Handle, port: &FouPort, dev: &Option<String>) -> Result<FouPort> {
+pub(super) fn with_dev_or_gone(
+    handle: &mut Handle,
+    port: &FouPort,
+    dev: &Option<String>,
+) -> Result<FouPort> {
     match with_dev(handle, port, dev) {
         Ok(port) => Ok(port),
         // Only a device that does not exist (an invalid name) may be one that is gone.
