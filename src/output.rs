@@ -214,13 +214,6 @@ struct TunnelJson<'a> {
     encap: Option<EncapJson>,
 }
 
-fn sport_wire(sport: SourcePort) -> u16 {
-    match sport {
-        SourcePort::Auto => 0,
-        SourcePort::Fixed(p) => p,
-    }
-}
-
 /// Tunnels as JSON: an array of objects with `name`, `ifindex`, `kind`, `mode`, `local`,
 /// `remote`, `ttl`, `dev`, `ikey`, `okey`, `mtu` and `encap` (null when none).
 pub fn tunnels_json(tunnels: &[Tunnel], names: &Names, pretty: bool) -> String {
@@ -240,7 +233,7 @@ pub fn tunnels_json(tunnels: &[Tunnel], names: &Names, pretty: bool) -> String {
             mtu: t.mtu,
             encap: (t.encap.kind != EncapType::None).then(|| EncapJson {
                 kind: t.encap.kind,
-                sport: sport_wire(t.encap.sport),
+                sport: t.encap.sport.wire(),
                 dport: t.encap.dport,
                 csum: t.encap.csum,
                 csum6: t.encap.csum6,

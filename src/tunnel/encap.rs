@@ -36,7 +36,8 @@ pub enum SourcePort {
 }
 
 impl SourcePort {
-    fn wire(self) -> u16 {
+    /// The port as the kernel keeps it (`IFLA_*_ENCAP_SPORT`): 0 for auto.
+    pub fn wire(self) -> u16 {
         match self {
             SourcePort::Auto => 0,
             SourcePort::Fixed(p) => p,
