@@ -128,35 +128,67 @@ impl FouPort {
             && self.peer_port == other.peer_port
             && self.ifindex == other.ifindex
     }
+
+    /// The words that say this port on the command line, in the order of the grammar:
+    /// `port 5555 ipproto 4 local 10.0.0.1 dev eth0 remcsum_nopartial`, and `-6` where no
+    /// address says the family. With `carries` the words of `add` (what the port carries,
+    /// `remcsum_nopartial`), without them those of `del`. The port keeps its device by index:
+    /// `dev` is the name to say for it. Every text of a port is made of these words.
+    pub(crate) fn words(&self, carries: bool, dev: Option<&str>) -> Vec<String> {
+        let mut words = vec!["port".to_string(), self.port.to_string()];
+        if carries {
+            words.extend(self.carries_words());
+        }
+        words.extend(self.binding_words(dev));
+        if carries && self.remcsum_nopartial {
+            words.push("remcsum_nopartial".to_string());
+        }
+        if self.family == Family::Inet6 && self.local.is_none() && self.peer.is_none() {
+            words.push("-6".to_string());
+        }
+        words
+    }
+
+    /// What the port carries, as `add` says it: `ipproto 4`, or `gue`.
+    pub(crate) fn carries_words(&self) -> Vec<String> {
+        match self.encap {
+            FouEncap::Direct { ipproto } => vec!["ipproto".to_string(), ipproto.to_string()],
+            FouEncap::Gue => vec!["gue".to_string()],
+        }
+    }
+
+    /// What binds the port's socket: `local A peer B peer_port P dev D`, each where set, the
+    /// device as `dev` names it.
+    pub(crate) fn binding_words(&self, dev: Option<&str>) -> Vec<String> {
+        let mut words = Vec::new();
+        let mut pair = |key: &str, value: Option<String>| {
+            if let Some(value) = value {
+                words.extend([key.to_string(), value]);
+            }
+        };
+        pair("local", self.local.map(|a| a.to_string()));
+        pair("peer", self.peer.map(|a| a.to_string()));
+        pair("peer_port", self.peer_port.map(|p| p.to_string()));
+        pair("dev", dev.map(str::to_string));
+        words
+    }
+
+    /// `port 5555 (inet) local 10.0.0.1 dev eth0`: the port and what binds it, for messages.
+    pub(crate) fn describe(&self, dev: Option<&str>) -> String {
+        let mut text = format!("port {} ({})", self.port, self.family.name());
+        for word in self.binding_words(dev) {
+            text.push(' ');
+            text.push_str(&word);
+        }
+        text
+    }
 }
 
 impl std::fmt::Display for FouPort {
-    /// The port in the words of `rfou add` (a device shows as its index: names need a lookup).
+    /// The port in the words of `rfou add` (a device shows as `#INDEX`: names need a lookup).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "port {}", self.port)?;
-        match self.encap {
-            FouEncap::Direct { ipproto } => write!(f, " ipproto {ipproto}")?,
-            FouEncap::Gue => write!(f, " gue")?,
-        }
-        if let Some(local) = self.local {
-            write!(f, " local {local}")?;
-        }
-        if let Some(peer) = self.peer {
-            write!(f, " peer {peer}")?;
-        }
-        if let Some(peer_port) = self.peer_port {
-            write!(f, " peer_port {peer_port}")?;
-        }
-        if let Some(index) = self.ifindex {
-            write!(f, " dev #{index}")?;
-        }
-        if self.remcsum_nopartial {
-            write!(f, " remcsum_nopartial")?;
-        }
-        if self.family == Family::Inet6 && self.local.is_none() && self.peer.is_none() {
-            write!(f, " -6")?;
-        }
-        Ok(())
+        let dev = self.ifindex.map(|index| format!("#{index}"));
+        f.write_str(&self.words(true, dev.as_deref()).join(" "))
     }
 }
 
@@ -410,4 +442,34 @@ pub struct PortList {
     pub ports: Vec<FouPort>,
     /// Sentences for the user, for standard error; empty when the list is simply complete.
     pub notes: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_text_of_a_port_is_its_words_in_the_order_of_the_grammar() {
+        let mut port = FouPort::gue(6000)
+            .with_peer("2001:db8::2".parse().unwrap(), Some(7000))
+            .with_local("2001:db8::1".parse().unwrap());
+        port.ifindex = Some(4);
+        port.remcsum_nopartial = true;
+        assert_eq!(
+            port.to_string(),
+            "port 6000 gue local 2001:db8::1 peer 2001:db8::2 peer_port 7000 dev #4 remcsum_nopartial"
+        );
+        assert_eq!(
+            port.words(false, Some("eth0")).join(" "),
+            "port 6000 local 2001:db8::1 peer 2001:db8::2 peer_port 7000 dev eth0"
+        );
+        assert_eq!(
+            port.describe(Some("eth0")),
+            "port 6000 (inet6) local 2001:db8::1 peer 2001:db8::2 peer_port 7000 dev eth0"
+        );
+        assert_eq!(
+            FouPort::direct(5555, 4).ipv6().to_string(),
+            "port 5555 ipproto 4 -6"
+        );
+    }
 }

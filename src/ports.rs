@@ -426,12 +426,7 @@ fn socket_key(port: &FouPort) -> SocketKey {
 /// "fou port 5555 (inet)" with its bindings, a device by its name (`ifN` when it is gone,
 /// as ip prints it), for messages.
 pub fn describe_with(port: &FouPort, names: &Names) -> String {
-    format!(
-        "fou port {} ({}){}",
-        port.port,
-        port.family.name(),
-        bindings(port, names)
-    )
+    format!("fou {}", port.describe(dev_word(port, names).as_deref()))
 }
 
 /// The name of device `index`, or `ifN` as ip prints (and reads) a device that is gone.
@@ -445,30 +440,12 @@ pub fn device_name(names: &Names, index: i32) -> String {
 /// The words that name `port`'s socket on the command line, as `del` takes them:
 /// `port 6003 local 192.0.2.1 dev eth0`, with `-6` where no address says the family.
 pub fn command_words(port: &FouPort, names: &Names) -> String {
-    let mut text = format!("port {}{}", port.port, bindings(port, names));
-    if port.family == Family::Inet6 && port.local.is_none() && port.peer.is_none() {
-        text.push_str(" -6");
-    }
-    text
+    port.words(false, dev_word(port, names).as_deref())
+        .join(" ")
 }
 
-/// What binds a port's socket, as the command line says it: ` local A peer B peer_port P
-/// dev D`, each where set.
-fn bindings(port: &FouPort, names: &Names) -> String {
-    let mut text = String::new();
-    if let Some(local) = port.local {
-        text.push_str(&format!(" local {local}"));
-    }
-    if let Some(peer) = port.peer {
-        text.push_str(&format!(" peer {peer}"));
-    }
-    if let Some(peer_port) = port.peer_port {
-        text.push_str(&format!(" peer_port {peer_port}"));
-    }
-    if let Some(index) = port.ifindex {
-        text.push_str(&format!(" dev {}", device_name(names, index)));
-    }
-    text
+fn dev_word(port: &FouPort, names: &Names) -> Option<String> {
+    port.ifindex.map(|index| device_name(names, index))
 }
 
 /// What the kernel would refuse anyway, refused before anything is sent: for any port

@@ -6,7 +6,7 @@
 //! with spaces stays one word (quote it when joining words into one line).
 
 use super::Command;
-use crate::fou::{Family, FouEncap, FouPort};
+use crate::fou::{Family, FouPort};
 use crate::tunnel::{EncapSpec, EncapType, SourcePort, TunnelKind, TunnelMode, TunnelUpdate};
 
 /// The words of `command`, as they follow `rfou` on a command line.
@@ -101,31 +101,7 @@ impl Words {
 
 /// The words after `add` or `del`. The family is said only where no address says it.
 fn port_words(out: &mut Words, port: &FouPort, dev: Option<&str>, adding: bool) {
-    out.pair("port", port.port);
-    if adding {
-        match port.encap {
-            FouEncap::Direct { ipproto } => out.pair("ipproto", ipproto),
-            FouEncap::Gue => out.push("gue"),
-        }
-    }
-    if let Some(local) = port.local {
-        out.pair("local", local);
-    }
-    if let Some(peer) = port.peer {
-        out.pair("peer", peer);
-    }
-    if let Some(peer_port) = port.peer_port {
-        out.pair("peer_port", peer_port);
-    }
-    if let Some(dev) = dev {
-        out.pair("dev", dev);
-    }
-    if adding && port.remcsum_nopartial {
-        out.push("remcsum_nopartial");
-    }
-    if port.family == Family::Inet6 && port.local.is_none() && port.peer.is_none() {
-        out.push("-6");
-    }
+    out.0.extend(port.words(adding, dev));
 }
 
 /// A tunnel's name; `dev` and `name` themselves need the `name` keyword before them, or they

@@ -178,20 +178,7 @@ impl PortKey {
 }
 
 fn describe_port(p: &DesiredPort) -> String {
-    let mut text = format!("port {} ({})", p.port.port, p.port.family.name());
-    if let Some(a) = p.port.local {
-        text += &format!(" local {a}");
-    }
-    if let Some(a) = p.port.peer {
-        text += &format!(" peer {a}");
-    }
-    if let Some(n) = p.port.peer_port {
-        text += &format!(" peer_port {n}");
-    }
-    if let Some(d) = &p.dev {
-        text += &format!(" dev {d}");
-    }
-    text
+    p.port.describe(p.dev.as_deref())
 }
 
 /// A number of `range`, or an error naming the key and the range.

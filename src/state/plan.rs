@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::{default_ttl, tunnel_tos, Current, DesiredState, DesiredTunnel};
 use crate::error::{Error, Result};
-use crate::fou::{FouEncap, FouPort};
+use crate::fou::FouPort;
 use crate::tunnel::{Encap, EncapType, SourcePort, Tunnel, TunnelKind};
 
 /// One setting of a tunnel that differs: its keyword, the value now and the value wanted.
@@ -127,32 +127,14 @@ impl Change {
 
 /// A port in the words of `rfou add`, its device by name.
 pub fn port_words(port: &FouPort, dev: &Option<String>) -> String {
-    let mut text = format!("port {} {}", port.port, encap_words_of_port(port));
-    if let Some(a) = port.local {
-        text += &format!(" local {a}");
-    }
-    if let Some(a) = port.peer {
-        text += &format!(" peer {a}");
-    }
-    if let Some(p) = port.peer_port {
-        text += &format!(" peer_port {p}");
-    }
-    match (dev, port.ifindex) {
-        (Some(d), _) => text += &format!(" dev {d}"),
-        (None, Some(i)) => text += &format!(" dev #{i}"),
-        _ => {}
-    }
-    if port.family == crate::Family::Inet6 && port.local.is_none() && port.peer.is_none() {
-        text += " -6";
-    }
-    text
+    let dev = dev
+        .clone()
+        .or_else(|| port.ifindex.map(|i| format!("#{i}")));
+    port.words(true, dev.as_deref()).join(" ")
 }
 
 fn encap_words_of_port(port: &FouPort) -> String {
-    let mut text = match port.encap {
-        FouEncap::Direct { ipproto } => format!("ipproto {ipproto}"),
-        FouEncap::Gue => "gue".to_string(),
-    };
+    let mut text = port.carries_words().join(" ");
     if port.remcsum_nopartial {
         text += " remcsum_nopartial";
     }
