@@ -1,10 +1,8 @@
 //! A tunnel's UDP encapsulation (`encap fou|gue|none ...`).
 
-use netlink_packet_route::link::{
-    GreEncapFlags, GreEncapType, InfoGre, InfoGre6, InfoIpTunnel, TunnelEncapFlags, TunnelEncapType,
-};
 use serde::Serialize;
 
+use super::attrs::Setting;
 use super::{TunnelData, TunnelKind};
 use crate::error::{Error, Result};
 
@@ -151,31 +149,17 @@ impl Encap {
         }
     }
 
-    /// The encapsulation in a tunnel's attributes (none when it has no encap attributes).
-    pub(crate) fn read(data: &TunnelData) -> Self {
+    /// The encapsulation in a tunnel's settings (none when it has no encap settings).
+    pub(crate) fn read(settings: &[Setting]) -> Self {
         let mut encap = Encap::none();
-        match data {
-            TunnelData::Ip(attrs) => attrs.iter().for_each(|a| match a {
-                InfoIpTunnel::EncapType(t) => encap.set_type(u16::from(*t)),
-                InfoIpTunnel::EncapFlags(f) => encap.set_flags(f.bits()),
-                InfoIpTunnel::EncapSPort(p) => encap.sport = SourcePort::from_wire(*p),
-                InfoIpTunnel::EncapDPort(p) => encap.dport = *p,
+        for setting in settings {
+            match *setting {
+                Setting::EncapType(t) => encap.set_type(t),
+                Setting::EncapFlags(f) => encap.set_flags(f),
+                Setting::EncapSport(p) => encap.sport = SourcePort::from_wire(p),
+                Setting::EncapDport(p) => encap.dport = p,
                 _ => {}
-            }),
-            TunnelData::Gre(attrs) => attrs.iter().for_each(|a| match a {
-                InfoGre::EncapType(t) => encap.set_type(u16::from(t)),
-                InfoGre::EncapFlags(f) => encap.set_flags(f.bits()),
-                InfoGre::SourcePort(p) => encap.sport = SourcePort::from_wire(*p),
-                InfoGre::DestinationPort(p) => encap.dport = *p,
-                _ => {}
-            }),
-            TunnelData::Gre6(attrs) => attrs.iter().for_each(|a| match a {
-                InfoGre6::EncapType(t) => encap.set_type(u16::from(t)),
-                InfoGre6::EncapFlags(f) => encap.set_flags(f.bits()),
-                InfoGre6::SourcePort(p) => encap.sport = SourcePort::from_wire(*p),
-                InfoGre6::DestinationPort(p) => encap.dport = *p,
-                _ => {}
-            }),
+            }
         }
         if encap.kind == EncapType::None {
             return Encap::none();
@@ -186,61 +170,10 @@ impl Encap {
     /// Replaces the encapsulation in a tunnel's attributes. All four attributes are always
     /// sent, `none` included: the kernel replaces the whole encap when it sees any of them.
     pub(crate) fn write(&self, data: &mut TunnelData) {
-        let (kind, flags, sport, dport) = (
-            self.type_wire(),
-            self.flags(),
-            self.sport.wire(),
-            self.dport,
-        );
-        match data {
-            TunnelData::Ip(attrs) => {
-                attrs.retain(|a| {
-                    !matches!(
-                        a,
-                        InfoIpTunnel::EncapType(_)
-                            | InfoIpTunnel::EncapFlags(_)
-                            | InfoIpTunnel::EncapSPort(_)
-                            | InfoIpTunnel::EncapDPort(_)
-                    )
-                });
-                attrs.push(InfoIpTunnel::EncapType(TunnelEncapType::from(kind)));
-                attrs.push(InfoIpTunnel::EncapFlags(
-                    TunnelEncapFlags::from_bits_retain(flags),
-                ));
-                attrs.push(InfoIpTunnel::EncapSPort(sport));
-                attrs.push(InfoIpTunnel::EncapDPort(dport));
-            }
-            TunnelData::Gre(attrs) => {
-                attrs.retain(|a| {
-                    !matches!(
-                        a,
-                        InfoGre::EncapType(_)
-                            | InfoGre::EncapFlags(_)
-                            | InfoGre::SourcePort(_)
-                            | InfoGre::DestinationPort(_)
-                    )
-                });
-                attrs.push(InfoGre::EncapType(GreEncapType::from(kind)));
-                attrs.push(InfoGre::EncapFlags(GreEncapFlags::from_bits_retain(flags)));
-                attrs.push(InfoGre::SourcePort(sport));
-                attrs.push(InfoGre::DestinationPort(dport));
-            }
-            TunnelData::Gre6(attrs) => {
-                attrs.retain(|a| {
-                    !matches!(
-                        a,
-                        InfoGre6::EncapType(_)
-                            | InfoGre6::EncapFlags(_)
-                            | InfoGre6::SourcePort(_)
-                            | InfoGre6::DestinationPort(_)
-                    )
-                });
-                attrs.push(InfoGre6::EncapType(GreEncapType::from(kind)));
-                attrs.push(InfoGre6::EncapFlags(GreEncapFlags::from_bits_retain(flags)));
-                attrs.push(InfoGre6::SourcePort(sport));
-                attrs.push(InfoGre6::DestinationPort(dport));
-            }
-        }
+        data.set(Setting::EncapType(self.type_wire()));
+        data.set(Setting::EncapFlags(self.flags()));
+        data.set(Setting::EncapSport(self.sport.wire()));
+        data.set(Setting::EncapDport(self.dport));
     }
 }
 
@@ -442,9 +375,9 @@ mod tests {
             let mut data = TunnelData::empty(kind);
             Encap::fou(1).write(&mut data);
             encap.write(&mut data);
-            assert_eq!(Encap::read(&data), encap, "{kind:?}");
+            assert_eq!(Encap::read(&data.settings()), encap, "{kind:?}");
             Encap::none().write(&mut data);
-            assert_eq!(Encap::read(&data), Encap::none(), "{kind:?}");
+            assert_eq!(Encap::read(&data.settings()), Encap::none(), "{kind:?}");
         }
     }
 }

@@ -3,11 +3,10 @@
 use std::net::IpAddr;
 
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST};
-use netlink_packet_route::link::{
-    GreIOFlags, InfoGre, InfoGre6, InfoIpTunnel, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
-};
+use netlink_packet_route::link::{GreIOFlags, LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
 use netlink_packet_route::RouteNetlinkMessage;
 
+use super::attrs::Setting;
 use super::{Encap, EncapSpec, EncapType, MtuChange, Tunnel, TunnelData, TunnelKind, TunnelMode};
 use crate::error::{Error, Result};
 use crate::handle::Handle;
@@ -82,129 +81,39 @@ impl TunnelUpdate {
 
     /// Writes these settings into a tunnel's attributes, replacing what they replace.
     fn apply(&self, data: &mut TunnelData, link: Option<u32>) {
-        match data {
-            TunnelData::Ip(attrs) => {
-                let mut set = |attr: InfoIpTunnel| {
-                    let kind = std::mem::discriminant(&attr);
-                    attrs.retain(|a| std::mem::discriminant(a) != kind);
-                    attrs.push(attr);
-                };
-                if let Some(a) = self.remote {
-                    set(InfoIpTunnel::Remote(a));
-                }
-                if let Some(a) = self.local {
-                    set(InfoIpTunnel::Local(a));
-                }
-                if let Some(t) = self.ttl {
-                    set(InfoIpTunnel::Ttl(t));
-                }
-                if let Some(t) = self.tos {
-                    set(InfoIpTunnel::Tos(t));
-                }
-                if let Some(l) = link {
-                    set(InfoIpTunnel::Link(l));
-                }
-            }
-            TunnelData::Gre(attrs) => {
-                let mut set = |attr: InfoGre| {
-                    let kind = std::mem::discriminant(&attr);
-                    attrs.retain(|a| std::mem::discriminant(a) != kind);
-                    attrs.push(attr);
-                };
-                if let Some(IpAddr::V4(a)) = self.remote {
-                    set(InfoGre::Remote(a));
-                }
-                if let Some(IpAddr::V4(a)) = self.local {
-                    set(InfoGre::Local(a));
-                }
-                if let Some(t) = self.ttl {
-                    set(InfoGre::Ttl(t));
-                }
-                if let Some(t) = self.tos {
-                    set(InfoGre::Tos(t));
-                }
-                if let Some(l) = link {
-                    set(InfoGre::Link(l));
-                }
-                if let Some(k) = self.ikey {
-                    set(InfoGre::IKey(k));
-                }
-                if let Some(k) = self.okey {
-                    set(InfoGre::OKey(k));
-                }
-            }
-            TunnelData::Gre6(attrs) => {
-                let mut set = |attr: InfoGre6| {
-                    let kind = std::mem::discriminant(&attr);
-                    attrs.retain(|a| std::mem::discriminant(a) != kind);
-                    attrs.push(attr);
-                };
-                if let Some(IpAddr::V6(a)) = self.remote {
-                    set(InfoGre6::Remote(a));
-                }
-                if let Some(IpAddr::V6(a)) = self.local {
-                    set(InfoGre6::Local(a));
-                }
-                if let Some(t) = self.ttl {
-                    set(InfoGre6::Ttl(t));
-                }
-                if let Some(l) = link {
-                    set(InfoGre6::Link(l));
-                }
-                if let Some(k) = self.ikey {
-                    set(InfoGre6::IKey(k));
-                }
-                if let Some(k) = self.okey {
-                    set(InfoGre6::OKey(k));
-                }
-            }
+        let settings = [
+            self.remote.map(Setting::Remote),
+            self.local.map(Setting::Local),
+            self.ttl.map(Setting::Ttl),
+            self.tos.map(Setting::Tos),
+            link.map(Setting::Link),
+            self.ikey.map(Setting::IKey),
+            self.okey.map(Setting::OKey),
+        ];
+        for setting in settings.into_iter().flatten() {
+            data.set(setting);
         }
         self.apply_key_flags(data);
     }
 
     /// A key in use is announced by the GRE_KEY bit of the input or output flags.
     fn apply_key_flags(&self, data: &mut TunnelData) {
-        fn with_key(flags: Option<GreIOFlags>) -> GreIOFlags {
-            flags.unwrap_or(GreIOFlags::empty()) | GreIOFlags::Key
+        let with_key =
+            |flags: Option<GreIOFlags>| flags.unwrap_or(GreIOFlags::empty()) | GreIOFlags::Key;
+        let settings = data.settings();
+        let iflags = settings.iter().find_map(|s| match s {
+            Setting::IFlags(f) => Some(*f),
+            _ => None,
+        });
+        let oflags = settings.iter().find_map(|s| match s {
+            Setting::OFlags(f) => Some(*f),
+            _ => None,
+        });
+        if self.ikey.is_some() {
+            data.set(Setting::IFlags(with_key(iflags)));
         }
-        match data {
-            TunnelData::Ip(_) => {}
-            TunnelData::Gre(attrs) => {
-                let iflags = attrs.iter().find_map(|a| match a {
-                    InfoGre::IFlags(f) => Some(*f),
-                    _ => None,
-                });
-                let oflags = attrs.iter().find_map(|a| match a {
-                    InfoGre::OFlags(f) => Some(*f),
-                    _ => None,
-                });
-                if self.ikey.is_some() {
-                    attrs.retain(|a| !matches!(a, InfoGre::IFlags(_)));
-                    attrs.push(InfoGre::IFlags(with_key(iflags)));
-                }
-                if self.okey.is_some() {
-                    attrs.retain(|a| !matches!(a, InfoGre::OFlags(_)));
-                    attrs.push(InfoGre::OFlags(with_key(oflags)));
-                }
-            }
-            TunnelData::Gre6(attrs) => {
-                let iflags = attrs.iter().find_map(|a| match a {
-                    InfoGre6::IFlags(f) => Some(*f),
-                    _ => None,
-                });
-                let oflags = attrs.iter().find_map(|a| match a {
-                    InfoGre6::OFlags(f) => Some(*f),
-                    _ => None,
-                });
-                if self.ikey.is_some() {
-                    attrs.retain(|a| !matches!(a, InfoGre6::IFlags(_)));
-                    attrs.push(InfoGre6::IFlags(with_key(iflags)));
-                }
-                if self.okey.is_some() {
-                    attrs.retain(|a| !matches!(a, InfoGre6::OFlags(_)));
-                    attrs.push(InfoGre6::OFlags(with_key(oflags)));
-                }
-            }
+        if self.okey.is_some() {
+            data.set(Setting::OFlags(with_key(oflags)));
         }
     }
 }
@@ -967,4 +876,85 @@ pub fn differences(was: &Tunnel, now: &Tunnel) -> Vec<String> {
         out.push("other tunnel settings".to_string());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netlink_packet_route::link::{InfoGre, InfoGre6, InfoIpTunnel};
+
+    /// The attributes an update writes, and their order (what goes to the kernel), for each
+    /// kind of tunnel attribute: what a kind has not is left out.
+    #[test]
+    fn an_update_writes_its_settings_in_one_order_for_every_kind() {
+        let v4 = |a: &str| a.parse::<std::net::Ipv4Addr>().unwrap();
+        let v6 = |a: &str| a.parse::<std::net::Ipv6Addr>().unwrap();
+        let update = |local: IpAddr, remote: IpAddr| TunnelUpdate {
+            local: Some(local),
+            remote: Some(remote),
+            ttl: Some(9),
+            tos: Some(1),
+            ikey: Some(5),
+            okey: Some(6),
+            ..TunnelUpdate::default()
+        };
+        let on_v4 = update(v4("192.0.2.1").into(), v4("192.0.2.2").into());
+        let on_v6 = update(v6("2001:db8::1").into(), v6("2001:db8::2").into());
+
+        let mut ip = TunnelData::Ip(vec![InfoIpTunnel::Ttl(64), InfoIpTunnel::EncapLimit(4)]);
+        on_v6.apply(&mut ip, Some(3));
+        assert_eq!(
+            ip,
+            TunnelData::Ip(vec![
+                InfoIpTunnel::EncapLimit(4),
+                InfoIpTunnel::Remote(v6("2001:db8::2").into()),
+                InfoIpTunnel::Local(v6("2001:db8::1").into()),
+                InfoIpTunnel::Ttl(9),
+                InfoIpTunnel::Tos(1),
+                InfoIpTunnel::Link(3),
+            ])
+        );
+
+        let mut gre = TunnelData::Gre(vec![
+            InfoGre::IFlags(GreIOFlags::Checksum),
+            InfoGre::Ttl(64),
+        ]);
+        on_v4.apply(&mut gre, None);
+        assert_eq!(
+            gre,
+            TunnelData::Gre(vec![
+                InfoGre::Remote(v4("192.0.2.2")),
+                InfoGre::Local(v4("192.0.2.1")),
+                InfoGre::Ttl(9),
+                InfoGre::Tos(1),
+                InfoGre::IKey(5),
+                InfoGre::OKey(6),
+                InfoGre::IFlags(GreIOFlags::Checksum | GreIOFlags::Key),
+                InfoGre::OFlags(GreIOFlags::Key),
+            ])
+        );
+        // An address of the other family is no GRE setting.
+        let mut gre = TunnelData::Gre(Vec::new());
+        on_v6.apply(&mut gre, None);
+        assert!(
+            matches!(&gre, TunnelData::Gre(a) if a[0] == InfoGre::Ttl(9)),
+            "{gre:?}"
+        );
+
+        let mut gre6 = TunnelData::Gre6(Vec::new());
+        on_v6.apply(&mut gre6, Some(3));
+        assert_eq!(
+            gre6,
+            TunnelData::Gre6(vec![
+                InfoGre6::Remote(v6("2001:db8::2")),
+                InfoGre6::Local(v6("2001:db8::1")),
+                InfoGre6::Ttl(9),
+                InfoGre6::Link(3),
+                InfoGre6::IKey(5),
+                InfoGre6::OKey(6),
+                InfoGre6::IFlags(GreIOFlags::Key),
+                InfoGre6::OFlags(GreIOFlags::Key),
+            ])
+        );
+    }
 }

@@ -4,6 +4,7 @@
 //! `IFLA_GRE_*` attributes; a change rebuilds the tunnel from the attributes sent, so rfou
 //! always reads a tunnel whole, edits it, and writes it back whole ([`TunnelData`]).
 
+mod attrs;
 mod encap;
 pub mod link;
 pub mod mtu;
@@ -14,7 +15,9 @@ pub use mtu::MtuChange;
 
 use std::net::IpAddr;
 
-use netlink_packet_route::link::{InfoData, InfoGre, InfoGre6, InfoIpTunnel, InfoKind};
+use netlink_packet_route::link::{GreIOFlags, InfoData, InfoGre, InfoGre6, InfoIpTunnel, InfoKind};
+
+use attrs::Setting;
 
 use crate::error::{Error, Result};
 
@@ -168,19 +171,19 @@ impl TunnelData {
     /// underlays a hop limit of 64 (the kernel would take 0) and an encapsulation limit of 4.
     pub fn defaults(mode: TunnelMode) -> Self {
         let kind = mode.kind;
+        let settings: &[Setting] = match kind {
+            TunnelKind::Ipip | TunnelKind::Sit => &[Setting::Ttl(0), Setting::Protocol(0)],
+            TunnelKind::Ip6Tnl | TunnelKind::Ip6Gre | TunnelKind::Ip6GreTap => {
+                &[Setting::Ttl(64), Setting::EncapLimit(4)]
+            }
+            TunnelKind::Gre | TunnelKind::GreTap => &[],
+        };
         let mut data = TunnelData::empty(kind);
-        match &mut data {
-            TunnelData::Ip(attrs) if kind == TunnelKind::Ip6Tnl => {
-                attrs.extend([InfoIpTunnel::Ttl(64), InfoIpTunnel::EncapLimit(4)]);
-                if let Some(proto) = mode.ip6_proto {
-                    attrs.push(InfoIpTunnel::Protocol(proto.into()));
-                }
-            }
-            TunnelData::Ip(attrs) => {
-                attrs.extend([InfoIpTunnel::Ttl(0), InfoIpTunnel::Protocol(0.into())])
-            }
-            TunnelData::Gre6(attrs) => attrs.extend([InfoGre6::Ttl(64), InfoGre6::EncapLimit(4)]),
-            TunnelData::Gre(_) => {}
+        for setting in settings {
+            data.set(*setting);
+        }
+        if let (TunnelKind::Ip6Tnl, Some(proto)) = (kind, mode.ip6_proto) {
+            data.set(Setting::Protocol(proto));
         }
         data
     }
@@ -248,6 +251,7 @@ impl Tunnel {
         mtu: u32,
         data: TunnelData,
     ) -> Self {
+        let settings = data.settings();
         let mut tunnel = Tunnel {
             name,
             ifindex,
@@ -260,75 +264,30 @@ impl Tunnel {
             ikey: None,
             okey: None,
             ip6_proto: None,
-            encap: Encap::read(&data),
+            encap: Encap::read(&settings),
             up: false,
             group: 0,
             data,
         };
         let unspecified = |a: IpAddr| (!a.is_unspecified()).then_some(a);
-        match &tunnel.data {
-            TunnelData::Ip(attrs) => {
-                for attr in attrs {
-                    match attr {
-                        InfoIpTunnel::Local(a) => tunnel.local = unspecified(*a),
-                        InfoIpTunnel::Remote(a) => tunnel.remote = unspecified(*a),
-                        InfoIpTunnel::Ttl(t) => tunnel.ttl = *t,
-                        InfoIpTunnel::Link(l) if *l != 0 => tunnel.link = Some(*l),
-                        InfoIpTunnel::Protocol(p) if kind == TunnelKind::Ip6Tnl => {
-                            tunnel.ip6_proto = Some(u8::from(*p))
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            TunnelData::Gre(attrs) => {
-                for attr in attrs {
-                    match attr {
-                        InfoGre::Local(a) => tunnel.local = unspecified((*a).into()),
-                        InfoGre::Remote(a) => tunnel.remote = unspecified((*a).into()),
-                        InfoGre::Ttl(t) => tunnel.ttl = *t,
-                        InfoGre::Link(l) if *l != 0 => tunnel.link = Some(*l),
-                        InfoGre::IKey(k) => tunnel.ikey = Some(*k),
-                        InfoGre::OKey(k) => tunnel.okey = Some(*k),
-                        _ => {}
-                    }
-                }
-            }
-            TunnelData::Gre6(attrs) => {
-                for attr in attrs {
-                    match attr {
-                        InfoGre6::Local(a) => tunnel.local = unspecified((*a).into()),
-                        InfoGre6::Remote(a) => tunnel.remote = unspecified((*a).into()),
-                        InfoGre6::Ttl(t) => tunnel.ttl = *t,
-                        InfoGre6::Link(l) if *l != 0 => tunnel.link = Some(*l),
-                        InfoGre6::IKey(k) => tunnel.ikey = Some(*k),
-                        InfoGre6::OKey(k) => tunnel.okey = Some(*k),
-                        _ => {}
-                    }
-                }
-            }
-        }
         // A key is only in use when its GRE flag says so; the kernel reports 0 otherwise.
-        tunnel.ikey = tunnel.ikey.filter(|_| tunnel.key_flag(true));
-        tunnel.okey = tunnel.okey.filter(|_| tunnel.key_flag(false));
-        tunnel
-    }
-
-    fn key_flag(&self, input: bool) -> bool {
-        use netlink_packet_route::link::GreIOFlags;
-        let has = |f: &GreIOFlags| f.contains(GreIOFlags::Key);
-        match &self.data {
-            TunnelData::Ip(_) => false,
-            TunnelData::Gre(attrs) => attrs.iter().any(|a| match a {
-                InfoGre::IFlags(f) if input => has(f),
-                InfoGre::OFlags(f) if !input => has(f),
-                _ => false,
-            }),
-            TunnelData::Gre6(attrs) => attrs.iter().any(|a| match a {
-                InfoGre6::IFlags(f) if input => has(f),
-                InfoGre6::OFlags(f) if !input => has(f),
-                _ => false,
-            }),
+        let (mut ikey_flag, mut okey_flag) = (false, false);
+        for setting in settings {
+            match setting {
+                Setting::Local(a) => tunnel.local = unspecified(a),
+                Setting::Remote(a) => tunnel.remote = unspecified(a),
+                Setting::Ttl(t) => tunnel.ttl = t,
+                Setting::Link(l) if l != 0 => tunnel.link = Some(l),
+                Setting::Protocol(p) if kind == TunnelKind::Ip6Tnl => tunnel.ip6_proto = Some(p),
+                Setting::IKey(k) => tunnel.ikey = Some(k),
+                Setting::OKey(k) => tunnel.okey = Some(k),
+                Setting::IFlags(f) => ikey_flag |= f.contains(GreIOFlags::Key),
+                Setting::OFlags(f) => okey_flag |= f.contains(GreIOFlags::Key),
+                _ => {}
+            }
         }
+        tunnel.ikey = tunnel.ikey.filter(|_| ikey_flag);
+        tunnel.okey = tunnel.okey.filter(|_| okey_flag);
+        tunnel
     }
 }
