@@ -17,8 +17,6 @@ use std::net::IpAddr;
 use std::process::ExitCode;
 
 use netlink_packet_core::NLM_F_REQUEST;
-use netlink_packet_generic::ctrl::nlas::GenlCtrlAttrs;
-use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
 use netlink_packet_generic::GenlMessage;
 use netlink_sys::protocols::NETLINK_GENERIC;
 use rfou::fou::{FouAttr, FouMessage};
@@ -57,25 +55,6 @@ fn attr(word: &str) -> Result<FouAttr, String> {
         },
         _ => return Err(format!("unknown attribute {word}")),
     })
-}
-
-fn family_id(socket: &mut NlSocket) -> Result<u16, NlError> {
-    let request = GenlMessage::from_payload(GenlCtrl {
-        cmd: GenlCtrlCmd::GetFamily,
-        nlas: vec![GenlCtrlAttrs::FamilyName(uapi::FOU_GENL_NAME.to_string())],
-    });
-    let replies = socket.request(request, NLM_F_REQUEST)?;
-    replies
-        .iter()
-        .flat_map(|reply| reply.payload.nlas.iter())
-        .find_map(|attr| match attr {
-            GenlCtrlAttrs::FamilyId(id) => Some(*id),
-            _ => None,
-        })
-        .ok_or(NlError {
-            errno: libc::ENOENT,
-            message: None,
-        })
 }
 
 fn describe(err: &NlError) -> String {
@@ -128,7 +107,8 @@ fn main() -> ExitCode {
             message: Some(format!("cannot open a netlink socket: {e}")),
         })
         .and_then(|mut socket| {
-            let id = family_id(&mut socket)?;
+            // The library's lookup of the family; the request itself is sent as written.
+            let id = socket.family_id(uapi::FOU_GENL_NAME)?;
             let mut request = GenlMessage::from_payload(FouMessage { cmd, attrs });
             request.set_resolved_family_id(id);
             socket.request(request, NLM_F_REQUEST).map(|_| ())

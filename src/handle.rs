@@ -118,22 +118,7 @@ impl Handle {
     }
 
     fn resolve_family(&mut self, name: &str) -> std::result::Result<u16, NlError> {
-        let request = GenlMessage::from_payload(GenlCtrl {
-            cmd: GenlCtrlCmd::GetFamily,
-            nlas: vec![GenlCtrlAttrs::FamilyName(name.to_string())],
-        });
-        let replies = self.genl.request(request, NLM_F_REQUEST)?;
-        replies
-            .iter()
-            .flat_map(|reply| reply.payload.nlas.iter())
-            .find_map(|attr| match attr {
-                GenlCtrlAttrs::FamilyId(id) => Some(*id),
-                _ => None,
-            })
-            .ok_or(NlError {
-                errno: libc::ENOENT,
-                message: None,
-            })
+        self.genl.family_id(name)
     }
 
     /// A kernel refusal, said in a sentence: `what` failed, because of what the kernel
@@ -151,5 +136,29 @@ impl Handle {
             errno: err.errno,
             message: format!("{what}: {reason}"),
         }
+    }
+}
+
+impl NlSocket {
+    /// The id of generic-netlink family `name` (`CTRL_CMD_GETFAMILY`), on a `NETLINK_GENERIC`
+    /// socket; ENOENT when the kernel does not know it now (its module is not loaded). Loads
+    /// nothing.
+    pub fn family_id(&mut self, name: &str) -> std::result::Result<u16, NlError> {
+        let request = GenlMessage::from_payload(GenlCtrl {
+            cmd: GenlCtrlCmd::GetFamily,
+            nlas: vec![GenlCtrlAttrs::FamilyName(name.to_string())],
+        });
+        let replies = self.request(request, NLM_F_REQUEST)?;
+        replies
+            .iter()
+            .flat_map(|reply| reply.payload.nlas.iter())
+            .find_map(|attr| match attr {
+                GenlCtrlAttrs::FamilyId(id) => Some(*id),
+                _ => None,
+            })
+            .ok_or(NlError {
+                errno: libc::ENOENT,
+                message: None,
+            })
     }
 }
