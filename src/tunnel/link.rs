@@ -683,17 +683,19 @@ impl Handle {
     /// waiting for any other rfou that holds it. Tools other than rfou do not take it.
     pub(crate) fn change_lock(&self) -> Result<ChangeLock> {
         use std::os::fd::AsRawFd;
+        // Without permission (the kernel tells a namespace's identity only to who may
+        // administer it; /run may not be writable) there is no lock, as [`ChangeLock`] says;
+        // any other failure is an error.
+        let unlocked = |e: std::io::Error, what: &str| {
+            if e.kind() == std::io::ErrorKind::PermissionDenied {
+                Ok(ChangeLock(None))
+            } else {
+                Err(Error::system(format!("{what}: {e}")))
+            }
+        };
         let (dev, ino) = match self.route.netns_id() {
             Ok(id) => id,
-            // The kernel tells a namespace's identity only to who may administer it.
-            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-                return Ok(ChangeLock(None))
-            }
-            Err(e) => {
-                return Err(Error::system(format!(
-                    "cannot tell which namespace this is: {e}"
-                )))
-            }
+            Err(e) => return unlocked(e, "cannot tell which namespace this is"),
         };
         let path = format!("{LOCK_DIR}/netns-{dev}-{ino}.lock");
         let file = std::fs::create_dir_all(LOCK_DIR).and_then(|()| {
@@ -705,14 +707,7 @@ impl Handle {
         });
         let file = match file {
             Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-                return Ok(ChangeLock(None))
-            }
-            Err(e) => {
-                return Err(Error::system(format!(
-                    "cannot open the lock file {path}: {e}"
-                )))
-            }
+            Err(e) => return unlocked(e, &format!("cannot open the lock file {path}")),
         };
         loop {
             // SAFETY: flock on an fd we own.
