@@ -102,16 +102,20 @@ fn main() -> ExitCode {
             Err(e) => return fail(&e),
         },
         (None, Some(file)) => {
-            let mode = batch::Mode {
-                force: args.force,
-                atomic: args.atomic,
+            let batch = batch::Batch {
+                file,
+                family,
+                mode: batch::Mode {
+                    force: args.force,
+                    atomic: args.atomic,
+                },
             };
             let mut io = cli::Io {
                 format,
                 out: &mut out,
                 err: &mut err,
             };
-            batch::run(file, family, mode, &mut handle, &mut io)
+            batch::run(batch, &mut handle, &mut io)
         }
         (None, None) => unreachable!("a command or a batch"),
     };

@@ -75,15 +75,20 @@ pub struct Mode {
     pub atomic: bool,
 }
 
+/// A batch to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Batch<'a> {
+    /// The batch file (`-` is standard input).
+    pub file: &'a str,
+    /// The family `-6` or `-4` gives its lines.
+    pub family: Option<Family>,
+    pub mode: Mode,
+}
+
 /// Runs a batch. Returns the exit status: 0 if every line was applied.
-pub fn run(
-    file: &str,
-    family: Option<Family>,
-    mode: Mode,
-    handle: &mut Handle,
-    io: &mut Io,
-) -> i32 {
-    let status = run_lines(file, family, mode, handle, io);
+pub fn run(batch: Batch, handle: &mut Handle, io: &mut Io) -> i32 {
+    let status = run_lines(batch, handle, io);
+    let file = batch.file;
     // rfou's sockets keep a deleted namespace alive, so its lines still "succeed": in a
     // namespace nobody can reach any more. Say so rather than report them applied.
     if let Some(name) = handle.netns() {
@@ -113,13 +118,8 @@ fn still_named(handle: &Handle, name: &str) -> bool {
     }
 }
 
-fn run_lines(
-    file: &str,
-    family: Option<Family>,
-    mode: Mode,
-    handle: &mut Handle,
-    io: &mut Io,
-) -> i32 {
+fn run_lines(batch: Batch, handle: &mut Handle, io: &mut Io) -> i32 {
+    let Batch { file, family, mode } = batch;
     let force = mode.force;
     let text = match read(file) {
         Ok(text) => text,
