@@ -295,6 +295,36 @@ fn atomic_refuses_to_delete_a_tunnel_whose_addresses_it_could_not_bring_back() {
     }
 }
 
+/// Under `--atomic`, `del` deletes the port a plain `del` deletes: here the one port 6100,
+/// named by its local address alone although it also has a peer. The undo adds it back whole.
+#[test]
+fn atomic_del_deletes_the_port_a_plain_del_deletes_and_undoes_it_whole() {
+    let ns = Netns::new("atomdel");
+    ns.ip_batch(
+        "link add v0 type veth peer name v1\naddr add 10.5.0.1/24 dev v0\nlink set v0 up\n\
+         fou add port 6100 gue local 10.5.0.1 peer 10.5.0.2 peer_port 7000\n",
+    );
+    let before = state(&ns);
+    let batch = BatchFile::new(
+        &ns,
+        "undone",
+        "del port 6100 local 10.5.0.1\ntunnel del nosuch\n",
+    );
+    let out = batch.run(&ns, &["--atomic"]);
+    out.assert_fails(2);
+    assert!(
+        out.stderr.contains(":2:")
+            && out.stderr.contains("undid the 1 change(s)")
+            && out.stderr.contains("is as it was"),
+        "{out}"
+    );
+    assert_eq!(state(&ns), before, "{out}");
+    let batch = BatchFile::new(&ns, "done", "del port 6100 local 10.5.0.1\n");
+    let out = batch.run(&ns, &["--atomic"]);
+    out.assert_ok();
+    assert!(state(&ns).ports.is_empty(), "{out}");
+}
+
 // --- Faults: what else runs at the same time, and a batch killed midway ------------------
 
 /// The TTL and encap destination port of tunnel `dev`, as iproute2 reads them.
