@@ -84,93 +84,57 @@ impl TunnelAttr for InfoIpTunnel {
     }
 }
 
-impl TunnelAttr for InfoGre {
-    fn setting(&self) -> Option<Setting> {
-        Some(match self {
-            InfoGre::Local(a) => Setting::Local((*a).into()),
-            InfoGre::Remote(a) => Setting::Remote((*a).into()),
-            InfoGre::Ttl(t) => Setting::Ttl(*t),
-            InfoGre::Tos(t) => Setting::Tos(*t),
-            InfoGre::Link(l) => Setting::Link(*l),
-            InfoGre::IKey(k) => Setting::IKey(*k),
-            InfoGre::OKey(k) => Setting::OKey(*k),
-            InfoGre::IFlags(f) => Setting::IFlags(*f),
-            InfoGre::OFlags(f) => Setting::OFlags(*f),
-            InfoGre::EncapType(t) => Setting::EncapType(u16::from(t)),
-            InfoGre::EncapFlags(f) => Setting::EncapFlags(f.bits()),
-            InfoGre::SourcePort(p) => Setting::EncapSport(*p),
-            InfoGre::DestinationPort(p) => Setting::EncapDport(*p),
-            _ => return None,
-        })
-    }
-
-    fn of(setting: Setting) -> Option<Self> {
-        Some(match setting {
-            Setting::Local(IpAddr::V4(a)) => InfoGre::Local(a),
-            Setting::Remote(IpAddr::V4(a)) => InfoGre::Remote(a),
-            Setting::Ttl(t) => InfoGre::Ttl(t),
-            Setting::Tos(t) => InfoGre::Tos(t),
-            Setting::Link(l) => InfoGre::Link(l),
-            Setting::IKey(k) => InfoGre::IKey(k),
-            Setting::OKey(k) => InfoGre::OKey(k),
-            Setting::IFlags(f) => InfoGre::IFlags(f),
-            Setting::OFlags(f) => InfoGre::OFlags(f),
-            Setting::EncapType(t) => InfoGre::EncapType(GreEncapType::from(t)),
-            Setting::EncapFlags(f) => InfoGre::EncapFlags(GreEncapFlags::from_bits_retain(f)),
-            Setting::EncapSport(p) => InfoGre::SourcePort(p),
-            Setting::EncapDport(p) => InfoGre::DestinationPort(p),
-            // An IPv6 address, and what only IPv6 underlays and ip6tnl have.
-            Setting::Local(_)
-            | Setting::Remote(_)
-            | Setting::Protocol(_)
-            | Setting::EncapLimit(_) => return None,
-        })
-    }
-}
-
-impl TunnelAttr for InfoGre6 {
-    fn setting(&self) -> Option<Setting> {
-        Some(match self {
-            InfoGre6::Local(a) => Setting::Local((*a).into()),
-            InfoGre6::Remote(a) => Setting::Remote((*a).into()),
-            InfoGre6::Ttl(t) => Setting::Ttl(*t),
-            InfoGre6::Link(l) => Setting::Link(*l),
-            InfoGre6::EncapLimit(l) => Setting::EncapLimit(*l),
-            InfoGre6::IKey(k) => Setting::IKey(*k),
-            InfoGre6::OKey(k) => Setting::OKey(*k),
-            InfoGre6::IFlags(f) => Setting::IFlags(*f),
-            InfoGre6::OFlags(f) => Setting::OFlags(*f),
-            InfoGre6::EncapType(t) => Setting::EncapType(u16::from(t)),
-            InfoGre6::EncapFlags(f) => Setting::EncapFlags(f.bits()),
-            InfoGre6::SourcePort(p) => Setting::EncapSport(*p),
-            InfoGre6::DestinationPort(p) => Setting::EncapDport(*p),
-            _ => return None,
-        })
-    }
-
-    fn of(setting: Setting) -> Option<Self> {
-        Some(match setting {
-            Setting::Local(IpAddr::V6(a)) => InfoGre6::Local(a),
-            Setting::Remote(IpAddr::V6(a)) => InfoGre6::Remote(a),
-            Setting::Ttl(t) => InfoGre6::Ttl(t),
-            Setting::Link(l) => InfoGre6::Link(l),
-            Setting::EncapLimit(l) => InfoGre6::EncapLimit(l),
-            Setting::IKey(k) => InfoGre6::IKey(k),
-            Setting::OKey(k) => InfoGre6::OKey(k),
-            Setting::IFlags(f) => InfoGre6::IFlags(f),
-            Setting::OFlags(f) => InfoGre6::OFlags(f),
-            Setting::EncapType(t) => InfoGre6::EncapType(GreEncapType::from(t)),
-            Setting::EncapFlags(f) => InfoGre6::EncapFlags(GreEncapFlags::from_bits_retain(f)),
-            Setting::EncapSport(p) => InfoGre6::SourcePort(p),
-            Setting::EncapDport(p) => InfoGre6::DestinationPort(p),
-            // An IPv4 address, ip6tnl's protocol, and tos: an IPv4 option, which rfou
-            // refuses on IPv6 underlays and has never written to them.
-            Setting::Local(_) | Setting::Remote(_) | Setting::Protocol(_) | Setting::Tos(_) => {
-                return None
+/// The GRE attributes of both underlays: the same names, addresses of the underlay's family
+/// (`$addr`), and one setting that only this one has (`$only`: gre's tos, ip6gre's
+/// encapsulation limit; rfou refuses tos on IPv6 underlays and has never written it there).
+macro_rules! gre_attr {
+    ($info:ident, $addr:ident, $only:ident) => {
+        impl TunnelAttr for $info {
+            fn setting(&self) -> Option<Setting> {
+                Some(match self {
+                    $info::Local(a) => Setting::Local((*a).into()),
+                    $info::Remote(a) => Setting::Remote((*a).into()),
+                    $info::Ttl(t) => Setting::Ttl(*t),
+                    $info::$only(v) => Setting::$only(*v),
+                    $info::Link(l) => Setting::Link(*l),
+                    $info::IKey(k) => Setting::IKey(*k),
+                    $info::OKey(k) => Setting::OKey(*k),
+                    $info::IFlags(f) => Setting::IFlags(*f),
+                    $info::OFlags(f) => Setting::OFlags(*f),
+                    $info::EncapType(t) => Setting::EncapType(u16::from(t)),
+                    $info::EncapFlags(f) => Setting::EncapFlags(f.bits()),
+                    $info::SourcePort(p) => Setting::EncapSport(*p),
+                    $info::DestinationPort(p) => Setting::EncapDport(*p),
+                    _ => return None,
+                })
             }
-        })
-    }
+
+            fn of(setting: Setting) -> Option<Self> {
+                Some(match setting {
+                    Setting::Local(IpAddr::$addr(a)) => $info::Local(a),
+                    Setting::Remote(IpAddr::$addr(a)) => $info::Remote(a),
+                    Setting::Ttl(t) => $info::Ttl(t),
+                    Setting::$only(v) => $info::$only(v),
+                    Setting::Link(l) => $info::Link(l),
+                    Setting::IKey(k) => $info::IKey(k),
+                    Setting::OKey(k) => $info::OKey(k),
+                    Setting::IFlags(f) => $info::IFlags(f),
+                    Setting::OFlags(f) => $info::OFlags(f),
+                    Setting::EncapType(t) => $info::EncapType(GreEncapType::from(t)),
+                    Setting::EncapFlags(f) => $info::EncapFlags(GreEncapFlags::from_bits_retain(f)),
+                    Setting::EncapSport(p) => $info::SourcePort(p),
+                    Setting::EncapDport(p) => $info::DestinationPort(p),
+                    // An address of the other family, ip6tnl's protocol, what the other
+                    // underlay alone has.
+                    _ => return None,
+                })
+            }
+        }
+    };
 }
+
+gre_attr!(InfoGre, V4, Tos);
+gre_attr!(InfoGre6, V6, EncapLimit);
 
 /// `$body` for the attributes of each kind of [`TunnelData`], bound to `$attrs`.
 macro_rules! each_kind {
