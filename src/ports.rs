@@ -112,7 +112,7 @@ impl Handle {
     /// The port [`Handle::fou_del_matching`] would delete, whole (what adds it back), and
     /// nothing deleted: the port with exactly the bindings of `port`, else the one port that
     /// has every binding `port` gives. The errors are those the delete would give.
-    pub fn fou_get_matching(&mut self, port: &FouPort) -> Result<FouPort> {
+    pub(crate) fn fou_get_matching(&mut self, port: &FouPort) -> Result<FouPort> {
         validate(port)?;
         let Some(family) = self.fou_family_loaded()? else {
             return Err(self.no_port_without_module(port));
