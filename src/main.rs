@@ -171,7 +171,7 @@ fn clap_error(e: &clap::Error) -> ExitCode {
             // Any other kind: clap's own first line, without its "error: ".
             let text = e.render().to_string();
             let first = text.lines().next().unwrap_or("bad command line");
-            first.trim_start_matches("error: ").to_string()
+            first.trim_start_matches("error: ").replace('\'', "\"")
         }
     };
     let guess = match context(ContextKind::SuggestedArg) {
