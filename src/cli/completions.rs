@@ -475,8 +475,8 @@ impl Walk<'_> {
                     return Some(self.value(value));
                 };
                 match kw {
-                    "mode" => mode = TunnelMode::parse(value_word).ok(),
-                    "encap" => encap = keyword(value_word, ENCAP_TYPES).ok()?,
+                    "mode" => mode = Some(TunnelMode::parse(value_word).ok()?),
+                    "encap" => encap = Some(keyword(value_word, ENCAP_TYPES).ok()??),
                     _ => {}
                 }
             }
@@ -843,6 +843,9 @@ mod tests {
             "noencap-csum"
         ));
         assert_eq!(offered("tunnel add t1 mode ipip ttl "), ["inherit"]);
+        // A mode or an encapsulation the parser refuses: nothing after it.
+        assert!(offered("tunnel add t1 mode frob ").is_empty());
+        assert!(offered("tunnel add t1 mode ipip encap frob ").is_empty());
         // tunnel encap: the type first, then its options.
         assert_eq!(offered("tunnel encap dev t1 "), sorted(ENCAP_TYPES));
         assert_eq!(offered("tunnel encap dev t1 fou encap-d"), ["encap-dport"]);
