@@ -663,7 +663,7 @@ pub fn zsh() -> String {
 _rfou() {
     local -a reply
     local ret=1
-    reply=("${(@f)$(${words[1]} __complete "${(@Q)words[2,CURRENT-1]}" "${(Q)PREFIX}" 2>/dev/null)}")
+    reply=("${(@f)$(${(Q)words[1]} __complete "${(@Q)words[2,CURRENT-1]}" "${(Q)PREFIX}" 2>/dev/null)}")
     reply=(${reply:#})
     if (( ${reply[(Ie):files]} )); then
         reply=(${reply:#:files})
