@@ -90,10 +90,14 @@ pub fn text(topic: Option<&str>) -> Result<String> {
         None => return Err(unknown_topic(topic)),
     };
     let (usage, part, man) = match name {
-        "add" => ("add", [ADD, PORT_WHERE].concat(), "rfou-fou(8)"),
-        "delete" => ("del", [DEL, PORT_WHERE].concat(), "rfou-fou(8)"),
-        "show" | "list" => ("show", [SHOW, PORT_WHERE].concat(), "rfou-fou(8)"),
-        "tunnel" => ("tunnel", [TUNNEL, TUNNEL_WHERE].concat(), "rfou-tunnel(8)"),
+        "add" => ("add", [ADD, "\n", PORT_WHERE].concat(), "rfou-fou(8)"),
+        "delete" => ("del", [DEL, "\n", PORT_WHERE].concat(), "rfou-fou(8)"),
+        "show" | "list" => ("show", [SHOW, "\n", PORT_WHERE].concat(), "rfou-fou(8)"),
+        "tunnel" => (
+            "tunnel",
+            [TUNNEL, "\n", TUNNEL_WHERE].concat(),
+            "rfou-tunnel(8)",
+        ),
         "doctor" => ("doctor", DOCTOR.to_string(), "rfou(8)"),
         "apply" => ("apply", APPLY.to_string(), "rfou-apply(8)"),
         "export" => ("export", EXPORT.to_string(), "rfou-apply(8)"),
