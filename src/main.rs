@@ -9,10 +9,8 @@ use rfou::{Error, Family, Handle};
 
 /// Configure Linux Foo-over-UDP (FOU) and Generic UDP Encapsulation (GUE).
 #[derive(Parser, Debug)]
-#[command(name = "rfou", version, disable_help_subcommand = true, after_help = cli::USAGE)]
-#[command(
-    override_usage = "rfou [OPTIONS] { add | del | show | tunnel | apply | export | help } ..."
-)]
+#[command(name = "rfou", version, disable_help_subcommand = true)]
+#[command(override_usage = cli::help::USAGE_LINE, after_help = cli::help::grammar())]
 pub struct Args {
     /// Act inside network namespace NAME (/run/netns/NAME, as `ip -n`)
     #[arg(short = 'n', long = "netns", value_name = "NAME")]
@@ -48,7 +46,17 @@ pub struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let mut argv = std::env::args_os().skip(1);
+    // The shell stubs' completer: before clap, which would read the words as options.
+    if argv.next().is_some_and(|w| w == "__complete") {
+        let words: Vec<String> = argv.map(|w| w.to_string_lossy().into_owned()).collect();
+        cli::completions::run(&words, &mut std::io::stdout().lock());
+        return ExitCode::SUCCESS;
+    }
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(e) => return clap_error(&e),
+    };
     let family = match (args.ipv6, args.ipv4) {
         (true, _) => Some(Family::Inet6),
         (_, true) => Some(Family::Inet),
@@ -71,9 +79,14 @@ fn main() -> ExitCode {
     let command = match &args.batch {
         Some(_) => None,
         None => match cli::parse(&args.words, family) {
-            Ok(Command::Help(_)) => {
-                let _ = out.write_all(cli::USAGE.as_bytes());
-                return ExitCode::SUCCESS;
+            Ok(Command::Help(topic)) => {
+                return match cli::help::text(topic.as_deref()) {
+                    Ok(text) => {
+                        let _ = out.write_all(text.as_bytes());
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => fail(&e),
+                };
             }
             Ok(command) => Some(command),
             Err(e) => return fail(&e),
@@ -126,4 +139,54 @@ fn main() -> ExitCode {
 fn fail(e: &Error) -> ExitCode {
     eprintln!("rfou: {e}");
     ExitCode::from(e.exit_code() as u8)
+}
+
+/// clap's errors in rfou's voice: one line, `rfou: ...`, exit status 2, as every other bad
+/// command line. `--help` and `--version` print as clap prints them.
+fn clap_error(e: &clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ErrorKind};
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let context = |kind| e.get(kind).map(|v| v.to_string());
+    // clap names an option with its value, "--netns <NAME>": rfou says "--netns NAME".
+    let arg = context(ContextKind::InvalidArg)
+        .unwrap_or_default()
+        .replace(['<', '>'], "");
+    let message = match e.kind() {
+        ErrorKind::UnknownArgument => format!("unknown option \"{arg}\""),
+        ErrorKind::InvalidValue
+            if context(ContextKind::InvalidValue)
+                .unwrap_or_default()
+                .is_empty() =>
+        {
+            format!("{arg} needs a value")
+        }
+        ErrorKind::ArgumentConflict => match context(ContextKind::PriorArg) {
+            Some(prior) if prior.replace(['<', '>'], "") == arg => {
+                format!("{arg} is given twice: say it once")
+            }
+            Some(prior) => format!(
+                "{arg} and {} cannot be given together",
+                prior.replace(['<', '>'], "")
+            ),
+            None => format!("{arg} cannot be given here"),
+        },
+        ErrorKind::MissingRequiredArgument => {
+            format!("{arg} is needed too (--force and --atomic go with --batch FILE)")
+        }
+        _ => {
+            // Any other kind: clap's own first line, without its "error: ".
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("bad command line");
+            first.trim_start_matches("error: ").replace('\'', "\"")
+        }
+    };
+    let guess = match context(ContextKind::SuggestedArg) {
+        Some(near) => format!(": did you mean `{near}`?"),
+        None => String::new(),
+    };
+    eprintln!("rfou: {message}{guess}");
+    ExitCode::from(2)
 }

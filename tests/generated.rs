@@ -5,9 +5,11 @@
 //!   rewrites them instead of comparing.
 //! - The manual pages (`man/`) name every keyword of every table, every tunnel mode and every
 //!   protocol name, and render without a warning.
-//! - The bash script completes what it should, in a real `bash`.
+//! - The completion stubs complete what they should, in a real `bash`, `zsh` and `fish`,
+//!   calling the `rfou` just built (`rfou __complete`).
 //!
-//! No root and no kernel support needed; `man` (man-db, groff-base) and `bash` must be there.
+//! No root and no kernel support needed; `man` (man-db, groff-base), `bash`, `zsh` and `fish`
+//! must be there (scripts/test installs them): a missing one fails its test.
 
 #[path = "support/roff.rs"]
 mod roff;
@@ -16,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use rfou::cli::completions::{self, OptionArg, GLOBAL_OPTIONS};
+use rfou::cli::help::TOPICS;
 use rfou::cli::parse::{
     APPLY_OPTIONS, ENCAP_OPTIONS, ENCAP_TYPES, PORT_ADD, PORT_DEL, PORT_SHOW, STATE_COMMANDS, TOP,
     TUNNEL, TUNNEL_OPTIONS,
@@ -212,59 +215,137 @@ fn manual_renders_without_warnings() {
     }
 }
 
-/// Runs the bash completion for `line` (the cursor at its end) and returns COMPREPLY.
-/// `dir` holds a fake `ip` (put first on PATH) and the namespaces `RFOU_NETNS_DIR` lists.
-fn bash_complete(line: &str, dir: &Path) -> Vec<String> {
-    let script = root().join("completions/rfou.bash");
-    // COMP_WORDS about as bash splits the line; the function itself reads COMP_LINE.
-    let mut words: Vec<&str> = line.split_whitespace().collect();
-    if line.ends_with(' ') {
-        words.push("");
+/// A shell, as the tests drive its completion.
+#[derive(Debug, Clone, Copy)]
+enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+/// PATH with the `rfou` just built first: the stubs run the `rfou` of the command line.
+fn path_with_rfou() -> String {
+    let bin = Path::new(env!("CARGO_BIN_EXE_rfou"))
+        .parent()
+        .expect("a directory");
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+/// The words bash makes of `line` (COMP_WORDS): split at blanks, and at each run of the
+/// COMP_WORDBREAKS characters `=` and `:`, which are words of their own.
+fn bash_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    for blank_word in line.split_whitespace() {
+        let mut word = String::new();
+        let mut breaks = false;
+        for c in blank_word.chars() {
+            let is_break = c == '=' || c == ':';
+            if !word.is_empty() && is_break != breaks {
+                words.push(std::mem::take(&mut word));
+            }
+            breaks = is_break;
+            word.push(c);
+        }
+        words.push(word);
     }
-    let quoted: Vec<String> = words
-        .iter()
-        .map(|w| format!("'{}'", w.replace('\'', r"'\''")))
-        .collect();
-    let program = format!(
-        r#"set -u
-source "$1" || exit 99
+    if line.ends_with(' ') {
+        words.push(String::new());
+    }
+    words
+}
+
+fn quote(word: &str) -> String {
+    format!("'{}'", word.replace('\'', r"'\''"))
+}
+
+/// What `shell`, with the stub of completions/ loaded, offers for `line` (cursor at its end),
+/// run in directory `dir`. Any output on stderr fails the test: it would land in the
+/// user's terminal.
+fn shell_complete(shell: Shell, line: &str, dir: &Path) -> Vec<String> {
+    let (program, args, script): (&str, Vec<String>, String) = match shell {
+        Shell::Bash => {
+            let words = bash_words(line);
+            let quoted: Vec<String> = words.iter().map(|w| quote(w)).collect();
+            let script = format!(
+                r#"set -u
+source "$STUB" || exit 99
 COMP_WORDS=({words})
 COMP_CWORD={cword}
-COMP_LINE=$2
+COMP_LINE={line}
 COMP_POINT=${{#COMP_LINE}}
 _rfou rfou "${{COMP_WORDS[COMP_CWORD]}}" "${{COMP_WORDS[COMP_CWORD-1]}}"
 printf '%s\n' "${{COMPREPLY[@]}}"
 "#,
-        words = quoted.join(" "),
-        cword = words.len() - 1,
-    );
-    let out = Command::new("bash")
-        .args(["--norc", "--noprofile", "-c", &program, "bash"])
+                words = quoted.join(" "),
+                cword = words.len() - 1,
+                line = quote(line),
+            );
+            ("bash", vec!["--norc".into(), "--noprofile".into()], script)
+        }
+        Shell::Zsh => {
+            // The compsys builtins print what they were given; the rest is the stub, loaded
+            // from $fpath as compinit loads it.
+            let mut words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+            if line.ends_with(' ') {
+                words.push(String::new());
+            }
+            let current = words.len();
+            let prefix = words.last().cloned().unwrap_or_default();
+            let quoted: Vec<String> = words.iter().map(|w| quote(w)).collect();
+            let script = format!(
+                r#"compadd() {{ [[ $1 == -a ]] && print -rl -- "${{(@P)2}}" }}
+_files() {{ print -rl -- ${{PREFIX}}*(N) }}
+fpath=("${{STUB:h}}" $fpath)
+autoload -Uz _rfou
+words=({words})
+CURRENT={current}
+PREFIX={prefix}
+_rfou
+"#,
+                words = quoted.join(" "),
+                prefix = quote(&prefix),
+            );
+            ("zsh", vec!["-f".into()], script)
+        }
+        Shell::Fish => {
+            let script = format!("source $STUB; or exit 99\ncomplete -C {}\n", quote(line));
+            ("fish", vec!["--no-config".into()], script)
+        }
+    };
+    let stub = match shell {
+        Shell::Bash => "completions/rfou.bash",
+        Shell::Zsh => "completions/_rfou",
+        Shell::Fish => "completions/rfou.fish",
+    };
+    let out = Command::new(program)
+        .args(&args)
+        .arg("-c")
         .arg(&script)
-        .arg(line)
-        .env("RFOU_NETNS_DIR", dir.join("netns"))
-        .env(
-            "PATH",
-            format!(
-                "{}:{}",
-                dir.join("bin").display(),
-                std::env::var("PATH").unwrap_or_default()
-            ),
-        )
+        .current_dir(dir)
+        .env("STUB", root().join(stub))
+        .env("PATH", path_with_rfou())
         .output()
-        .expect("run bash");
+        .unwrap_or_else(|e| {
+            panic!("cannot run {program} ({e}): install it (`apt-get install {program}`)")
+        });
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success() && stderr.is_empty(),
-        "bash completion of {line:?} failed ({}):\n{stderr}",
+        "{shell:?} completion of {line:?} failed ({}):\n{stderr}",
         out.status
     );
     let mut reply: Vec<String> = String::from_utf8_lossy(&out.stdout)
         .lines()
+        // fish prints "word<TAB>description".
+        .map(|l| l.split('\t').next().unwrap_or("").to_string())
         .filter(|l| !l.is_empty())
-        .map(str::to_string)
         .collect();
     reply.sort();
+    reply.dedup();
     reply
 }
 
@@ -274,84 +355,141 @@ fn sorted(words: &[&str]) -> Vec<String> {
     v
 }
 
-/// A fake `ip` for the completion: `ip [-n NS] -o link show` lists lo and one veth, named
-/// after the namespace, with an `@peer` suffix as ip prints it.
-const FAKE_IP: &str = r#"#!/bin/sh
-ns=
-if [ "$1" = -n ]; then ns=$2; shift 2; fi
-[ "$*" = "-o link show" ] || exit 1
-echo '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT'
-echo "7: veth-${ns:-here}@if8: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue"
-"#;
-
-#[test]
-fn bash_completes_in_place() {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = std::env::temp_dir().join(format!("rfou-complete-{}", std::process::id()));
-    for sub in ["netns", "bin"] {
-        std::fs::create_dir_all(dir.join(sub)).expect("temp dir");
-    }
-    std::fs::write(dir.join("netns/blue"), "").expect("temp file");
-    std::fs::write(dir.join("netns/red"), "").expect("temp file");
-    let ip = dir.join("bin/ip");
-    std::fs::write(&ip, FAKE_IP).expect("fake ip");
-    std::fs::set_permissions(&ip, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let complete = |line: &str| bash_complete(line, &dir);
+/// The same lines, through each shell's stub and the real completer.
+fn completes_in(shell: Shell) {
+    let dir = std::env::temp_dir().join(format!("rfou-complete-{shell:?}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("state.toml"), "").expect("temp file");
+    let complete = |line: &str| shell_complete(shell, line, &dir);
+    let without = |line: &str, word: &str| {
+        let found = complete(line);
+        assert!(
+            !found.is_empty() && !found.iter().any(|w| w == word),
+            "{shell:?}: {line:?} offers {word:?} (or nothing): {found:?}"
+        );
+    };
 
     assert_eq!(complete("rfou tu"), ["tunnel"]);
     assert_eq!(complete("rfou "), sorted(&completions::command_words()));
+    assert_eq!(complete("rfou -n blue tu"), ["tunnel"]);
     assert_eq!(complete("rfou add port 5555 ipp"), ["ipproto"]);
-    let protos = complete("rfou add port 5555 ipproto ");
-    assert!(
-        protos.contains(&"gre".to_string()) && protos.contains(&"ipip".to_string()),
-        "{protos:?}"
-    );
     assert_eq!(
-        protos,
+        complete("rfou add port 5555 ipproto "),
         sorted(&proto::NAMES.iter().map(|(n, _)| *n).collect::<Vec<_>>())
     );
-    // A port number: nothing to offer.
     assert!(complete("rfou add port ").is_empty());
-    assert!(complete("rfou add port 5555 ipproto 4 peer_port ").is_empty());
+    // The three wrong offers of issue #14.
+    without("rfou add port 5555 ", "port");
+    without("rfou tunnel add t1 mode ipip ", "encap-dport");
+    without("rfou tunnel change t1 ", "mode");
     assert_eq!(
-        complete("rfou tunnel encap dev tun1 "),
-        ["fou", "gue", "none"]
-    );
-    assert_eq!(
-        complete("rfou tunnel encap dev tun1 fou encap-d"),
+        complete("rfou tunnel add t1 mode ipip encap fou encap-d"),
         ["encap-dport"]
     );
     assert_eq!(
         complete("rfou tunnel add t1 mode "),
         sorted(TunnelMode::WORDS)
     );
-    assert_eq!(complete("rfou tun add t1 encap "), sorted(ENCAP_TYPES));
-    assert_eq!(complete("rfou -n "), ["blue", "red"]);
-    assert_eq!(complete("rfou --netns r"), ["red"]);
-    assert_eq!(complete("rfou -n blue tu"), ["tunnel"]);
+    assert_eq!(complete("rfou tun ad t1 mo "), sorted(TunnelMode::WORDS));
+    assert_eq!(complete("rfou tunnel encap dev t1 "), sorted(ENCAP_TYPES));
     assert_eq!(complete("rfou tunnel "), sorted(TUNNEL));
     assert_eq!(complete("rfou show "), sorted(PORT_SHOW));
-    // Abbreviated keywords still lead to their values.
-    assert_eq!(complete("rfou tun ad t1 mo "), sorted(TunnelMode::WORDS));
-    // The devices after dev: of this namespace, or of the one -n names, without @peer.
-    assert_eq!(
-        complete("rfou add port 1 gue local 192.0.2.1 dev "),
-        ["lo", "veth-here"]
-    );
-    assert_eq!(
-        complete("rfou -n blue add port 1 gue local 192.0.2.1 dev "),
-        ["lo", "veth-blue"]
-    );
-    assert_eq!(
-        complete("rfou --netns=red tunnel encap "),
-        ["dev", "lo", "veth-red"]
-    );
-    assert_eq!(complete("rfou -j tunnel change dev v"), ["veth-here"]);
-    // An IPv6 address is one word, whatever bash's word breaks say.
+    assert_eq!(complete("rfou help "), sorted(TOPICS));
+    // An IPv6 address is one word to rfou, whatever bash's word breaks say.
     assert_eq!(
         complete("rfou add port 1 gue -6 local 2001:db8::1 pe"),
         ["peer", "peer_port"]
     );
-    assert!(complete("rfou --force -j -").contains(&"--batch".to_string()));
+    // Devices of this namespace: lo is always there.
+    assert!(complete("rfou add port 1 gue local 192.0.2.1 dev ").contains(&"lo".to_string()));
+    assert!(complete("rfou -j -").contains(&"--batch".to_string()));
+    // Files where a file goes.
+    assert!(complete("rfou -b ").contains(&"state.toml".to_string()));
+    assert_eq!(complete("rfou apply --check s"), ["state.toml"]);
+    assert_eq!(complete("rfou apply --check state.toml --"), ["--prune"]);
+    assert!(complete("rfou export ").is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bash_completes_through_rfou() {
+    completes_in(Shell::Bash);
+}
+
+#[test]
+fn zsh_completes_through_rfou() {
+    completes_in(Shell::Zsh);
+}
+
+#[test]
+fn fish_completes_through_rfou() {
+    completes_in(Shell::Fish);
+}
+
+/// The zsh stub under zsh's real completion system: an interactive zsh (in a pseudo-terminal,
+/// `zpty`) runs compinit, which finds the stub by its `#compdef` line, and a tab after each
+/// line. What the stub hands to `compadd` is recorded and compared.
+#[test]
+fn zsh_compsys_loads_the_stub_and_offers_its_words() {
+    let dir = std::env::temp_dir().join(format!("rfou-compsys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let driver = r#"
+zmodload zsh/zpty || exit 99
+out=$1; shift
+zpty z zsh -f -i
+zpty -w z "PS1='' RPROMPT=''; fpath=(${STUB:h} \$fpath); autoload -Uz compinit; compinit -u -D"
+zpty -w z "compadd() { local -a m; builtin compadd -O m \"\$@\"; print -rl -- \"[\${^m}]\" >$out; builtin compadd \"\$@\"; }"
+for line in "$@"; do
+    rm -f $out
+    zpty -w -n z "$line"$'\t'
+    # Wait for the capture (up to 20 s on a busy machine), then clear the line (^U).
+    for i in {1..200}; do [[ -s $out ]] && break; sleep 0.1; done
+    zpty -w -n z $'\C-u'
+    print -r -- "$line=>$(<$out)"
+done
+zpty -d z
+"#;
+    let lines = [
+        "rfou tu",
+        "rfou add port 5555 ",
+        "rfou tunnel add t1 mode ipip ",
+        "rfou tunnel change t1 ",
+    ];
+    let out = Command::new("zsh")
+        .args(["-f", "-c", driver, "zsh"])
+        .arg(dir.join("capture"))
+        .args(lines)
+        .env("STUB", root().join("completions/_rfou"))
+        .env("PATH", path_with_rfou())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run zsh ({e}): install it (`apt-get install zsh`)"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "zsh: {}\n{text}", out.status);
+    let offered = |line: &str| -> Vec<String> {
+        let found = text
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{line}=>")))
+            .unwrap_or_else(|| panic!("no capture for {line:?}:\n{text}"));
+        let found = found.trim_start_matches('[').trim_end_matches(']');
+        let mut words: Vec<String> = found.split_whitespace().map(str::to_string).collect();
+        words.sort();
+        words
+    };
+    assert_eq!(offered("rfou tu"), ["tunnel"]);
+    let ports = offered("rfou add port 5555 ");
+    assert!(
+        ports.contains(&"gue".to_string()) && !ports.contains(&"port".to_string()),
+        "{ports:?}"
+    );
+    let tunnel = offered("rfou tunnel add t1 mode ipip ");
+    assert!(
+        tunnel.contains(&"encap".to_string()) && !tunnel.contains(&"encap-dport".to_string()),
+        "{tunnel:?}"
+    );
+    let change = offered("rfou tunnel change t1 ");
+    assert!(
+        change.contains(&"remote".to_string()) && !change.contains(&"mode".to_string()),
+        "{change:?}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

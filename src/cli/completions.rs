@@ -1,27 +1,33 @@
-//! Shell completion for bash, zsh and fish, generated from the keyword tables of
-//! [`super::parse`], the protocol names of [`crate::proto`] and the tunnel modes of
-//! [`TunnelMode`].
+//! Shell completion: one completer, in Rust, that follows the parser's keyword tables, and
+//! three short shell stubs that call it (`rfou __complete WORDS...`).
 //!
-//! Every script follows the same walk over the words before the cursor: global options,
-//! then the command word of [`TOP`], then for `tunnel` a verb of [`TUNNEL`] and the tunnel's
-//! name, then keywords of the command's table, each keyword that takes a value followed by
-//! it. At the cursor it offers what fits there: a keyword, or the value of the keyword
-//! before (protocol names after `ipproto`, modes after `mode`, the devices of the chosen
-//! namespace after `dev`, the names in /run/netns after `-n`, files after `-b`).
+//! The stubs pass the words after `rfou` up to the cursor, the last one being the word under
+//! the cursor (empty after a blank). [`complete`] walks the words as the parser would:
+//! global options, a command word of [`TOP`] or [`STATE_COMMANDS`], for `tunnel` a verb and
+//! a device name, then keywords, each keyword that takes a value followed by it. At the cursor
+//! it offers only what the grammar accepts there: a keyword not given yet that nothing given
+//! contradicts, or the value of the keyword before (protocol names, modes, devices of the
+//! right kind in the namespace `-n` names, namespace names, files). A line it cannot read
+//! gets no candidates, never an error: what the completer prints goes into the shell.
 //!
-//! What this module knows beyond the tables is which keywords take a value and what kind
-//! of value ([`VALUES`], checked against the parser by the tests below), which table follows
-//! each command word and verb ([`after_command`], [`after_verb`], which refuse words they do
-//! not know, so a new keyword cannot be left out), and the global options
-//! ([`GLOBAL_OPTIONS`], checked against `rfou --help` by `tests/generated.rs`).
-//! The committed scripts in `completions/` are compared with these functions' output by
-//! `tests/generated.rs`; `scripts/regen` rewrites them.
+//! Devices and namespaces are read, never changed: the links of the namespace over
+//! rtnetlink (no module is loaded) and the names in /run/netns.
+//!
+//! The stubs in `completions/` are what [`bash`], [`zsh`] and [`fish`] return;
+//! `tests/generated.rs` compares them and `scripts/regen` rewrites them.
 
+use std::io::Write;
+
+use super::help;
 use super::parse::{
-    APPLY_OPTIONS, ENCAP_OPTIONS, ENCAP_TYPES, PORT_ADD, PORT_DEL, PORT_SHOW, STATE_COMMANDS, TOP,
-    TUNNEL, TUNNEL_OPTIONS,
+    self, APPLY_OPTIONS, ENCAP_OPTIONS, ENCAP_TYPES, PORT_ADD, PORT_DEL, PORT_SHOW, STATE_COMMANDS,
+    TOP, TUNNEL, TUNNEL_OPTIONS,
 };
+use super::words::keyword;
+use netlink_packet_route::link::LinkAttribute;
+
 use crate::proto;
+use crate::tunnel::link::tunnel_of;
 use crate::tunnel::TunnelMode;
 
 /// What a global option takes.
@@ -41,113 +47,87 @@ pub struct GlobalOption {
     pub short: Option<&'static str>,
     pub long: Option<&'static str>,
     pub arg: OptionArg,
-    pub help: &'static str,
+    /// Options this one cannot be given with (clap's `conflicts_with`).
+    pub excludes: &'static [&'static str],
 }
 
 const fn opt(
     short: Option<&'static str>,
     long: Option<&'static str>,
     arg: OptionArg,
-    help: &'static str,
+    excludes: &'static [&'static str],
 ) -> GlobalOption {
     GlobalOption {
         short,
         long,
         arg,
-        help,
+        excludes,
     }
 }
 
-/// The global options, as `rfou --help` lists them.
+/// The global options, as `rfou --help` lists them (checked by `tests/generated.rs`).
 pub const GLOBAL_OPTIONS: &[GlobalOption] = &[
-    opt(
-        Some("-n"),
-        Some("--netns"),
-        OptionArg::Netns,
-        "act inside network namespace NAME",
-    ),
-    opt(Some("-j"), Some("--json"), OptionArg::None, "JSON output"),
-    opt(
-        Some("-p"),
-        Some("--pretty"),
-        OptionArg::None,
-        "indent JSON output",
-    ),
-    opt(
-        Some("-b"),
-        Some("--batch"),
-        OptionArg::File,
-        "read commands from FILE (- for standard input)",
-    ),
-    opt(
-        None,
-        Some("--force"),
-        OptionArg::None,
-        "with --batch: go on past failing lines",
-    ),
-    opt(
-        None,
-        Some("--atomic"),
-        OptionArg::None,
-        "with --batch: on a failure, undo every line applied",
-    ),
-    opt(Some("-6"), None, OptionArg::None, "IPv6 receive ports"),
-    opt(Some("-4"), None, OptionArg::None, "IPv4 receive ports"),
-    opt(
-        Some("-V"),
-        Some("--version"),
-        OptionArg::None,
-        "print the version",
-    ),
-    opt(Some("-h"), Some("--help"), OptionArg::None, "print help"),
+    opt(Some("-n"), Some("--netns"), OptionArg::Netns, &[]),
+    opt(Some("-j"), Some("--json"), OptionArg::None, &[]),
+    opt(Some("-p"), Some("--pretty"), OptionArg::None, &[]),
+    opt(Some("-b"), Some("--batch"), OptionArg::File, &[]),
+    opt(None, Some("--force"), OptionArg::None, &["--atomic"]),
+    opt(None, Some("--atomic"), OptionArg::None, &["--force"]),
+    opt(Some("-6"), None, OptionArg::None, &["-4"]),
+    opt(Some("-4"), None, OptionArg::None, &["-6"]),
+    opt(Some("-V"), Some("--version"), OptionArg::None, &[]),
+    opt(Some("-h"), Some("--help"), OptionArg::None, &[]),
 ];
+
+impl GlobalOption {
+    fn names(&self) -> impl Iterator<Item = &'static str> {
+        self.short.into_iter().chain(self.long)
+    }
+
+    /// The name that stands for the option: its short name, or its long one.
+    fn id(&self) -> &'static str {
+        self.short.or(self.long).expect("an option has a name")
+    }
+}
 
 /// The kind of value a keyword takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Value {
-    /// Nothing to offer; the hint says what to type.
-    Hint(&'static str),
-    /// Fixed words, or something else the hint describes.
-    Words(&'static [&'static str], &'static str),
+    /// Something to type (a number, an address): nothing to offer.
+    Typed,
+    /// These words (or something typed).
+    Words(&'static [&'static str]),
     /// An IP protocol: [`proto::NAMES`].
     Protocol,
     /// A tunnel mode: [`TunnelMode::WORDS`].
     Mode,
     /// An encapsulation: [`ENCAP_TYPES`].
     EncapType,
-    /// A network device of the namespace.
+    /// Any network device of the namespace.
     Device,
 }
 
-const PORT: Value = Value::Hint("UDP port (1-65535)");
-const ADDRESS: Value = Value::Hint("IPv4 or IPv6 address");
-const KEY: Value = Value::Hint("GRE key: a number or a dotted quad");
-const TTL: Value = Value::Words(&["inherit"], "TTL: 1-255, or inherit");
-const TOS: Value = Value::Words(&["inherit"], "TOS byte in hexadecimal, or inherit");
-
-/// Every keyword of the tables that takes a value, and what value.
+/// Every keyword of the tables that takes a value, and what value (checked against the
+/// parser by the tests below).
 pub const VALUES: &[(&str, Value)] = &[
-    ("port", PORT),
-    ("peer_port", PORT),
-    ("encap-dport", PORT),
-    (
-        "encap-sport",
-        Value::Words(&["auto"], "UDP source port (1-65535), or auto"),
-    ),
+    ("port", Value::Typed),
+    ("peer_port", Value::Typed),
+    ("encap-dport", Value::Typed),
+    ("encap-sport", Value::Words(&["auto"])),
     ("ipproto", Value::Protocol),
-    ("local", ADDRESS),
-    ("peer", ADDRESS),
-    ("remote", ADDRESS),
+    ("local", Value::Typed),
+    ("peer", Value::Typed),
+    ("remote", Value::Typed),
     ("dev", Value::Device),
     ("mode", Value::Mode),
     ("encap", Value::EncapType),
-    ("ttl", TTL),
-    ("hoplimit", TTL),
-    ("tos", TOS),
-    ("dsfield", TOS),
-    ("key", KEY),
-    ("ikey", KEY),
-    ("okey", KEY),
+    ("ttl", Value::Words(&["inherit"])),
+    ("hoplimit", Value::Words(&["inherit"])),
+    ("tos", Value::Words(&["inherit"])),
+    ("dsfield", Value::Words(&["inherit"])),
+    ("key", Value::Typed),
+    ("ikey", Value::Typed),
+    ("okey", Value::Typed),
 ];
 
 /// What the value of `keyword` is, if it takes one.
@@ -155,62 +135,123 @@ pub fn value_of(keyword: &str) -> Option<Value> {
     VALUES.iter().find(|(k, _)| *k == keyword).map(|(_, v)| *v)
 }
 
-/// What follows a command word of [`TOP`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AfterCommand {
-    /// Keywords of this table.
-    Keywords(&'static [&'static str]),
-    /// A verb of [`TUNNEL`].
-    TunnelVerb,
-    /// Nothing.
-    Nothing,
+/// A network device, as the completer needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub name: String,
+    /// Whether it is a tunnel rfou works on (what `tunnel encap`, `change`, `del` take).
+    pub tunnel: bool,
 }
 
-/// What follows each command word. Panics on a word it has no rule for: a new command
-/// must be given one here.
-pub fn after_command(word: &str) -> AfterCommand {
-    match word {
-        "add" => AfterCommand::Keywords(PORT_ADD),
-        "delete" => AfterCommand::Keywords(PORT_DEL),
-        "show" | "list" => AfterCommand::Keywords(PORT_SHOW),
-        "tunnel" => AfterCommand::TunnelVerb,
-        "help" | "doctor" | "export" => AfterCommand::Nothing,
-        "apply" => AfterCommand::Keywords(APPLY_OPTIONS),
-        other => panic!("completions: no rule for the command word \"{other}\""),
+/// Where the completer finds devices and namespaces: the system, or a fixed list in tests.
+pub trait Inventory {
+    /// The named network namespaces.
+    fn namespaces(&self) -> Vec<String>;
+    /// The devices of namespace `netns` (of this one when `None`); none when it cannot be
+    /// read.
+    fn devices(&self, netns: Option<&str>) -> Vec<Device>;
+}
+
+/// The running system: /run/netns, and the links of a namespace over rtnetlink.
+pub struct System;
+
+impl Inventory for System {
+    fn namespaces(&self) -> Vec<String> {
+        let Ok(dir) = std::fs::read_dir("/run/netns") else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = dir
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn devices(&self, netns: Option<&str>) -> Vec<Device> {
+        let handle = match netns {
+            Some(name) => crate::Handle::in_netns(name),
+            None => crate::Handle::new(),
+        };
+        let Ok(mut handle) = handle else {
+            return Vec::new();
+        };
+        let Ok(links) = handle.links() else {
+            return Vec::new();
+        };
+        links
+            .iter()
+            .filter_map(|link| {
+                let name = link.attributes.iter().find_map(|a| match a {
+                    LinkAttribute::IfName(name) => Some(name.clone()),
+                    _ => None,
+                })?;
+                let tunnel = tunnel_of(link).is_some();
+                Some(Device { name, tunnel })
+            })
+            .collect()
     }
 }
 
-/// The tunnel name after a verb.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TunnelName {
-    /// No name.
-    None,
-    /// The name of a tunnel to create: nothing to offer.
-    New,
-    /// An existing device: offer the namespace's devices.
-    Existing,
+/// What to offer at the cursor: words, and whether file names fit too.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Candidates {
+    pub words: Vec<String>,
+    pub files: bool,
 }
 
-/// What follows the tunnel's name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AfterName {
-    Nothing,
-    /// Keywords of this table.
-    Keywords(&'static [&'static str]),
-    /// An encapsulation type of [`ENCAP_TYPES`] first, then [`ENCAP_OPTIONS`].
-    Encap,
-}
+/// The line that tells a stub to offer file names too. No candidate is this line: device
+/// names cannot hold a ':', and a namespace name starting with one is left out.
+pub const FILES: &str = ":files";
 
-/// What follows each tunnel verb. Panics on a verb it has no rule for.
-pub fn after_verb(verb: &str) -> (TunnelName, AfterName) {
-    match verb {
-        "add" => (TunnelName::New, AfterName::Keywords(TUNNEL_OPTIONS)),
-        "change" => (TunnelName::Existing, AfterName::Keywords(TUNNEL_OPTIONS)),
-        "encap" => (TunnelName::Existing, AfterName::Encap),
-        "delete" | "show" | "list" => (TunnelName::Existing, AfterName::Nothing),
-        "help" => (TunnelName::None, AfterName::Nothing),
-        other => panic!("completions: no rule for the tunnel verb \"{other}\""),
+/// `rfou __complete WORDS...`: the candidates, one a line, for the stubs. Prints nothing
+/// else, whatever the words.
+pub fn run(words: &[String], out: &mut impl Write) {
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let found = complete(&words, &System);
+    let mut text = String::new();
+    for word in found.words.iter().filter(|w| !w.starts_with(':')) {
+        text.push_str(word);
+        text.push('\n');
     }
+    if found.files {
+        text.push_str(FILES);
+        text.push('\n');
+    }
+    let _ = out.write_all(text.as_bytes());
+}
+
+/// The candidates for the last of `words` (the words after `rfou`; the last one is the word
+/// under the cursor, empty after a blank), the ones that start with it.
+pub fn complete(words: &[&str], inventory: &dyn Inventory) -> Candidates {
+    let (cur, before) = match words.split_last() {
+        Some((cur, before)) => (*cur, before),
+        None => ("", &[][..]),
+    };
+    let mut found = Walk {
+        inventory,
+        netns: None,
+    }
+    .run(before, cur)
+    .unwrap_or_default();
+    found.words.retain(|w| w.starts_with(cur));
+    let mut seen = Vec::new();
+    found.words.retain(|w| {
+        let new = !seen.contains(w);
+        seen.push(w.clone());
+        new
+    });
+    found
+}
+
+fn words(list: &[&str]) -> Candidates {
+    Candidates {
+        words: list.iter().map(|w| w.to_string()).collect(),
+        files: false,
+    }
+}
+
+fn nothing() -> Candidates {
+    Candidates::default()
 }
 
 /// The command words: [`TOP`] and the desired-state commands.
@@ -218,859 +259,677 @@ pub fn command_words() -> Vec<&'static str> {
     [TOP, STATE_COMMANDS].concat()
 }
 
-/// Every keyword of every table, once, in table order.
-fn all_keywords() -> Vec<&'static str> {
-    let mut out: Vec<&'static str> = Vec::new();
-    for table in [
-        PORT_ADD,
-        PORT_DEL,
-        PORT_SHOW,
-        TUNNEL_OPTIONS,
-        ENCAP_TYPES,
-        ENCAP_OPTIONS,
-    ] {
-        for word in table {
-            if !out.contains(word) {
-                out.push(word);
-            }
-        }
-    }
-    out
+/// One walk over the words before the cursor. `None`: the grammar refuses them, so there is
+/// nothing to offer.
+struct Walk<'a> {
+    inventory: &'a dyn Inventory,
+    netns: Option<String>,
 }
 
-/// The keywords that take a value, grouped by value, in the order of [`all_keywords`].
-fn value_groups() -> Vec<(Value, Vec<&'static str>)> {
-    let mut groups: Vec<(Value, Vec<&'static str>)> = Vec::new();
-    for keyword in all_keywords() {
-        let Some(value) = value_of(keyword) else {
-            continue;
+impl Walk<'_> {
+    fn run(&mut self, before: &[&str], cur: &str) -> Option<Candidates> {
+        let mut given: Vec<&'static str> = Vec::new();
+        let mut i = 0;
+        // Global options: words starting with '-' before the command.
+        while let Some(word) = before.get(i).copied() {
+            if !word.starts_with('-') || word == "-" || word == "--" {
+                break;
+            }
+            i += 1;
+            let (option, attached) = global_option(word)?;
+            given.extend(option.iter().map(|o| o.id()));
+            let Some(last) = option.last() else { continue };
+            if last.arg == OptionArg::None || attached.is_some() {
+                if last.arg == OptionArg::Netns {
+                    self.netns = attached;
+                }
+                continue;
+            }
+            // The option's value is the next word, or the one under the cursor.
+            match before.get(i) {
+                Some(value) => {
+                    if last.arg == OptionArg::Netns {
+                        self.netns = Some(value.to_string());
+                    }
+                    i += 1;
+                }
+                None => return Some(self.option_value(last.arg)),
+            }
+        }
+        if before.get(i) == Some(&"--") {
+            i += 1;
+        }
+        let Some(command) = before.get(i).copied() else {
+            return Some(self.at_command(cur, &given));
         };
-        match groups.iter_mut().find(|(v, _)| *v == value) {
-            Some((_, words)) => words.push(keyword),
-            None => groups.push((value, vec![keyword])),
+        if given.contains(&"-b") {
+            return None; // a batch takes no command
         }
-    }
-    groups
-}
-
-fn value_keywords() -> Vec<&'static str> {
-    value_groups()
-        .into_iter()
-        .flat_map(|(_, words)| words)
-        .collect()
-}
-
-fn value_hint(value: Value) -> &'static str {
-    match value {
-        Value::Hint(hint) | Value::Words(_, hint) => hint,
-        Value::Protocol => "IP protocol: 1-255 or a name",
-        Value::Mode => "tunnel mode",
-        Value::EncapType => "encapsulation",
-        Value::Device => "network device",
-    }
-}
-
-fn option_names(o: &GlobalOption) -> impl Iterator<Item = &'static str> {
-    o.short.into_iter().chain(o.long)
-}
-
-fn options_with(arg: OptionArg) -> Vec<&'static str> {
-    GLOBAL_OPTIONS
-        .iter()
-        .filter(|o| o.arg == arg)
-        .flat_map(option_names)
-        .collect()
-}
-
-fn netns_option() -> (&'static str, &'static str) {
-    let o = GLOBAL_OPTIONS
-        .iter()
-        .find(|o| o.arg == OptionArg::Netns)
-        .expect("a namespace option");
-    (o.short.expect("-n"), o.long.expect("--netns"))
-}
-
-/// The lists the scripts keep in variables, by variable name: the keyword tables and the
-/// value words.
-fn lists() -> Vec<(&'static str, Vec<&'static str>)> {
-    vec![
-        ("top_words", command_words()),
-        ("apply_options", APPLY_OPTIONS.to_vec()),
-        ("port_add", PORT_ADD.to_vec()),
-        ("port_del", PORT_DEL.to_vec()),
-        ("port_show", PORT_SHOW.to_vec()),
-        ("tunnel_verbs", TUNNEL.to_vec()),
-        ("tunnel_options", TUNNEL_OPTIONS.to_vec()),
-        ("encap_types", ENCAP_TYPES.to_vec()),
-        ("encap_options", ENCAP_OPTIONS.to_vec()),
-        ("mode_words", TunnelMode::WORDS.to_vec()),
-        (
-            "proto_names",
-            proto::NAMES.iter().map(|(name, _)| *name).collect(),
-        ),
-        (
-            "global_options",
-            GLOBAL_OPTIONS.iter().flat_map(option_names).collect(),
-        ),
-    ]
-}
-
-/// The variable that holds `list`.
-fn var(list: &[&str]) -> &'static str {
-    lists()
-        .into_iter()
-        .find(|(_, l)| l.as_slice() == list)
-        .map(|(name, _)| name)
-        .unwrap_or_else(|| panic!("completions: no variable holds {list:?}"))
-}
-
-/// The variable holding the words a value offers, or the words themselves.
-enum Offer {
-    Nothing,
-    Var(&'static str),
-    Words(&'static [&'static str]),
-    Devices,
-}
-
-fn offer(value: Value) -> Offer {
-    match value {
-        Value::Hint(_) => Offer::Nothing,
-        Value::Words(words, _) => Offer::Words(words),
-        Value::Protocol => Offer::Var("proto_names"),
-        Value::Mode => Offer::Var("mode_words"),
-        Value::EncapType => Offer::Var(var(ENCAP_TYPES)),
-        Value::Device => Offer::Devices,
-    }
-}
-
-/// Words as they stand in a script: none of them needs quoting, and that is checked.
-fn plain(list: &[&str]) -> String {
-    for w in list {
-        assert!(
-            w.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')),
-            "completions: \"{w}\" needs quoting"
-        );
-    }
-    list.join(" ")
-}
-
-/// Replaces each `@NAME@` of `template` by its value; panics if a placeholder is left.
-fn fill(template: &str, values: &[(&str, String)]) -> String {
-    let mut out = template.to_string();
-    for (name, value) in values {
-        out = out.replace(&format!("@{name}@"), value);
-    }
-    if let Some(left) = placeholder(&out) {
-        panic!("completions: placeholder @{left}@ left unfilled");
-    }
-    out
-}
-
-/// The first `@NAME@` (capitals and underscores) in `text`.
-fn placeholder(text: &str) -> Option<&str> {
-    let parts: Vec<&str> = text.split('@').collect();
-    parts
-        .iter()
-        .enumerate()
-        .skip(1)
-        .take(parts.len().saturating_sub(2))
-        .map(|(_, name)| *name)
-        .find(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
-}
-
-const HEADER: &str = "\
-Generated by rfou from its keyword tables (src/cli/completions.rs): do not edit.
-Run scripts/regen after changing the grammar.";
-
-/// The three shells, and how each says the few things the scripts generate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Shell {
-    Bash,
-    Zsh,
-    Fish,
-}
-
-impl Shell {
-    fn header(self) -> String {
-        HEADER.lines().map(|l| format!("# {l}\n")).collect()
-    }
-
-    /// Declares the local variable `name` holding `words`.
-    fn declare(self, name: &str, words: &[&str]) -> String {
-        match self {
-            Shell::Bash => format!("local {name}=\"{}\"", plain(words)),
-            Shell::Zsh => format!("local -a {name}=({})", plain(words)),
-            Shell::Fish => format!("set -l {name} {}", plain(words)),
+        let rest = &before[i + 1..];
+        let family_given = given.contains(&"-6") || given.contains(&"-4");
+        let command = match command {
+            "apply" | "export" => command,
+            other => keyword(other, TOP).ok()??,
+        };
+        match command {
+            "add" => self.port(PORT_ADD, rest, family_given),
+            "delete" => self.port(PORT_DEL, rest, family_given),
+            "show" | "list" => self.port(PORT_SHOW, rest, family_given),
+            "tunnel" => self.tunnel(rest),
+            "apply" => apply(rest, cur),
+            "help" => rest.is_empty().then(|| words(help::TOPICS)),
+            "doctor" | "export" => Some(nothing()),
+            other => unreachable!("a command without completion: {other}"),
         }
     }
 
-    /// Sets the variable `name` to the words of the variables `from` (none: empty).
-    fn set(self, name: &str, from: &[&str]) -> String {
-        let vars: Vec<String> = from.iter().map(|v| format!("${v}")).collect();
-        match (self, vars.len()) {
-            (Shell::Bash, 0) => format!("{name}=''"),
-            (Shell::Bash, 1) => format!("{name}={}", vars[0]),
-            (Shell::Bash, _) => format!("{name}=\"{}\"", vars.join(" ")),
-            (Shell::Zsh, _) => format!("{name}=({})", vars.join(" ")),
-            (Shell::Fish, _) => format!("set {name} {}", vars.join(" "))
-                .trim_end()
-                .to_string(),
+    /// The cursor where the command goes: an option, or a command word.
+    fn at_command(&self, cur: &str, given: &[&'static str]) -> Candidates {
+        if cur.starts_with("--netns=") {
+            let mut found = self.option_value(OptionArg::Netns);
+            found.words = found
+                .words
+                .iter()
+                .map(|ns| format!("--netns={ns}"))
+                .collect();
+            return found;
+        }
+        if cur.starts_with('-') {
+            let open: Vec<&str> = GLOBAL_OPTIONS
+                .iter()
+                .filter(|o| !given.contains(&o.id()))
+                .filter(|o| !o.excludes.iter().any(|x| given.contains(x)))
+                .flat_map(GlobalOption::names)
+                .collect();
+            return words(&open);
+        }
+        if given.contains(&"-b") {
+            return nothing();
+        }
+        words(&command_words())
+    }
+
+    fn option_value(&self, arg: OptionArg) -> Candidates {
+        match arg {
+            OptionArg::Netns => Candidates {
+                words: self.inventory.namespaces(),
+                files: false,
+            },
+            OptionArg::File => Candidates {
+                words: Vec::new(),
+                files: true,
+            },
+            OptionArg::None => nothing(),
         }
     }
 
-    fn set_word(self, name: &str, word: &str) -> String {
-        match self {
-            Shell::Bash | Shell::Zsh => format!("{name}={word}"),
-            Shell::Fish => format!("set {name} {word}"),
-        }
-    }
-
-    /// Several statements on one line.
-    fn join(self, statements: &[String]) -> String {
-        match self {
-            Shell::Bash | Shell::Zsh => statements.join(" "),
-            Shell::Fish => statements.join("; "),
-        }
-    }
-
-    /// One arm of a `case`/`switch`.
-    fn arm(self, indent: &str, patterns: &[&str], action: &str) -> String {
-        match self {
-            Shell::Bash => format!("{indent}{}) {action} ;;\n", patterns.join(" | ")),
-            Shell::Zsh => format!("{indent}{}) {action} ;;\n", patterns.join("|")),
-            Shell::Fish => {
-                let patterns: Vec<String> = patterns
-                    .iter()
-                    .map(|p| {
-                        if p.contains('*') {
-                            format!("'{p}'")
-                        } else {
-                            p.to_string()
-                        }
-                    })
-                    .collect();
-                format!(
-                    "{indent}case {}\n{indent}    {action}\n",
-                    patterns.join(" ")
-                )
-            }
-        }
-    }
-
-    /// Case patterns, for a pattern list inside a template.
-    fn patterns(self, words: &[&str]) -> String {
-        match self {
-            Shell::Bash => words.join(" | "),
-            Shell::Zsh => words.join("|"),
-            Shell::Fish => words.join(" "),
-        }
-    }
-
-    /// The declarations of every list, one a line.
-    fn lists(self, indent: &str) -> String {
-        lists()
-            .iter()
-            .map(|(name, words)| format!("{indent}{}\n", self.declare(name, words)))
+    fn devices(&self, tunnels_only: bool) -> Vec<String> {
+        self.inventory
+            .devices(self.netns.as_deref())
+            .into_iter()
+            .filter(|d| d.tunnel || !tunnels_only)
+            .map(|d| d.name)
             .collect()
     }
 
-    /// The arms that follow a command word: the state and table it leads to.
-    fn command_cases(self, indent: &str) -> String {
-        let mut out = String::new();
-        for word in command_words() {
-            let action = match after_command(word) {
-                AfterCommand::Keywords(table) => self.join(&[
-                    self.set_word("state", "keywords"),
-                    self.set("keywords", &[var(table)]),
-                    self.set("offer", &[var(table)]),
-                ]),
-                AfterCommand::TunnelVerb => self.set_word("state", "verb"),
-                AfterCommand::Nothing => self.set_word("state", "none"),
-            };
-            out.push_str(&self.arm(indent, &[word], &action));
+    fn value(&self, value: Value) -> Candidates {
+        match value {
+            Value::Typed => nothing(),
+            Value::Words(list) => words(list),
+            Value::Protocol => words(&proto::NAMES.iter().map(|(n, _)| *n).collect::<Vec<_>>()),
+            Value::Mode => words(TunnelMode::WORDS),
+            Value::EncapType => words(ENCAP_TYPES),
+            Value::Device => Candidates {
+                words: self.devices(false),
+                files: false,
+            },
         }
-        out.push_str(&self.arm(indent, &["*"], &self.set_word("state", "none")));
-        out
     }
 
-    /// The arms that follow a tunnel verb.
-    fn verb_cases(self, indent: &str) -> String {
-        let mut out = String::new();
-        for verb in TUNNEL {
-            let (name, then) = after_verb(verb);
-            let state = match name {
-                TunnelName::None => "none",
-                TunnelName::New => "newname",
-                TunnelName::Existing => "name",
-            };
-            let (keywords, offer, types, after): (Vec<&str>, Vec<&str>, Vec<&str>, Vec<&str>) =
-                match then {
-                    AfterName::Nothing => (vec![], vec![], vec![], vec![]),
-                    AfterName::Keywords(table) => {
-                        (vec![var(table)], vec![var(table)], vec![], vec![])
-                    }
-                    AfterName::Encap => {
-                        let (t, o) = (var(ENCAP_TYPES), var(ENCAP_OPTIONS));
-                        (vec![t, o], vec![t], vec![t], vec![o])
-                    }
+    /// `add`, `del`, `show`: keywords of `table`, each once; one of `ipproto`/`gue`; one
+    /// family.
+    fn port(&self, table: &[&'static str], rest: &[&str], family: bool) -> Option<Candidates> {
+        let mut given: Vec<&'static str> = Vec::new();
+        let mut words_left = rest.iter();
+        while let Some(word) = words_left.next() {
+            let kw = keyword(word, table).ok()??;
+            if let Some(value) = value_of(kw) {
+                if words_left.next().is_none() {
+                    return Some(self.value(value));
+                }
+            }
+            given.push(kw);
+        }
+        let taken = |k: &str| match k {
+            "ipproto" | "gue" => given.contains(&"ipproto") || given.contains(&"gue"),
+            "-4" | "-6" => family || given.contains(&"-4") || given.contains(&"-6"),
+            k => given.contains(&k),
+        };
+        let open: Vec<&str> = table.iter().copied().filter(|k| !taken(k)).collect();
+        Some(words(&open))
+    }
+
+    fn tunnel(&self, rest: &[&str]) -> Option<Candidates> {
+        let Some((verb, rest)) = rest.split_first() else {
+            return Some(words(TUNNEL));
+        };
+        let verb = keyword(verb, TUNNEL).ok()??;
+        if verb == "help" {
+            return Some(nothing());
+        }
+        // The device name: `NAME`, `dev NAME` or `name NAME`.
+        let existing = verb != "add";
+        let name_at = |rest: &[&str]| -> Result<usize, Candidates> {
+            let offer = |with_dev: bool| {
+                let mut found = if existing {
+                    self.devices(true)
+                } else {
+                    Vec::new()
                 };
-            let action = self.join(&[
-                self.set_word("state", state),
-                self.set("keywords", &keywords),
-                self.set("offer", &offer),
-                self.set("types", &types),
-                self.set("after_type", &after),
-            ]);
-            out.push_str(&self.arm(indent, &[verb], &action));
-        }
-        out.push_str(&self.arm(indent, &["*"], &self.set_word("state", "none")));
-        out
-    }
-
-    /// The arms that offer the value of the keyword before the cursor.
-    fn value_cases(self, indent: &str) -> String {
-        let mut out = String::new();
-        for (value, keywords) in value_groups() {
-            let hint = value_hint(value);
-            let action = match (self, offer(value)) {
-                (Shell::Bash, Offer::Nothing) => format!(": \"{hint}\""),
-                (Shell::Bash, Offer::Var(v)) => format!("list=(${v})"),
-                (Shell::Bash, Offer::Words(w)) => format!("list=({})", plain(w)),
-                (Shell::Bash, Offer::Devices) => {
-                    "mapfile -t list < <(_rfou_devices \"$netns\")".to_string()
+                if with_dev && verb == "encap" {
+                    found.insert(0, "dev".to_string());
                 }
-                (Shell::Zsh, Offer::Nothing) => format!("_rfou_what=hint _rfou_hint='{hint}'"),
-                (Shell::Zsh, Offer::Var(v)) => {
-                    format!("reply=(${v}) _rfou_what=words _rfou_hint='{hint}'")
+                Candidates {
+                    words: found,
+                    files: false,
                 }
-                (Shell::Zsh, Offer::Words(w)) => {
-                    format!("reply=({}) _rfou_what=words _rfou_hint='{hint}'", plain(w))
-                }
-                (Shell::Zsh, Offer::Devices) => {
-                    format!("_rfou_devices \"$netns\"; _rfou_what=words _rfou_hint='{hint}'")
-                }
-                (Shell::Fish, Offer::Nothing) => format!("# {hint}"),
-                (Shell::Fish, Offer::Var(v)) => format!("printf '%s\\n' ${v}"),
-                (Shell::Fish, Offer::Words(w)) => format!("printf '%s\\n' {}", plain(w)),
-                (Shell::Fish, Offer::Devices) => "__rfou_devices $netns".to_string(),
             };
-            assert!(!hint.contains('\''), "completions: a quote in a hint");
-            out.push_str(&self.arm(indent, &keywords, &action));
+            match rest {
+                [] => Err(offer(true)),
+                ["dev" | "name"] => Err(offer(false)),
+                ["dev" | "name", _, ..] => Ok(2),
+                [_, ..] => Ok(1),
+            }
+        };
+        let skip = match name_at(rest) {
+            Ok(skip) => skip,
+            Err(found) => return Some(found),
+        };
+        let rest = &rest[skip..];
+        match verb {
+            "add" => self.tunnel_options(rest, true),
+            "change" => self.tunnel_options(rest, false),
+            "encap" => encap_only(rest),
+            _ => rest.is_empty().then(nothing), // delete, show: the name is all
         }
-        out
     }
 
-    /// The global options with their help: zsh `_describe` specs, fish name/help pairs.
-    fn option_help(self) -> String {
-        let mut out = Vec::new();
-        for o in GLOBAL_OPTIONS {
-            assert!(
-                !o.help.contains('\''),
-                "completions: a quote in option help"
-            );
-            for name in option_names(o) {
-                match self {
-                    Shell::Zsh => out.push(format!("'{name}:{}'", o.help)),
-                    _ => out.push(format!("{name} '{}'", o.help)),
+    /// The keywords of `tunnel add` and `tunnel change`.
+    fn tunnel_options(&self, rest: &[&str], adding: bool) -> Option<Candidates> {
+        let mut set: Vec<&'static str> = Vec::new();
+        let mut mode: Option<TunnelMode> = None;
+        let mut encap: Option<&str> = None;
+        let mut words_left = rest.iter();
+        while let Some(word) = words_left.next() {
+            let kw = keyword(word, TUNNEL_OPTIONS).ok()??;
+            if kw == "mode" && !adding {
+                return None;
+            }
+            let fields = parse::sets(kw);
+            if fields.iter().any(|f| set.contains(f)) {
+                return None;
+            }
+            set.extend(fields);
+            if let Some(value) = value_of(kw) {
+                let Some(value_word) = words_left.next() else {
+                    return Some(self.value(value));
+                };
+                match kw {
+                    "mode" => mode = Some(TunnelMode::parse(value_word).ok()?),
+                    "encap" => encap = Some(keyword(value_word, ENCAP_TYPES).ok()??),
+                    _ => {}
                 }
             }
         }
-        out.join(" ")
+        let open: Vec<&str> = TUNNEL_OPTIONS
+            .iter()
+            .copied()
+            .filter(|k| !parse::sets(k).iter().any(|f| set.contains(f)))
+            .filter(|k| adding || *k != "mode")
+            .filter(|k| match mode {
+                Some(m) => tunnel_option_fits(k, m),
+                None => true,
+            })
+            .filter(|k| !ENCAP_OPTIONS.contains(k) || encap_option_fits(k, encap, adding))
+            .collect();
+        Some(words(&open))
     }
+}
 
-    fn script(self, template: &str, indent: usize) -> String {
-        let (netns_short, netns_long) = netns_option();
-        let netns = options_with(OptionArg::Netns);
-        let files = options_with(OptionArg::File);
-        let with_arg = [netns.clone(), files.clone()].concat();
-        let step = match self {
-            Shell::Zsh => 2,
-            _ => 4,
+/// Whether a tunnel of mode `mode` takes keyword `k` (`TunnelUpdate::validate`).
+fn tunnel_option_fits(k: &str, mode: TunnelMode) -> bool {
+    match k {
+        "key" | "ikey" | "okey" => mode.kind.is_gre(),
+        "tos" | "dsfield" => !mode.kind.ipv6_underlay(),
+        _ => true,
+    }
+}
+
+/// Whether encap option `k` is taken after `encap` gave `encap`: `tunnel add` needs `encap`
+/// first, and `encap none` takes no port and no remote checksum offload.
+fn encap_option_fits(k: &str, encap: Option<&str>, adding: bool) -> bool {
+    match encap {
+        None => !adding,
+        Some("none") => !matches!(k, "encap-sport" | "encap-dport" | "encap-remcsum"),
+        Some(_) => true,
+    }
+}
+
+/// `tunnel encap dev NAME`: the encapsulation first, then its options, each once.
+fn encap_only(rest: &[&str]) -> Option<Candidates> {
+    let mut set: Vec<&'static str> = Vec::new();
+    let mut encap: Option<&str> = None;
+    let mut words_left = rest.iter();
+    while let Some(word) = words_left.next() {
+        if let Some(t) = keyword(word, ENCAP_TYPES).ok()? {
+            if encap.is_some() {
+                return None;
+            }
+            encap = Some(t);
+            continue;
+        }
+        let kw = keyword(word, ENCAP_OPTIONS).ok()??;
+        let fields = parse::sets(kw);
+        if fields.iter().any(|f| set.contains(f)) {
+            return None;
+        }
+        set.extend(fields);
+        if let Some(value) = value_of(kw) {
+            if words_left.next().is_none() {
+                return Some(match value {
+                    Value::Words(list) => words(list),
+                    _ => nothing(),
+                });
+            }
+        }
+    }
+    if encap.is_none() {
+        return Some(words(ENCAP_TYPES));
+    }
+    let open: Vec<&str> = ENCAP_OPTIONS
+        .iter()
+        .copied()
+        .filter(|k| !parse::sets(k).iter().any(|f| set.contains(f)))
+        .filter(|k| encap_option_fits(k, encap, true))
+        .collect();
+    Some(words(&open))
+}
+
+/// `apply [--check] [--prune] FILE`.
+fn apply(rest: &[&str], cur: &str) -> Option<Candidates> {
+    let mut file = false;
+    for word in rest {
+        match *word {
+            "--check" | "--prune" => {}
+            w if w.starts_with("--") => return None,
+            _ if file => return None,
+            _ => file = true,
+        }
+    }
+    let open: Vec<&str> = APPLY_OPTIONS
+        .iter()
+        .copied()
+        .filter(|o| !rest.contains(o))
+        .collect();
+    let mut found = words(&open);
+    found.files = !file && !cur.starts_with("--");
+    Some(found)
+}
+
+/// The global option(s) `word` gives, and a value attached to the last (`-nblue`,
+/// `--netns=blue`). `None`: no option of rfou.
+fn global_option(word: &str) -> Option<(Vec<&'static GlobalOption>, Option<String>)> {
+    if let Some(long) = word.strip_prefix("--") {
+        let (name, value) = match long.split_once('=') {
+            Some((name, value)) => (name, Some(value.to_string())),
+            None => (long, None),
         };
-        let at = |levels: usize| " ".repeat(indent + step * levels);
-        fill(
-            template,
-            &[
-                ("HEADER", self.header()),
-                ("LISTS", self.lists(&at(0))),
-                ("NETNS_OPTIONS", self.patterns(&netns)),
-                ("NETNS_SHORT", netns_short.to_string()),
-                ("NETNS_LONG", netns_long.to_string()),
-                ("FILE_OPTIONS", self.patterns(&files)),
-                ("ARG_OPTIONS", self.patterns(&with_arg)),
-                ("OPTION_HELP", self.option_help()),
-                ("COMMAND_CASES", self.command_cases(&at(6))),
-                ("VERB_CASES", self.verb_cases(&at(4))),
-                ("VALUE_KEYWORDS", self.patterns(&value_keywords())),
-                ("VALUE_CASES", self.value_cases(&at(2))),
-            ],
-        )
+        let option = GLOBAL_OPTIONS
+            .iter()
+            .find(|o| o.long.is_some_and(|l| &l[2..] == name))?;
+        if value.is_some() && option.arg == OptionArg::None {
+            return None;
+        }
+        return Some((vec![option], value));
     }
+    // Short options, bundled as clap takes them: `-jp`, `-n blue`, `-nblue`.
+    let mut options = Vec::new();
+    let letters = word.strip_prefix('-')?;
+    for (at, letter) in letters.char_indices() {
+        let option = GLOBAL_OPTIONS
+            .iter()
+            .find(|o| o.short.is_some_and(|s| s[1..].starts_with(letter)))?;
+        options.push(option);
+        if option.arg != OptionArg::None {
+            let value = &letters[at + letter.len_utf8()..];
+            return Some((options, (!value.is_empty()).then(|| value.to_string())));
+        }
+    }
+    Some((options, None))
 }
 
-/// The bash completion script (`completions/rfou.bash`).
+const HEADER: &str = "\
+Generated by rfou (src/cli/completions.rs): do not edit; run scripts/regen.
+The completion itself is rfou's: `rfou __complete WORDS...` prints the candidates
+for the last word, one a line (\":files\": file names fit too).";
+
+fn header(install: &str) -> String {
+    let mut text: String = HEADER.lines().map(|l| format!("# {l}\n")).collect();
+    text.push_str(&format!("#\n# Install as {install}.\n"));
+    text
+}
+
+/// The bash stub (`completions/rfou.bash`).
 pub fn bash() -> String {
-    Shell::Bash.script(BASH, 4)
-}
-
-/// The zsh completion script (`completions/_rfou`).
-pub fn zsh() -> String {
-    Shell::Zsh.script(ZSH, 2)
-}
-
-/// The fish completion script (`completions/rfou.fish`).
-pub fn fish() -> String {
-    Shell::Fish.script(FISH, 4)
-}
-
-const BASH: &str = r#"# bash completion for rfou(8).
-@HEADER@#
-# Install as /usr/share/bash-completion/completions/rfou, or source it from ~/.bashrc.
-
-# Sets _rfou_kw to the keyword among $2... that $1 names: itself, or the one keyword it
-# is a prefix of; empty when it names none or several.
-_rfou_resolve() {
-    local word=$1 k
-    shift
-    _rfou_kw=
-    for k in "$@"; do
-        if [[ $k == "$word" ]]; then
-            _rfou_kw=$k
-            return
-        fi
-    done
-    [[ -n $word ]] || return
-    for k in "$@"; do
-        if [[ $k == "$word"* ]]; then
-            if [[ -n $_rfou_kw ]]; then
-                _rfou_kw=
-                return
-            fi
-            _rfou_kw=$k
-        fi
-    done
-}
-
-# The network devices of namespace $1 (of this one when empty), without @peer suffixes.
-_rfou_devices() {
-    local -a ns=()
-    [[ -n $1 ]] && ns=(-n "$1")
-    local name
-    ip "${ns[@]}" -o link show 2>/dev/null | while read -r _ name _; do
-        name=${name%:}
-        printf '%s\n' "${name%%@*}"
-    done
-}
-
-# The named network namespaces: the entries of $RFOU_NETNS_DIR (default /run/netns).
-_rfou_netns() {
-    local f
-    for f in "${RFOU_NETNS_DIR:-/run/netns}"/*; do
-        [[ -e $f ]] && printf '%s\n' "${f##*/}"
-    done
-}
-
-# shellcheck disable=SC2034,SC2086,SC2206,SC2207
+    header("/usr/share/bash-completion/completions/rfou")
+        + r#"
 _rfou() {
-@LISTS@
-    # The words before the cursor, split as rfou splits them (an IPv6 address is one word).
-    local line=${COMP_LINE:0:COMP_POINT} cur=''
-    local -a words=()
+    local line=${COMP_LINE:0:COMP_POINT} cur=${COMP_WORDS[COMP_CWORD]}
+    # The words as rfou reads them, split at blanks only: bash also breaks at = and :,
+    # which would cut --netns=NAME and IPv6 addresses.
+    local -a words reply
     read -r -a words <<<"$line"
-    if [[ ${#words[@]} -gt 0 && $line != *[[:space:]] ]]; then
-        cur=${words[${#words[@]} - 1]}
-        unset 'words[${#words[@]}-1]'
-    fi
-    COMPREPLY=()
-
-    # state: options, verb, name (of a tunnel), newname, keywords or none. expect: the
-    # option or keyword the next word is the value of (:name for the tunnel's name).
-    local netns='' state=options expect='' verb='' w i _rfou_kw
-    local keywords='' offer='' types='' after_type=''
-    for ((i = 1; i < ${#words[@]}; i++)); do
-        w=${words[i]}
-        if [[ -n $expect ]]; then
-            case $expect in
-                @NETNS_OPTIONS@) netns=$w ;;
-                :name) state=keywords ;;
-            esac
-            expect=
-            continue
-        fi
-        case $state in
-            options)
-                case $w in
-                    @ARG_OPTIONS@) expect=$w ;;
-                    @NETNS_LONG@=*) netns=${w#*=} ;;
-                    @NETNS_SHORT@?*) netns=${w#@NETNS_SHORT@} ;;
-                    -*) ;;
-                    *)
-                        _rfou_resolve "$w" $top_words
-                        case $_rfou_kw in
-@COMMAND_CASES@                        esac
-                        ;;
-                esac
-                ;;
-            verb)
-                _rfou_resolve "$w" $tunnel_verbs
-                verb=$_rfou_kw
-                case $verb in
-@VERB_CASES@                esac
-                ;;
-            name | newname)
-                case $w in
-                    dev | name) expect=:name ;;
-                    *) state=keywords ;;
-                esac
-                ;;
-            keywords)
-                _rfou_resolve "$w" $keywords
-                if [[ -n $_rfou_kw && " $types " == *" $_rfou_kw "* ]]; then
-                    offer=$after_type
-                fi
-                case $_rfou_kw in
-                    @VALUE_KEYWORDS@) expect=$_rfou_kw ;;
-                esac
-                ;;
-        esac
-    done
-
-    local -a list=()
-    if [[ -n $expect ]]; then
-        case $expect in
-            @NETNS_OPTIONS@) mapfile -t list < <(_rfou_netns) ;;
-            @FILE_OPTIONS@)
-                compopt -o filenames 2>/dev/null
-                local IFS=$'\n'
-                COMPREPLY=($(compgen -f -- "$cur"))
-                [[ -z $cur ]] && COMPREPLY+=(-)
-                return 0
-                ;;
-            :name) [[ $verb == add ]] || mapfile -t list < <(_rfou_devices "$netns") ;;
-@VALUE_CASES@        esac
-    else
-        case $state in
-            options)
-                if [[ $cur == -* ]]; then
-                    list=($global_options)
-                else
-                    list=($top_words)
-                fi
-                ;;
-            verb) list=($tunnel_verbs) ;;
-            name) list=(dev) && mapfile -t -O 1 list < <(_rfou_devices "$netns") ;;
-            keywords) list=($offer) ;;
-        esac
-    fi
+    [[ -z $line || $line == *[[:blank:]] ]] && words+=("")
+    local word=${words[${#words[@]}-1]}
     local IFS=$'\n'
-    COMPREPLY=($(compgen -W "${list[*]}" -- "$cur"))
+    reply=($("${words[0]}" __complete "${words[@]:1}" 2>/dev/null)) || return 0
+    COMPREPLY=()
+    local w files=0
+    for w in "${reply[@]}"; do
+        if [[ $w == :files ]]; then files=1; else COMPREPLY+=("$w"); fi
+    done
+    if ((files)); then
+        COMPREPLY+=($(compgen -f -- "$word"))
+        compopt -o filenames 2>/dev/null
+    fi
+    # bash replaces only its own last word: drop what comes before it (--netns=).
+    if [[ $word != "$cur" && $word == *"$cur" ]]; then
+        local prefix=${word%"$cur"} i
+        for i in "${!COMPREPLY[@]}"; do
+            COMPREPLY[i]=${COMPREPLY[i]#"$prefix"}
+        done
+    fi
     return 0
 }
-
 complete -F _rfou rfou
-"#;
-
-const ZSH: &str = r#"#compdef rfou
-# zsh completion for rfou(8).
-@HEADER@#
-# Install as _rfou in a directory of $fpath (such as /usr/share/zsh/vendor-completions).
-
-# REPLY := the keyword among $2... that $1 names: itself, or the one keyword it is a
-# prefix of; empty when it names none or several.
-_rfou_resolve() {
-  local word=$1 k
-  shift
-  REPLY=
-  if (( ${@[(Ie)$word]} )); then
-    REPLY=$word
-    return
-  fi
-  [[ -n $word ]] || return
-  for k in "$@"; do
-    if [[ $k == ${(b)word}* ]]; then
-      if [[ -n $REPLY ]]; then
-        REPLY=
-        return
-      fi
-      REPLY=$k
-    fi
-  done
+"#
 }
 
-# reply += the network devices of namespace $1 (of this one when empty), without @peer.
-_rfou_devices() {
-  local -a cmd lines
-  cmd=(ip)
-  [[ -n $1 ]] && cmd+=(-n $1)
-  lines=(${(f)"$($cmd -o link show 2>/dev/null)"})
-  reply+=(${${lines#*: }%%[:@]*})
-}
-
-# From $words and $CURRENT: reply (the words to offer), _rfou_what (words, options, files,
-# hint or none) and _rfou_hint (what is expected).
-_rfou_context() {
-@LISTS@
-  # state: options, verb, name (of a tunnel), newname, keywords or none. expect: the
-  # option or keyword the next word is the value of (:name for the tunnel's name).
-  local cur=$words[CURRENT] netns= state=options expect= verb= w REPLY
-  local -a keywords offer types after_type
-  reply=()
-  _rfou_what=none
-  _rfou_hint=
-  for w in "${(@)words[2,CURRENT-1]}"; do
-    if [[ -n $expect ]]; then
-      case $expect in
-        @NETNS_OPTIONS@) netns=$w ;;
-        :name) state=keywords ;;
-      esac
-      expect=
-      continue
-    fi
-    case $state in
-      options)
-        case $w in
-          @ARG_OPTIONS@) expect=$w ;;
-          @NETNS_LONG@=*) netns=${w#*=} ;;
-          @NETNS_SHORT@?*) netns=${w#@NETNS_SHORT@} ;;
-          -*) ;;
-          *)
-            _rfou_resolve $w $top_words
-            case $REPLY in
-@COMMAND_CASES@            esac
-            ;;
-        esac
-        ;;
-      verb)
-        _rfou_resolve $w $tunnel_verbs
-        verb=$REPLY
-        case $verb in
-@VERB_CASES@        esac
-        ;;
-      name|newname)
-        case $w in
-          dev|name) expect=:name ;;
-          *) state=keywords ;;
-        esac
-        ;;
-      keywords)
-        _rfou_resolve $w $keywords
-        if [[ -n $REPLY ]] && (( ${types[(Ie)$REPLY]} )); then
-          offer=($after_type)
-        fi
-        case $REPLY in
-          @VALUE_KEYWORDS@) expect=$REPLY ;;
-        esac
-        ;;
-    esac
-  done
-
-  if [[ -n $expect ]]; then
-    case $expect in
-      @NETNS_OPTIONS@)
-        reply=(${RFOU_NETNS_DIR:-/run/netns}/*(N:t))
-        _rfou_what=words _rfou_hint='network namespace'
-        ;;
-      @FILE_OPTIONS@) _rfou_what=files ;;
-      :name)
-        if [[ $verb == add ]]; then
-          _rfou_what=hint _rfou_hint='name of the new tunnel'
-        else
-          _rfou_devices "$netns"
-          _rfou_what=words _rfou_hint=tunnel
-        fi
-        ;;
-@VALUE_CASES@    esac
-    return
-  fi
-  case $state in
-    options)
-      if [[ $cur == -* ]]; then
-        _rfou_what=options
-      else
-        reply=($top_words) _rfou_what=words _rfou_hint=command
-      fi
-      ;;
-    verb) reply=($tunnel_verbs) _rfou_what=words _rfou_hint='tunnel command' ;;
-    newname) _rfou_what=hint _rfou_hint='name of the new tunnel' ;;
-    name)
-      reply=(dev)
-      _rfou_devices "$netns"
-      _rfou_what=words _rfou_hint=tunnel
-      ;;
-    keywords) reply=($offer) _rfou_what=words _rfou_hint=keyword ;;
-  esac
-}
-
+/// The zsh stub (`completions/_rfou`).
+pub fn zsh() -> String {
+    "#compdef rfou\n".to_string()
+        + &header("_rfou in a directory of $fpath (/usr/share/zsh/vendor-completions)")
+        + r#"
 _rfou() {
-  local -a reply option_help
-  local _rfou_what _rfou_hint
-  option_help=(@OPTION_HELP@)
-  _rfou_context
-  case $_rfou_what in
-    words) compadd -X "%B$_rfou_hint%b" -- $reply ;;
-    options) _describe -t options 'rfou option' option_help ;;
-    files) _files ;;
-    hint) _message -e values "$_rfou_hint" ;;
-  esac
+    local -a reply
+    local ret=1
+    reply=("${(@f)$(${(Q)words[1]} __complete "${(@Q)words[2,CURRENT-1]}" "${(Q)PREFIX}" 2>/dev/null)}")
+    reply=(${reply:#})
+    if (( ${reply[(Ie):files]} )); then
+        reply=(${reply:#:files})
+        _files && ret=0
+    fi
+    compadd -a reply && ret=0
+    return ret
 }
 
-if [[ $funcstack[1] == _rfou ]]; then
-  _rfou "$@"
-else
-  compdef _rfou rfou
-fi
-"#;
+_rfou "$@"
+"#
+}
 
-const FISH: &str = r#"# fish completion for rfou(8).
-@HEADER@#
-# Install as /usr/share/fish/vendor_completions.d/rfou.fish.
-
-# The keyword among $argv[2..] that $argv[1] names: itself, or the one keyword it is a
-# prefix of; nothing when it names none or several.
-function __rfou_resolve
-    set -l word $argv[1]
-    set -e argv[1]
-    if contains -- $word $argv
-        echo $word
-        return
-    end
-    test -n "$word"; or return
-    set -l found
-    set -l n (string length -- $word)
-    for k in $argv
-        if test (string sub -l $n -- $k) = $word
-            set -a found $k
-        end
-    end
-    if test (count $found) -eq 1
-        echo $found[1]
-    end
-end
-
-# The network devices of namespace $argv[1] (of this one when empty), without @peer.
-function __rfou_devices
-    set -l ns
-    if test -n "$argv[1]"
-        set ns -n $argv[1]
-    end
-    ip $ns -o link show 2>/dev/null | string replace -r '^[0-9]+:\s+([^:@\s]+).*$' '$1'
-end
-
-# The named network namespaces: the entries of $RFOU_NETNS_DIR (default /run/netns).
-function __rfou_netns
-    set -l dir /run/netns
-    if set -q RFOU_NETNS_DIR
-        set dir $RFOU_NETNS_DIR
-    end
-    for f in $dir/*
-        basename -- $f
-    end
-end
-
-# The candidates for the word at the cursor, one a line.
+/// The fish stub (`completions/rfou.fish`).
+pub fn fish() -> String {
+    header("/usr/share/fish/vendor_completions.d/rfou.fish")
+        + r#"
 function __rfou_complete
-@LISTS@
     set -l words (commandline -opc)
     set -l cur (commandline -ct)
-    set -e words[1]
-    # state: options, verb, name (of a tunnel), newname, keywords or none. expect: the
-    # option or keyword the next word is the value of (:name for the tunnel's name).
-    set -l netns
-    set -l state options
-    set -l expect
-    set -l verb
-    set -l keywords
-    set -l offer
-    set -l types
-    set -l after_type
-    for w in $words
-        if test -n "$expect"
-            switch $expect
-                case @NETNS_OPTIONS@
-                    set netns $w
-                case :name
-                    set state keywords
-            end
-            set expect
-            continue
+    for w in ($words[1] __complete $words[2..-1] "$cur" 2>/dev/null)
+        if test "$w" = :files
+            __fish_complete_path "$cur"
+        else
+            printf '%s\n' $w
         end
-        switch $state
-            case options
-                switch $w
-                    case @ARG_OPTIONS@
-                        set expect $w
-                    case '@NETNS_LONG@=*'
-                        set netns (string replace -r '^[^=]*=' '' -- $w)
-                    case '@NETNS_SHORT@?*'
-                        set netns (string sub -s 3 -- $w)
-                    case '-*'
-                    case '*'
-                        set -l command (__rfou_resolve $w $top_words)
-                        switch "$command"
-@COMMAND_CASES@                        end
-                end
-            case verb
-                set verb (__rfou_resolve $w $tunnel_verbs)
-                switch "$verb"
-@VERB_CASES@                end
-            case name newname
-                switch $w
-                    case dev name
-                        set expect :name
-                    case '*'
-                        set state keywords
-                end
-            case keywords
-                set -l kw (__rfou_resolve $w $keywords)
-                if test -n "$kw"; and contains -- $kw $types
-                    set offer $after_type
-                end
-                switch "$kw"
-                    case @VALUE_KEYWORDS@
-                        set expect $kw
-                end
-        end
-    end
-
-    if test -n "$expect"
-        switch $expect
-            case @NETNS_OPTIONS@
-                __rfou_netns
-            case @FILE_OPTIONS@
-                __fish_complete_path $cur
-                echo -
-            case :name
-                if test "$verb" != add
-                    __rfou_devices $netns
-                end
-@VALUE_CASES@        end
-        return
-    end
-    switch $state
-        case options
-            if string match -q -- '-*' $cur
-                printf '%s\t%s\n' @OPTION_HELP@
-            else
-                printf '%s\n' $top_words
-            end
-        case verb
-            printf '%s\n' $tunnel_verbs
-        case name
-            echo dev
-            __rfou_devices $netns
-        case keywords
-            printf '%s\n' $offer
     end
 end
-
 complete -c rfou -f -a '(__rfou_complete)'
-"#;
+"#
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::cli::parse;
+
+    /// Namespaces `blue` and `red`; in each (and in this one) `lo`, a veth and tunnels.
+    struct Fake;
+
+    impl Inventory for Fake {
+        fn namespaces(&self) -> Vec<String> {
+            vec!["blue".into(), "red".into()]
+        }
+        fn devices(&self, netns: Option<&str>) -> Vec<Device> {
+            let ns = netns.unwrap_or("here");
+            let dev = |name: String, tunnel| Device { name, tunnel };
+            vec![
+                dev("lo".into(), false),
+                dev(format!("veth-{ns}"), false),
+                dev(format!("tun-{ns}"), true),
+                dev("tunl0".into(), true),
+            ]
+        }
+    }
+
+    fn complete_line(line: &str) -> Candidates {
+        let mut words: Vec<&str> = line.split_whitespace().collect();
+        if line.is_empty() || line.ends_with(' ') {
+            words.push("");
+        }
+        complete(&words, &Fake)
+    }
+
+    fn offered(line: &str) -> Vec<String> {
+        let mut found = complete_line(line).words;
+        found.sort();
+        found
+    }
+
+    fn sorted(list: &[&str]) -> Vec<String> {
+        let mut v: Vec<String> = list.iter().map(|w| w.to_string()).collect();
+        v.sort();
+        v
+    }
+
+    fn has(line: &str, word: &str) -> bool {
+        offered(line).iter().any(|w| w == word)
+    }
+
+    #[test]
+    fn commands_options_and_namespaces() {
+        assert_eq!(offered(""), sorted(&command_words()));
+        assert_eq!(offered("tu"), ["tunnel"]);
+        assert_eq!(offered("-n "), ["blue", "red"]);
+        assert_eq!(offered("--netns r"), ["red"]);
+        assert_eq!(offered("--netns=r"), ["--netns=red"]);
+        assert_eq!(offered("-n blue tu"), ["tunnel"]);
+        assert_eq!(offered("-j -n blue -p "), sorted(&command_words()));
+        assert!(has("-", "--batch") && has("-", "-6"));
+        // Given options and the ones they exclude are not offered again.
+        assert!(!has("-j -", "-j") && !has("-j -", "--json"));
+        assert!(!has("-6 -", "-4") && !has("-6 -", "-6"));
+        assert!(!has("-b f --force -", "--atomic"));
+        assert!(complete_line("-b ").files);
+        // A batch takes no command.
+        assert!(offered("-b f ").is_empty());
+        // A word no grammar knows: nothing.
+        assert!(offered("frob ").is_empty());
+        assert!(offered("--frob ").is_empty());
+    }
+
+    #[test]
+    fn port_keywords_are_offered_once_and_not_against_each_other() {
+        assert!(has("add ", "port"));
+        // The wrong case of issue #14: port again once given.
+        assert!(!has("add port 5555 ", "port"));
+        assert!(has("add port 5555 ", "ipproto") && has("add port 5555 ", "gue"));
+        assert!(!has("add port 5555 gue ", "ipproto"));
+        assert!(!has("add port 5555 ipproto 4 ", "gue"));
+        assert!(!has("add port 5555 gue -6 ", "-4"));
+        assert!(!has("-6 add port 5555 gue ", "-6"));
+        assert_eq!(offered("add port 5555 ipp"), ["ipproto"]);
+        assert_eq!(
+            offered("add port 5555 ipproto "),
+            sorted(&proto::NAMES.iter().map(|(n, _)| *n).collect::<Vec<_>>())
+        );
+        assert!(offered("add port ").is_empty());
+        assert_eq!(offered("show "), sorted(PORT_SHOW));
+        assert_eq!(
+            offered("del port 1 "),
+            sorted(&["local", "peer", "peer_port", "dev", "-6", "-4"])
+        );
+        // Abbreviations lead to their values.
+        assert_eq!(offered("a po 1 ipp "), offered("add port 1 ipproto "));
+    }
+
+    #[test]
+    fn devices_of_the_right_kind_in_the_right_namespace() {
+        // Any device after `dev` of a port; tunnels only where a tunnel is named.
+        assert_eq!(
+            offered("add port 1 gue local 192.0.2.1 dev "),
+            ["lo", "tun-here", "tunl0", "veth-here"]
+        );
+        assert_eq!(
+            offered("-n blue add port 1 gue local 192.0.2.1 dev "),
+            ["lo", "tun-blue", "tunl0", "veth-blue"]
+        );
+        assert_eq!(offered("tunnel encap dev "), ["tun-here", "tunl0"]);
+        assert_eq!(
+            offered("--netns=red tunnel encap "),
+            ["dev", "tun-red", "tunl0"]
+        );
+        assert_eq!(offered("-nblue tunnel change "), ["tun-blue", "tunl0"]);
+        assert_eq!(offered("tunnel del t"), ["tun-here", "tunl0"]);
+        assert_eq!(offered("tunnel show "), ["tun-here", "tunl0"]);
+        // A new tunnel's name: nothing to offer; its underlay: any device.
+        assert!(offered("tunnel add ").is_empty());
+        assert_eq!(
+            offered("tunnel add t1 mode ipip dev "),
+            ["lo", "tun-here", "tunl0", "veth-here"]
+        );
+        assert!(offered("tunnel del tun-here ").is_empty());
+    }
+
+    #[test]
+    fn tunnel_keywords_follow_the_grammar() {
+        assert_eq!(offered("tunnel "), sorted(TUNNEL));
+        assert_eq!(offered("tunnel add t1 mode "), sorted(TunnelMode::WORDS));
+        assert_eq!(offered("tun ad t1 mo "), sorted(TunnelMode::WORDS));
+        assert_eq!(offered("tun add t1 encap "), sorted(ENCAP_TYPES));
+        // The wrong cases of issue #14: encap-dport before encap, mode after change.
+        assert!(!has("tunnel add t1 mode ipip ", "encap-dport"));
+        assert!(has("tunnel add t1 mode ipip encap fou ", "encap-dport"));
+        assert!(!has("tunnel change t1 ", "mode"));
+        assert!(has("tunnel change t1 ", "encap-dport"));
+        assert!(!has("tunnel change t1 ttl 3 ", "hoplimit"));
+        assert!(offered("tunnel change t1 mode ").is_empty());
+        assert!(!has("tunnel add t1 mode ipip ", "key"));
+        assert!(has("tunnel add t1 mode gre ", "key"));
+        assert!(!has("tunnel add t1 mode gre key 1 ", "ikey"));
+        assert!(!has("tunnel add t1 mode ip6gre ", "tos"));
+        assert!(!has("tunnel add t1 mode ipip encap none ", "encap-dport"));
+        assert!(has("tunnel add t1 mode ipip encap none ", "noencap-csum"));
+        assert!(!has(
+            "tunnel add t1 mode ipip encap fou encap-csum ",
+            "noencap-csum"
+        ));
+        assert_eq!(offered("tunnel add t1 mode ipip ttl "), ["inherit"]);
+        // A mode or an encapsulation the parser refuses: nothing after it.
+        assert!(offered("tunnel add t1 mode frob ").is_empty());
+        assert!(offered("tunnel add t1 mode ipip encap frob ").is_empty());
+        // tunnel encap: the type first, then its options.
+        assert_eq!(offered("tunnel encap dev t1 "), sorted(ENCAP_TYPES));
+        assert_eq!(offered("tunnel encap dev t1 fou encap-d"), ["encap-dport"]);
+        assert!(!has(
+            "tunnel encap dev t1 fou encap-dport 1 ",
+            "encap-dport"
+        ));
+        assert!(!has("tunnel encap dev t1 fou ", "fou"));
+        assert_eq!(offered("tunnel encap dev t1 fou encap-sport "), ["auto"]);
+    }
+
+    #[test]
+    fn apply_export_doctor_and_help() {
+        let found = complete_line("apply ");
+        assert!(found.files);
+        assert_eq!(sorted_words(found), sorted(APPLY_OPTIONS));
+        assert_eq!(offered("apply --check "), ["--prune"]);
+        assert!(!complete_line("apply --c").files);
+        let found = complete_line("apply --check state.toml ");
+        assert!(!found.files);
+        assert_eq!(found.words, ["--prune"]);
+        assert!(offered("export ").is_empty());
+        assert!(offered("doctor ").is_empty());
+        assert_eq!(offered("help "), sorted(help::TOPICS));
+        assert_eq!(offered("help tu"), ["tunnel"]);
+    }
+
+    fn sorted_words(found: Candidates) -> Vec<String> {
+        let mut w = found.words;
+        w.sort();
+        w
+    }
+
+    /// Every keyword the completer offers, the parser takes at that place: appended with a
+    /// value, the line is refused at most for what is still missing at its end.
+    #[test]
+    fn offered_keywords_parse() {
+        let value = |kw: &str| match value_of(kw) {
+            None => None,
+            Some(Value::Device) => Some("eth0"),
+            Some(Value::Mode) => Some("gre"),
+            Some(Value::EncapType) => Some("gue"),
+            Some(Value::Protocol) => Some("4"),
+            Some(_) if ["local", "peer", "remote"].contains(&kw) => Some("192.0.2.1"),
+            Some(_) => Some("7"),
+        };
+        for line in [
+            "add port 1 ",
+            "add port 1 gue ",
+            "del port 1 ",
+            "show ",
+            "tunnel add t1 ",
+            "tunnel add t1 mode gre ",
+            "tunnel add t1 mode ipip encap fou encap-dport 1 ",
+            "tunnel add t1 mode ipip encap none ",
+            "tunnel change t1 ",
+            "tunnel change t1 encap gue ",
+            "tunnel encap dev t1 ",
+            "tunnel encap dev t1 gue encap-dport 1 ",
+            "tunnel encap dev t1 none ",
+        ] {
+            for word in offered(line) {
+                let mut words: Vec<&str> = line.split_whitespace().collect();
+                words.push(&word);
+                words.extend(value(&word));
+                let Err(e) = parse(&words, None) else {
+                    continue;
+                };
+                let text = e.to_string();
+                assert!(
+                    [
+                        "needs",
+                        "missing",
+                        "give ipproto",
+                        "both peer",
+                        "dev needs local"
+                    ]
+                    .iter()
+                    .any(|fine| text.contains(fine)),
+                    "{words:?}: {text}"
+                );
+            }
+        }
+    }
 
     fn needs_value(prefix: &[&str], keyword: &str) -> bool {
         let words: Vec<String> = prefix
@@ -1105,42 +964,16 @@ mod tests {
                 );
             }
         }
-        for (keyword, _) in VALUES {
-            assert!(
-                all_keywords().contains(keyword),
-                "VALUES names \"{keyword}\", which no table has"
-            );
-        }
     }
 
     #[test]
-    fn every_command_word_and_verb_has_a_rule() {
+    fn every_command_word_has_completion() {
         for word in command_words() {
-            after_command(word);
+            complete(&[word, ""], &Fake);
         }
         for verb in TUNNEL {
-            after_verb(verb);
-        }
-    }
-
-    #[test]
-    fn scripts_hold_every_keyword_and_value_word() {
-        for script in [bash(), zsh(), fish()] {
-            let mut all: Vec<&str> = all_keywords();
-            all.extend(command_words());
-            all.extend(APPLY_OPTIONS);
-            all.extend(TUNNEL);
-            all.extend(TunnelMode::WORDS);
-            all.extend(proto::NAMES.iter().map(|(n, _)| *n));
-            for word in all {
-                assert!(
-                    script
-                        .split(|c: char| c.is_whitespace() || "()'\"|;".contains(c))
-                        .any(|w| w == word),
-                    "\"{word}\" is missing from a script:\n{script}"
-                );
-            }
-            assert_eq!(placeholder(&script), None);
+            complete(&["tunnel", verb, ""], &Fake);
+            complete(&["tunnel", verb, "t1", ""], &Fake);
         }
     }
 }

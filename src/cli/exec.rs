@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use super::{words, Command, Format, USAGE};
+use super::{help, words, Command, Format};
 use crate::doctor;
 use crate::error::{Error, Result};
 use crate::fou::FouPort;
@@ -101,7 +101,7 @@ pub fn run(
             let current = handle.read_state()?;
             write(out, &state::export::export(&current))
         }
-        Command::Help(_) => write(out, USAGE),
+        Command::Help(topic) => write(out, &help::text(topic.as_deref())?),
     }
 }
 

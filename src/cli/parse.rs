@@ -1,6 +1,7 @@
 //! Words to typed commands. Nothing here talks to the kernel: a command that parses is
 //! complete, so a bad word never leaves anything half done.
 
+use super::help;
 use super::words::{self, keyword, unknown, Words};
 use super::Command;
 use crate::error::{Error, Result};
@@ -65,6 +66,9 @@ const fn concat<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'st
 /// `family` is the `-6`/`-4` given among the global options.
 pub fn parse<S: AsRef<str>>(words: &[S], family: Option<Family>) -> Result<Command> {
     let words: Vec<&str> = words.iter().map(AsRef::as_ref).collect();
+    if let Some(topic) = help_asked(&words)? {
+        return Ok(Command::Help(topic));
+    }
     let mut words = Words::new(&words);
     match words.peek() {
         Some("apply") => {
@@ -78,8 +82,14 @@ pub fn parse<S: AsRef<str>>(words: &[S], family: Option<Family>) -> Result<Comma
         }
         _ => {}
     }
-    let Some(object) = words.expect_keyword(TOP, "rfou")? else {
+    let Some(word) = words.next_word() else {
         return Ok(Command::Help(None));
+    };
+    let Some(object) = keyword(word, TOP)? else {
+        if word.starts_with('-') {
+            return Err(unknown_option(word));
+        }
+        return Err(unknown(word, &[TOP, STATE_COMMANDS].concat(), "rfou"));
     };
     match object {
         "add" => port_add(&mut words, family),
@@ -90,8 +100,51 @@ pub fn parse<S: AsRef<str>>(words: &[S], family: Option<Family>) -> Result<Comma
             no_more(&mut words, "doctor")?;
             Ok(Command::Doctor)
         }
-        _ => Ok(Command::Help(words.next_word().map(str::to_string))),
+        _ => {
+            let topic = words.next_word();
+            help::text(topic)?;
+            no_more(&mut words, "help TOPIC")?;
+            Ok(Command::Help(topic.map(str::to_string)))
+        }
     }
+}
+
+/// A word like an option where the command goes: global options come before it, so this is
+/// none of them (clap took those).
+fn unknown_option(word: &str) -> Error {
+    let names: Vec<&str> = super::completions::GLOBAL_OPTIONS
+        .iter()
+        .flat_map(|o| o.short.into_iter().chain(o.long))
+        .collect();
+    let name = word.split('=').next().unwrap_or(word);
+    match words::nearest(name, &names) {
+        Some(near) => Error::invalid(format!("unknown option \"{word}\": did you mean `{near}`?")),
+        None => Error::invalid(format!(
+            "unknown option \"{word}\": see `rfou --help` for the options"
+        )),
+    }
+}
+
+/// Help asked for a command: `rfou TOPIC help` (help the only word after it), or `--help`
+/// or `-h` anywhere after it. `Some(None)`: help on everything.
+fn help_asked(words: &[&str]) -> Result<Option<Option<String>>> {
+    let [first, rest @ ..] = words else {
+        return Ok(None);
+    };
+    let asked = rest == ["help"] || rest.iter().any(|w| *w == "--help" || *w == "-h");
+    if !asked {
+        return Ok(None);
+    }
+    let topic = if STATE_COMMANDS.contains(first) {
+        *first
+    } else {
+        match keyword(first, TOP)? {
+            Some("help") => return Ok(Some(None)),
+            Some(topic) => topic,
+            None => return Ok(None),
+        }
+    };
+    Ok(Some(Some(topic.to_string())))
 }
 
 /// The fields a port command can give, before they are checked against each other.
@@ -385,7 +438,7 @@ fn tunnel_options(words: &mut Words, adding: bool) -> Result<(Option<TunnelMode>
 
 /// What a tunnel keyword sets, so that two keywords setting one thing are refused
 /// (`ttl` and `hoplimit`, `key` and `ikey`, `encap-csum` and `noencap-csum`).
-fn sets(keyword: &'static str) -> &'static [&'static str] {
+pub(crate) fn sets(keyword: &str) -> &'static [&'static str] {
     match keyword {
         "ttl" | "hoplimit" => &["ttl"],
         "tos" | "dsfield" => &["tos"],

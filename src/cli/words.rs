@@ -73,10 +73,61 @@ impl<'a> Words<'a> {
 }
 
 pub fn unknown(word: &str, keywords: &[&str], context: &str) -> Error {
+    let guess = match nearest(word, keywords) {
+        Some(near) => format!("did you mean `{near}`? "),
+        None => String::new(),
+    };
     Error::invalid(format!(
-        "unknown keyword \"{word}\" in {context}: expected one of {}",
+        "unknown keyword \"{word}\" in {context}: {guess}expected one of {}",
         keywords.join(", ")
     ))
+}
+
+/// The keyword a misspelt `word` most likely meant: the nearest by edit distance (a letter
+/// added, dropped, changed, or two swapped), if near enough to be a typo and not a tie.
+pub fn nearest<'k>(word: &str, keywords: &[&'k str]) -> Option<&'k str> {
+    let limit = match word.chars().count() {
+        0..=2 => return None,
+        3..=5 => 1,
+        _ => 2,
+    };
+    let mut best: Vec<(usize, &'k str)> = keywords
+        .iter()
+        .map(|k| (edit_distance(word, k), *k))
+        .filter(|(d, _)| *d <= limit)
+        .collect();
+    best.sort();
+    match best.as_slice() {
+        [(d, k), rest @ ..] if rest.first().is_none_or(|(d2, _)| d2 > d) => Some(k),
+        _ => None,
+    }
+}
+
+/// Optimal string alignment distance: insertions, deletions, substitutions and swaps of
+/// two neighbours, each counting one.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 /// A number as rfou reads it: decimal, or hexadecimal after `0x` (as ip reads both).
@@ -226,6 +277,21 @@ mod tests {
         assert_eq!(keyword("peer_", &kws).unwrap(), Some("peer_port"));
         let err = keyword("p", &kws).unwrap_err();
         assert!(err.to_string().contains("ambiguous"));
+    }
+
+    #[test]
+    fn a_misspelt_keyword_names_the_nearest() {
+        let top = ["add", "delete", "show", "list", "tunnel", "apply", "export"];
+        assert_eq!(nearest("tunel", &top), Some("tunnel"));
+        assert_eq!(nearest("tunnle", &top), Some("tunnel"));
+        assert_eq!(nearest("exprot", &top), Some("export"));
+        assert_eq!(nearest("frobnicate", &top), None);
+        assert_eq!(nearest("ad", &top), None);
+        let err = unknown("encap-dprot", &["encap-dport", "encap-sport"], "tunnel add");
+        assert!(
+            err.to_string().contains("did you mean `encap-dport`?"),
+            "{err}"
+        );
     }
 
     #[test]
