@@ -20,4 +20,5 @@ mod scale;
 mod show;
 mod smoke;
 mod traffic;
+mod tunnel_json;
 mod undo;
