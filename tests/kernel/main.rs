@@ -14,6 +14,7 @@ mod errors;
 mod harness;
 mod interop;
 mod kernels;
+mod kill;
 mod man_examples;
 mod mtu;
 mod scale;
