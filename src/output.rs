@@ -16,10 +16,6 @@ use crate::tunnel::{EncapType, SourcePort, Tunnel};
 /// Device names by index, to show `dev` by name.
 pub type Names = HashMap<u32, String>;
 
-fn dev_name(names: &Names, index: Option<u32>) -> Option<&str> {
-    index.and_then(|i| names.get(&i)).map(String::as_str)
-}
-
 /// A port's device by name; `ifN` for one that is gone, as ip prints it (and reads it back).
 fn port_dev(names: &Names, index: Option<i32>) -> Option<String> {
     index.map(|i| crate::ports::device_name(names, i))
@@ -203,42 +199,85 @@ struct TunnelJson<'a> {
     local: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     remote: Option<String>,
+    /// The underlay device, by name (`ifN` when it is gone): `link` in `ip -j -d link show`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link: Option<String>,
     ttl: u8,
+    /// As ip prints it: hexadecimal in a string, left out when 0.
     #[serde(skip_serializing_if = "Option::is_none")]
-    dev: Option<&'a str>,
+    tos: Option<String>,
+    /// IPv4 underlays only, as in ip.
     #[serde(skip_serializing_if = "Option::is_none")]
-    ikey: Option<u32>,
+    pmtudisc: Option<bool>,
+    /// GRE keys as ip prints them: dotted quads.
     #[serde(skip_serializing_if = "Option::is_none")]
-    okey: Option<u32>,
+    ikey: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    okey: Option<String>,
     mtu: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
     encap: Option<EncapJson>,
 }
 
-/// Tunnels as JSON: an array of objects with `name`, `ifindex`, `kind`, `mode`, `local`,
-/// `remote`, `ttl`, `dev`, `ikey`, `okey`, `mtu` and `encap` (null when none).
+/// A tunnel's TOS and path MTU discovery, as `ip -j -d link show` prints them: the TOS when
+/// not 0, path MTU discovery on the IPv4 underlays (off when the kernel does not say).
+fn tos_and_pmtudisc(t: &Tunnel) -> (Option<String>, Option<bool>) {
+    use crate::tunnel::attrs::Setting;
+    use crate::tunnel::TunnelData;
+    use netlink_packet_route::link::{InfoGre, InfoIpTunnel};
+    if t.kind.ipv6_underlay() {
+        return (None, None);
+    }
+    let tos = t.data.settings().into_iter().find_map(|s| match s {
+        Setting::Tos(v) if v != 0 => Some(format!("{v:#x}")),
+        _ => None,
+    });
+    // Path MTU discovery is read here only, so it is not one of the settings rfou writes.
+    let pmtudisc = match &t.data {
+        TunnelData::Ip(attrs) => attrs.contains(&InfoIpTunnel::PMtuDisc(true)),
+        TunnelData::Gre(attrs) => attrs.contains(&InfoGre::PathMTUDiscovery(true)),
+        TunnelData::Gre6(_) => false,
+    };
+    (tos, Some(pmtudisc))
+}
+
+/// A GRE key as ip prints it: the four bytes as a dotted quad.
+fn key_text(key: u32) -> String {
+    std::net::Ipv4Addr::from(key).to_string()
+}
+
+/// Tunnels as JSON: an array of objects with `name`, `ifindex`, `kind`, `mode`, and where set
+/// `local`, `remote`, `link`, then `ttl`, `tos`, `pmtudisc`, `ikey`, `okey`, `mtu` and
+/// `encap`. What ip's `linkinfo.info_data` also carries has its name and shape there
+/// (rfou-tunnel(8) lists the differences, and why).
 pub fn tunnels_json(tunnels: &[Tunnel], names: &Names, pretty: bool) -> String {
     let items: Vec<TunnelJson> = tunnels
         .iter()
-        .map(|t| TunnelJson {
-            name: &t.name,
-            ifindex: t.ifindex,
-            kind: t.kind.name(),
-            mode: t.mode(),
-            local: t.local.map(|a| a.to_string()),
-            remote: t.remote.map(|a| a.to_string()),
-            ttl: t.ttl,
-            dev: dev_name(names, t.link),
-            ikey: t.ikey,
-            okey: t.okey,
-            mtu: t.mtu,
-            encap: (t.encap.kind != EncapType::None).then(|| EncapJson {
-                kind: t.encap.kind,
-                sport: t.encap.sport.wire(),
-                dport: t.encap.dport,
-                csum: t.encap.csum,
-                csum6: t.encap.csum6,
-                remcsum: t.encap.remcsum,
-            }),
+        .map(|t| {
+            let (tos, pmtudisc) = tos_and_pmtudisc(t);
+            TunnelJson {
+                name: &t.name,
+                ifindex: t.ifindex,
+                kind: t.kind.name(),
+                mode: t.mode(),
+                local: t.local.map(|a| a.to_string()),
+                remote: t.remote.map(|a| a.to_string()),
+                link: t.link.map(|i| crate::ports::device_name(names, i as i32)),
+                ttl: t.ttl,
+                tos,
+                pmtudisc,
+                ikey: t.ikey.map(key_text),
+                okey: t.okey.map(key_text),
+                mtu: t.mtu,
+                encap: (t.encap.kind != EncapType::None).then(|| EncapJson {
+                    kind: t.encap.kind,
+                    sport: t.encap.sport.wire(),
+                    dport: t.encap.dport,
+                    csum: t.encap.csum,
+                    csum6: t.encap.csum6,
+                    remcsum: t.encap.remcsum,
+                }),
+            }
         })
         .collect();
     to_json(&items, pretty)
@@ -339,6 +378,42 @@ mod tests {
         let expected = r#"[{"port":5557,"ipproto":47,"family":"inet","local":"192.0.2.1","peer":"192.0.2.2","peer_port":6000,"dev":"d0"},{"port":5558,"gue":null,"family":"inet","local":"198.51.100.1","dev":"if10"},{"port":5556,"gue":null,"family":"inet6"}]"#;
         assert_eq!(ports_json(&ports, &names, false), format!("{expected}\n"));
         assert_eq!(ports_json(&[], &names, false), "[]\n");
+    }
+
+    /// The members ip's `linkinfo.info_data` also has, in its shapes (measured in the VM,
+    /// and checked against ip by tests/kernel/tunnel_json.rs): `link` by name, `tos` in hex,
+    /// keys as dotted quads; no `encap` at all when there is none.
+    #[test]
+    fn tunnel_json_has_ips_names_and_shapes() {
+        use crate::tunnel::{TunnelData, TunnelKind};
+        use netlink_packet_route::link::{GreIOFlags, InfoGre, InfoIpTunnel};
+        let gre = Tunnel::from_data(
+            "g1".into(),
+            7,
+            TunnelKind::Gre,
+            1476,
+            TunnelData::Gre(vec![
+                InfoGre::Link(2),
+                InfoGre::IFlags(GreIOFlags::Key),
+                InfoGre::IKey(7),
+                InfoGre::OKey(0),
+                InfoGre::Local("192.0.2.1".parse().unwrap()),
+                InfoGre::Remote("192.0.2.2".parse().unwrap()),
+                InfoGre::Ttl(0),
+                InfoGre::Tos(0x10),
+                InfoGre::PathMTUDiscovery(true),
+            ]),
+        );
+        let six = Tunnel::from_data(
+            "s1".into(),
+            8,
+            TunnelKind::Ip6Tnl,
+            1452,
+            TunnelData::Ip(vec![InfoIpTunnel::Ttl(64), InfoIpTunnel::Link(9)]),
+        );
+        let names = Names::from([(2, "d0".to_string())]);
+        let expected = r#"[{"name":"g1","ifindex":7,"kind":"gre","mode":"gre","local":"192.0.2.1","remote":"192.0.2.2","link":"d0","ttl":0,"tos":"0x10","pmtudisc":true,"ikey":"0.0.0.7","mtu":1476},{"name":"s1","ifindex":8,"kind":"ip6tnl","mode":"any","link":"if9","ttl":64,"mtu":1452}]"#;
+        assert_eq!(tunnels_json(&[gre, six], &names, false), expected);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! `IFLA_GRE_*` attributes; a change rebuilds the tunnel from the attributes sent, so rfou
 //! always reads a tunnel whole, edits it, and writes it back whole ([`TunnelData`]).
 
-mod attrs;
+pub(crate) mod attrs;
 mod encap;
 pub mod link;
 pub mod mtu;

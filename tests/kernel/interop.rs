@@ -449,8 +449,8 @@ fn tunnels_by_ip_are_shown_changed_and_deleted_by_rfou() {
         assert_eq!(t["local"], local, "{t}");
         assert_eq!(t["ttl"], 33, "{t}");
         if k.gre {
-            assert_eq!(t["ikey"], 11, "{t}");
-            assert_eq!(t["okey"], 22, "{t}");
+            assert_eq!(t["ikey"], "0.0.0.11", "{t}");
+            assert_eq!(t["okey"], "0.0.0.22", "{t}");
         }
         // iproute2 turns the IPv6 UDP checksum on for IPv6 underlays.
         assert_eq!(

@@ -11,13 +11,13 @@ use crate::harness::{rf, rfou, Netns, RfouOutput};
 /// A namespace's links and fou ports, without what changes when a device is made again (its
 /// index, statistics, operstate): enough to tell "as before" from anything else.
 #[derive(Debug, Clone, PartialEq)]
-struct State {
-    links: Vec<Value>,
-    addresses: Vec<Value>,
-    ports: BTreeSet<String>,
+pub(crate) struct State {
+    pub(crate) links: Vec<Value>,
+    pub(crate) addresses: Vec<Value>,
+    pub(crate) ports: BTreeSet<String>,
 }
 
-fn state(ns: &Netns) -> State {
+pub(crate) fn state(ns: &Netns) -> State {
     // One ip process for the three lists: each process costs in an emulated VM.
     let text = ns.ip_batch_with(&["-j", "-d"], "link show\naddr show\nfou show");
     let mut lists = serde_json::Deserializer::from_str(&text).into_iter::<Value>();
@@ -56,16 +56,16 @@ fn state(ns: &Netns) -> State {
 }
 
 /// A batch file that is deleted with its guard.
-struct BatchFile(PathBuf);
+pub(crate) struct BatchFile(pub(crate) PathBuf);
 
 impl BatchFile {
-    fn new(ns: &Netns, tag: &str, text: &str) -> BatchFile {
+    pub(crate) fn new(ns: &Netns, tag: &str, text: &str) -> BatchFile {
         let path = std::env::temp_dir().join(format!("{}-{tag}.batch", ns.name()));
         std::fs::write(&path, text).unwrap();
         BatchFile(path)
     }
 
-    fn run(&self, ns: &Netns, mode: &[&str]) -> RfouOutput {
+    pub(crate) fn run(&self, ns: &Netns, mode: &[&str]) -> RfouOutput {
         let mut args = vec!["-b", self.0.to_str().unwrap()];
         args.extend_from_slice(mode);
         rfou(Some(ns), &args)
