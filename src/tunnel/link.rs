@@ -1012,13 +1012,15 @@ impl Handle {
         tunnel: &Tunnel,
         others: &[Tunnel],
     ) -> Result<()> {
+        // The remote first: it tells most tunnels apart, and apply checks each of its
+        // additions against all the tunnels.
         let same = |t: &&Tunnel| {
-            t.name != tunnel.name
-                && t.kind == tunnel.kind
+            t.remote == tunnel.remote
                 && t.local == tunnel.local
-                && t.remote == tunnel.remote
+                && t.kind == tunnel.kind
                 && t.link == tunnel.link
                 && (!t.kind.is_gre() || t.ikey.unwrap_or(0) == tunnel.ikey.unwrap_or(0))
+                && t.name != tunnel.name
         };
         let Some(other) = others.iter().find(same) else {
             return Ok(());
