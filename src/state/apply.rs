@@ -1,13 +1,15 @@
 //! Applying a [`Plan`], all or nothing: every change made is logged with what undoes it; when
 //! the kernel refuses one, the log is undone in reverse and the namespace read back to check
 //! that it holds what it held before. Only what was checked is claimed.
+//!
+//! Tunnels are built and checked by the code of `tunnel add` and `tunnel change`
+//! (`TunnelUpdate::apply_whole`, `Handle::prepare_change`), against the state read once at
+//! the start: what those commands refuse before sending is refused here before anything is
+//! sent. The state is read twice in a run, at the start and at the end (the check); port and
+//! tunnel additions go many per `sendmsg`.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-
-use netlink_packet_core::NLM_F_REQUEST;
-use netlink_packet_route::link::{
-    GreIOFlags, InfoGre, InfoGre6, InfoIpTunnel, LinkAttribute, LinkFlags, LinkMessage,
-};
+use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST};
+use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
 use netlink_packet_route::RouteNetlinkMessage;
 
 use super::plan::{plan, Change, Plan};
@@ -16,10 +18,8 @@ use crate::error::{Error, Result};
 use crate::fou::FouPort;
 use crate::handle::Handle;
 use crate::modules;
-use crate::tunnel::link::{change_link_request, link_name, tunnel_of};
-use crate::tunnel::{
-    EncapSpec, EncapType, Tunnel, TunnelData, TunnelKind, TunnelSpec, TunnelUpdate,
-};
+use crate::tunnel::link::{link_name, new_link_request, tunnel_of};
+use crate::tunnel::{EncapSpec, EncapType, Tunnel, TunnelData, TunnelSpec, TunnelUpdate};
 
 /// What an apply did: the plan it carried out, checked by reading the namespace back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +38,84 @@ enum Undo {
     Recreate(Tunnel),
 }
 
+/// A change of [`Plan`] made ready to send: checked, its attributes built.
+enum Step<'a> {
+    /// A port change, made as it is.
+    Port(&'a Change),
+    Add(NewTunnel),
+    Change {
+        current: &'a Tunnel,
+        data: TunnelData,
+        mtu: Option<u32>,
+        up: Option<bool>,
+    },
+    /// Delete `current`, then make the new one.
+    Replace {
+        current: &'a Tunnel,
+        new: NewTunnel,
+    },
+    Del(&'a Tunnel),
+}
+
+/// A tunnel to make: the request's parts, and the plan's line for messages.
+struct NewTunnel {
+    spec: TunnelSpec,
+    data: TunnelData,
+    mtu: Option<u32>,
+    up: bool,
+    what: String,
+}
+
+impl NewTunnel {
+    /// One RTM_NEWLINK that makes the tunnel with its MTU and up state.
+    fn request(&self) -> RouteNetlinkMessage {
+        let RouteNetlinkMessage::NewLink(mut message) =
+            new_link_request(&self.spec.name, self.spec.mode.kind, self.data.clone())
+        else {
+            unreachable!("new_link_request makes a NewLink")
+        };
+        if let Some(mtu) = self.mtu {
+            message.attributes.push(LinkAttribute::Mtu(mtu));
+        }
+        if self.up {
+            message.header.flags = LinkFlags::Up;
+            message.header.change_mask = LinkFlags::Up;
+        }
+        RouteNetlinkMessage::NewLink(message)
+    }
+}
+
+/// The settings of `d` as `tunnel add` and `tunnel change` take them, every one given (with
+/// `TunnelUpdate::apply_whole`, what is `None` here is cleared).
+pub(super) fn update_of(d: &DesiredTunnel) -> TunnelUpdate {
+    let kind = d.mode.kind;
+    TunnelUpdate {
+        remote: d.remote,
+        local: d.local,
+        ttl: Some(d.ttl),
+        tos: (!kind.ipv6_underlay()).then_some(d.tos),
+        dev: d.dev.clone(),
+        ikey: d.ikey,
+        okey: d.okey,
+        // Always given: a tunnel the file has without encapsulation loses the one it has.
+        encap: Some(if d.encap.kind == EncapType::None {
+            EncapSpec {
+                kind: Some(EncapType::None),
+                ..EncapSpec::default()
+            }
+        } else {
+            EncapSpec {
+                kind: Some(d.encap.kind),
+                sport: Some(d.encap.sport),
+                dport: Some(d.encap.dport),
+                csum: Some(d.encap.csum),
+                csum6: Some(d.encap.csum6),
+                remcsum: Some(d.encap.remcsum),
+            }
+        }),
+    }
+}
+
 impl Handle {
     /// The namespace's state, read whole: ports (with what the dump loses), tunnels, devices.
     pub fn read_state(&mut self) -> Result<Current> {
@@ -50,11 +128,19 @@ impl Handle {
                 .iter()
                 .filter_map(|l| Some((link_name(l)?.to_string(), l.header.index)))
                 .collect(),
+            flags: links
+                .iter()
+                .map(|l| (l.header.index, l.header.flags))
+                .collect(),
         })
     }
 
     /// Makes the namespace hold `desired` (see [`plan`]): reads it, plans, applies the plan
     /// all or nothing, and reads it back to check. With `check`, only plans.
+    ///
+    /// A run that changes the namespace holds its change lock (the one `tunnel change`
+    /// takes) from the first read to the read back: another rfou's change cannot come in
+    /// between what was read and what is written.
     pub fn apply_state(
         &mut self,
         desired: &DesiredState,
@@ -62,6 +148,15 @@ impl Handle {
         prune: bool,
         check: bool,
     ) -> Result<Plan> {
+        let _lock = if check {
+            None
+        } else {
+            // A port the dump lost would be planned as missing, and its add refused: with
+            // UDP socket diagnostics the list is whole (see `Handle::fou_ports`). Without the
+            // module the list is the dump's, as `show`'s is.
+            let _ = modules::load("udp_diag");
+            Some(self.change_lock()?)
+        };
         let before = self.read_state()?;
         let planned = plan(desired, &before, prune, file)?;
         if check || planned.is_empty() {
@@ -79,36 +174,162 @@ impl Handle {
         Ok(planned)
     }
 
-    /// Carries out `plan` over the state `before` it was made from. On a refusal, undoes what
-    /// was done and says whether the namespace reads back as `before`.
+    /// Carries out `plan` over the state `before` it was made from. Every tunnel change is
+    /// first built and checked as `tunnel add` and `tunnel change` check theirs, against the
+    /// tunnels as each change will find them: a refusal found so is said before anything is
+    /// sent. On a refusal by the kernel, undoes what was done and says whether the namespace
+    /// reads back as `before`.
     pub fn apply_plan(&mut self, plan: &Plan, before: &Current) -> Result<()> {
+        let steps = self
+            .prepare(plan, before)
+            .map_err(|err| followed_by(err, "nothing had been changed"))?;
         let mut log = Vec::new();
-        let mut rest = plan.changes.as_slice();
-        while let Some(change) = rest.first() {
-            // Port additions in a row go many to a sendmsg, as a batch sends them.
-            let adds = rest
+        let mut rest = steps.as_slice();
+        while !rest.is_empty() {
+            // Port additions in a row go many to a sendmsg, as a batch sends them; so do
+            // tunnel additions.
+            let ports = rest
                 .iter()
-                .take_while(|c| matches!(c, Change::AddPort { .. }))
+                .take_while(|s| matches!(s, Step::Port(Change::AddPort { .. })))
                 .count();
-            let result = if adds > 1 {
-                self.add_ports(&rest[..adds], &mut log)
+            let tunnels = rest
+                .iter()
+                .take_while(|s| matches!(s, Step::Add(_)))
+                .count();
+            let (result, done) = if ports > 1 {
+                let changes: Vec<&Change> = rest[..ports]
+                    .iter()
+                    .filter_map(|s| match s {
+                        Step::Port(c) => Some(*c),
+                        _ => None,
+                    })
+                    .collect();
+                (self.add_ports(&changes, &mut log), ports)
+            } else if tunnels > 0 {
+                let adds: Vec<&NewTunnel> = rest[..tunnels]
+                    .iter()
+                    .filter_map(|s| match s {
+                        Step::Add(a) => Some(a),
+                        _ => None,
+                    })
+                    .collect();
+                (self.add_tunnels(&adds, &mut log), tunnels)
             } else {
-                let what = change.lines().join("; ");
-                self.apply_change(change, before, &mut log)
-                    .map_err(|err| err.context(&format!("cannot apply `{what}`")))
+                (self.apply_step(&rest[0], &mut log), 1)
             };
             if let Err(err) = result {
                 let undone = self.undo(log, before);
                 return Err(followed_by(err, &undone));
             }
-            rest = &rest[adds.max(1)..];
+            rest = &rest[done..];
         }
         Ok(())
     }
 
+    /// Builds and checks every change of `plan`, in order, against the tunnels as the change
+    /// will find them (those of `before`, less what earlier changes delete, with what they
+    /// change and add): nothing is sent that changes the namespace.
+    fn prepare<'a>(&mut self, plan: &'a Plan, before: &'a Current) -> Result<Vec<Step<'a>>> {
+        let mut tunnels: Vec<Tunnel> = before.tunnels.clone();
+        let mut steps = Vec::with_capacity(plan.changes.len());
+        for change in &plan.changes {
+            let what = || format!("cannot apply `{}`", change.lines().join("; "));
+            let step = match change {
+                Change::AddPort { .. } | Change::DelPort { .. } | Change::ReplacePort { .. } => {
+                    Step::Port(change)
+                }
+                Change::DelTunnel(t) => {
+                    tunnels.retain(|o| o.name != t.name);
+                    Step::Del(t)
+                }
+                Change::AddTunnel(d) => {
+                    let new = self
+                        .new_tunnel(d, before, &tunnels)
+                        .map_err(|e| e.context(&what()))?;
+                    tunnels.push(made(&new));
+                    Step::Add(new)
+                }
+                Change::ReplaceTunnel {
+                    current, desired, ..
+                } => {
+                    tunnels.retain(|o| o.name != current.name);
+                    let new = self
+                        .new_tunnel(desired, before, &tunnels)
+                        .map_err(|e| e.context(&what()))?;
+                    tunnels.push(made(&new));
+                    Step::Replace { current, new }
+                }
+                Change::ChangeTunnel {
+                    current, desired, ..
+                } => {
+                    let update = update_of(desired);
+                    let link = desired.dev.as_ref().map(|d| before.devices[d]);
+                    let flags = before
+                        .flags
+                        .get(&current.ifindex)
+                        .copied()
+                        .unwrap_or(LinkFlags::empty());
+                    let prepared = self
+                        .prepare_change(current, flags, &update, link, Some(desired.mode), &tunnels)
+                        .map_err(|e| e.context(&what()))?;
+                    // An MTU the file names is sent as it is; otherwise the one worked out
+                    // for the change (the ip6 kinds would lose one given by hand).
+                    let mtu = desired.mtu.or(prepared.mtu);
+                    let after = Tunnel::from_data(
+                        current.name.clone(),
+                        current.ifindex,
+                        current.kind,
+                        mtu.unwrap_or(current.mtu),
+                        prepared.data.clone(),
+                    );
+                    for t in tunnels.iter_mut().filter(|t| t.name == current.name) {
+                        *t = after.clone();
+                    }
+                    Step::Change {
+                        current,
+                        data: prepared.data,
+                        mtu,
+                        up: desired.up.filter(|u| *u != current.up),
+                    }
+                }
+            };
+            steps.push(step);
+        }
+        Ok(steps)
+    }
+
+    /// The tunnel `d` made ready to add, checked against `tunnels`.
+    fn new_tunnel(
+        &mut self,
+        d: &DesiredTunnel,
+        before: &Current,
+        tunnels: &[Tunnel],
+    ) -> Result<NewTunnel> {
+        let spec = TunnelSpec {
+            name: d.name.clone(),
+            mode: d.mode,
+            settings: update_of(d),
+        };
+        let link = d.dev.as_ref().map(|dev| before.devices[dev]);
+        let data = self.new_tunnel_data(&spec, link)?;
+        let new = NewTunnel {
+            spec,
+            data,
+            mtu: d.mtu,
+            up: d.up == Some(true),
+            what: format!("cannot apply `{}`", super::plan::desired_words(d)),
+        };
+        self.check_endpoints(
+            &format!("cannot create tunnel \"{}\"", d.name),
+            &made(&new),
+            tunnels,
+        )?;
+        Ok(new)
+    }
+
     /// Adds the ports of `changes` (all [`Change::AddPort`]) many per `sendmsg`, and logs
     /// each one added; the error names the first port refused.
-    fn add_ports(&mut self, changes: &[Change], log: &mut Vec<Undo>) -> Result<()> {
+    fn add_ports(&mut self, changes: &[&Change], log: &mut Vec<Undo>) -> Result<()> {
         let ports: Vec<FouPort> = changes
             .iter()
             .filter_map(|c| match c {
@@ -131,12 +352,64 @@ impl Handle {
         first_error.map_or(Ok(()), Err)
     }
 
-    fn apply_change(
-        &mut self,
-        change: &Change,
-        before: &Current,
-        log: &mut Vec<Undo>,
-    ) -> Result<()> {
+    /// Makes the tunnels of `adds`, many requests per `sendmsg` (netlink's windows), and
+    /// logs each one made; the error names the first one refused.
+    fn add_tunnels(&mut self, adds: &[&NewTunnel], log: &mut Vec<Undo>) -> Result<()> {
+        let requests = adds.iter().map(|a| a.request()).collect();
+        let results = self
+            .route
+            .request_many(requests, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL);
+        let mut first_error = None;
+        for (result, add) in results.into_iter().zip(adds) {
+            match result {
+                Ok(()) => log.push(Undo::DelTunnel(add.spec.name.clone())),
+                Err(err) if first_error.is_none() => {
+                    first_error = Some(self.add_refusal(&add.spec, err).context(&add.what));
+                }
+                Err(_) => {}
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    fn apply_step(&mut self, step: &Step, log: &mut Vec<Undo>) -> Result<()> {
+        match step {
+            Step::Port(change) => self.apply_port(change, log).map_err(|err| {
+                err.context(&format!("cannot apply `{}`", change.lines().join("; ")))
+            }),
+            Step::Add(new) => self.add_tunnels(&[new], log),
+            Step::Replace { current, new } => {
+                self.tunnel_del(&current.name)
+                    .map_err(|err| err.context(&new.what))?;
+                log.push(Undo::Recreate((*current).clone()));
+                self.add_tunnels(&[new], log)
+            }
+            Step::Change {
+                current,
+                data,
+                mtu,
+                up,
+            } => {
+                let what = format!("cannot apply the changes of tunnel \"{}\"", current.name);
+                self.send_change(current, data.clone(), *mtu)
+                    .map_err(|err| err.context(&what))?;
+                log.push(Undo::Restore((*current).clone()));
+                if let Some(up) = up {
+                    self.set_link(&current.name, current.ifindex, None, Some(*up))
+                        .map_err(|err| err.context(&what))?;
+                }
+                Ok(())
+            }
+            Step::Del(t) => {
+                self.tunnel_del(&t.name)
+                    .map_err(|err| err.context(&format!("cannot apply `- tunnel {}`", t.name)))?;
+                log.push(Undo::Recreate((*t).clone()));
+                Ok(())
+            }
+        }
+    }
+
+    fn apply_port(&mut self, change: &Change, log: &mut Vec<Undo>) -> Result<()> {
         match change {
             Change::AddPort { port, .. } => {
                 self.fou_add(port)?;
@@ -152,103 +425,7 @@ impl Handle {
                 self.fou_add(new)?;
                 log.push(Undo::DelPort(new.clone()));
             }
-            Change::AddTunnel(d) => self.add_tunnel(d, log)?,
-            Change::ReplaceTunnel {
-                current, desired, ..
-            } => {
-                self.tunnel_del(&current.name)?;
-                log.push(Undo::Recreate(current.clone()));
-                self.add_tunnel(desired, log)?;
-            }
-            Change::ChangeTunnel {
-                current, desired, ..
-            } => {
-                let link = desired.dev.as_ref().map(|d| before.devices[d]);
-                self.change_tunnel(current, desired, link)?;
-                log.push(Undo::Restore(current.clone()));
-            }
-            Change::DelTunnel(t) => {
-                self.tunnel_del(&t.name)?;
-                log.push(Undo::Recreate(t.clone()));
-            }
-        }
-        Ok(())
-    }
-
-    fn add_tunnel(&mut self, d: &DesiredTunnel, log: &mut Vec<Undo>) -> Result<()> {
-        let kind = d.mode.kind;
-        let encap = (d.encap.kind != EncapType::None).then_some(EncapSpec {
-            kind: Some(d.encap.kind),
-            sport: Some(d.encap.sport),
-            dport: Some(d.encap.dport),
-            csum: Some(d.encap.csum),
-            csum6: Some(d.encap.csum6),
-            remcsum: Some(d.encap.remcsum),
-        });
-        let spec = TunnelSpec {
-            name: d.name.clone(),
-            mode: d.mode,
-            settings: TunnelUpdate {
-                remote: d.remote,
-                local: d.local,
-                ttl: Some(d.ttl),
-                tos: (!kind.ipv6_underlay()).then_some(d.tos),
-                dev: d.dev.clone(),
-                ikey: d.ikey,
-                okey: d.okey,
-                encap,
-            },
-        };
-        self.tunnel_add(&spec)?;
-        log.push(Undo::DelTunnel(d.name.clone()));
-        if d.mtu.is_some() || d.up.is_some() {
-            let index = self.ifindex(&d.name)?;
-            self.set_link(&d.name, index, d.mtu, d.up)?;
-        }
-        Ok(())
-    }
-
-    /// Changes a tunnel in place: its settings as read, with what `d` says written over them
-    /// (the kernel rebuilds a tunnel from what a change sends, so everything is sent).
-    fn change_tunnel(&mut self, now: &Tunnel, d: &DesiredTunnel, link: Option<u32>) -> Result<()> {
-        let mut data = now.data.clone();
-        edit(&mut data, now.kind, d, link.unwrap_or(0));
-        let mut mtu = d.mtu.filter(|m| *m != now.mtu);
-        if d.encap != now.encap {
-            if d.encap.kind != EncapType::None {
-                let module = if now.kind.ipv6_underlay() {
-                    "fou6"
-                } else {
-                    "fou"
-                };
-                modules::load(module).map_err(|why| {
-                    Error::system(format!(
-                        "{} encapsulation on tunnel \"{}\" needs the {module} module, which could not be loaded ({why}); run `modprobe {module}`",
-                        d.encap.kind.name(), d.name
-                    ))
-                })?;
-            }
-            d.encap.write(&mut data);
-        }
-        // Unless the file names an MTU: the one the tunnel would have had if made with these
-        // settings (ipip, sit, gre and gretap do not recompute it themselves), or the one it
-        // was given by hand (the ip6 kinds would lose it).
-        if d.mtu.is_none() {
-            let after = Tunnel::from_data(
-                now.name.clone(),
-                now.ifindex,
-                now.kind,
-                now.mtu,
-                data.clone(),
-            );
-            mtu = self.mtu_for_change(now, &after)?.set;
-        }
-        let request = change_link_request(now.ifindex, now.kind, data, mtu);
-        self.route
-            .request(request, NLM_F_REQUEST)
-            .map_err(|err| self.refusal(err, &format!("cannot change tunnel \"{}\"", d.name)))?;
-        if let Some(up) = d.up.filter(|u| *u != now.up) {
-            self.set_link(&d.name, now.ifindex, None, Some(up))?;
+            _ => unreachable!("a port change"),
         }
         Ok(())
     }
@@ -398,96 +575,13 @@ pub fn differences(before: &Current, after: &Current) -> Vec<String> {
     out
 }
 
-/// Writes the settings of `d` over a tunnel's attributes. What `d` leaves unset is cleared
-/// (local any, no key, no device): the entry is the whole tunnel.
-pub(super) fn edit(data: &mut TunnelData, kind: TunnelKind, d: &DesiredTunnel, link: u32) {
-    let any = |a: Option<IpAddr>| {
-        a.unwrap_or(if kind.ipv6_underlay() {
-            IpAddr::V6(Ipv6Addr::UNSPECIFIED)
-        } else {
-            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
-        })
-    };
-    let v4 = |a: Option<IpAddr>| match any(a) {
-        IpAddr::V4(a) => a,
-        IpAddr::V6(_) => Ipv4Addr::UNSPECIFIED,
-    };
-    let v6 = |a: Option<IpAddr>| match any(a) {
-        IpAddr::V6(a) => a,
-        IpAddr::V4(_) => Ipv6Addr::UNSPECIFIED,
-    };
-    let key_flags = |flags: Option<GreIOFlags>, key: Option<u32>| {
-        let flags = flags.unwrap_or(GreIOFlags::empty());
-        if key.is_some() {
-            flags | GreIOFlags::Key
-        } else {
-            flags - GreIOFlags::Key
-        }
-    };
-    match data {
-        TunnelData::Ip(attrs) => {
-            let mut set = |attr: InfoIpTunnel| {
-                let k = std::mem::discriminant(&attr);
-                attrs.retain(|a| std::mem::discriminant(a) != k);
-                attrs.push(attr);
-            };
-            set(InfoIpTunnel::Local(any(d.local)));
-            set(InfoIpTunnel::Remote(any(d.remote)));
-            set(InfoIpTunnel::Ttl(d.ttl));
-            if !kind.ipv6_underlay() {
-                set(InfoIpTunnel::Tos(d.tos));
-            }
-            set(InfoIpTunnel::Link(link));
-            if let (TunnelKind::Ip6Tnl, Some(p)) = (kind, d.mode.ip6_proto) {
-                set(InfoIpTunnel::Protocol(p.into()));
-            }
-        }
-        TunnelData::Gre(attrs) => {
-            let iflags = attrs.iter().find_map(|a| match a {
-                InfoGre::IFlags(f) => Some(*f),
-                _ => None,
-            });
-            let oflags = attrs.iter().find_map(|a| match a {
-                InfoGre::OFlags(f) => Some(*f),
-                _ => None,
-            });
-            let mut set = |attr: InfoGre| {
-                let k = std::mem::discriminant(&attr);
-                attrs.retain(|a| std::mem::discriminant(a) != k);
-                attrs.push(attr);
-            };
-            set(InfoGre::Local(v4(d.local)));
-            set(InfoGre::Remote(v4(d.remote)));
-            set(InfoGre::Ttl(d.ttl));
-            set(InfoGre::Tos(d.tos));
-            set(InfoGre::Link(link));
-            set(InfoGre::IKey(d.ikey.unwrap_or(0)));
-            set(InfoGre::OKey(d.okey.unwrap_or(0)));
-            set(InfoGre::IFlags(key_flags(iflags, d.ikey)));
-            set(InfoGre::OFlags(key_flags(oflags, d.okey)));
-        }
-        TunnelData::Gre6(attrs) => {
-            let iflags = attrs.iter().find_map(|a| match a {
-                InfoGre6::IFlags(f) => Some(*f),
-                _ => None,
-            });
-            let oflags = attrs.iter().find_map(|a| match a {
-                InfoGre6::OFlags(f) => Some(*f),
-                _ => None,
-            });
-            let mut set = |attr: InfoGre6| {
-                let k = std::mem::discriminant(&attr);
-                attrs.retain(|a| std::mem::discriminant(a) != k);
-                attrs.push(attr);
-            };
-            set(InfoGre6::Local(v6(d.local)));
-            set(InfoGre6::Remote(v6(d.remote)));
-            set(InfoGre6::Ttl(d.ttl));
-            set(InfoGre6::Link(link));
-            set(InfoGre6::IKey(d.ikey.unwrap_or(0)));
-            set(InfoGre6::OKey(d.okey.unwrap_or(0)));
-            set(InfoGre6::IFlags(key_flags(iflags, d.ikey)));
-            set(InfoGre6::OFlags(key_flags(oflags, d.okey)));
-        }
-    }
+/// The tunnel `new` is, as the kernel will read it back (its index and MTU not known yet).
+fn made(new: &NewTunnel) -> Tunnel {
+    Tunnel::from_data(
+        new.spec.name.clone(),
+        0,
+        new.spec.mode.kind,
+        new.mtu.unwrap_or(0),
+        new.data.clone(),
+    )
 }

@@ -82,17 +82,24 @@ struct TunnelEntry {
 /// Where an error is: the file's name and the text, to turn byte offsets into lines.
 struct Source<'a> {
     name: &'a str,
-    text: &'a str,
+    /// The offset of every newline, in order: a line is found by a binary search (counting
+    /// the newlines before each entry again made a file of 2,000 entries take 60 ms).
+    newlines: Vec<usize>,
 }
 
-impl Source<'_> {
+impl<'a> Source<'a> {
+    fn new(name: &'a str, text: &str) -> Self {
+        let newlines = text
+            .bytes()
+            .enumerate()
+            .filter(|(_, b)| *b == b'\n')
+            .map(|(i, _)| i)
+            .collect();
+        Source { name, newlines }
+    }
+
     fn line(&self, offset: usize) -> usize {
-        let end = offset.min(self.text.len());
-        self.text.as_bytes()[..end]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count()
-            + 1
+        self.newlines.partition_point(|&i| i < offset) + 1
     }
 
     fn error(&self, span: &Range<usize>, message: impl std::fmt::Display) -> Error {
@@ -111,7 +118,7 @@ impl Source<'_> {
 
 /// Reads a desired-state file. `name` is how errors name it (`-` reads as `<stdin>`).
 pub fn parse(name: &str, text: &str) -> Result<DesiredState> {
-    let source = Source { name, text };
+    let source = Source::new(name, text);
     let document: Document = toml::from_str(text).map_err(|e| {
         let line = e.span().map(|s| source.line(s.start)).unwrap_or(1);
         // toml's message can span several lines (it quotes the input); the first says it.

@@ -16,7 +16,7 @@ pub mod plan;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use netlink_packet_route::link::{InfoGre, InfoIpTunnel};
+use netlink_packet_route::link::{InfoGre, InfoIpTunnel, LinkFlags};
 
 use crate::fou::FouPort;
 use crate::tunnel::{Encap, Tunnel, TunnelData, TunnelKind, TunnelMode};
@@ -71,6 +71,9 @@ pub struct Current {
     pub tunnels: Vec<Tunnel>,
     /// Every device of the namespace: name to index.
     pub devices: HashMap<String, u32>,
+    /// The flags of every device, by index (the kind of remote a tunnel was made with shows
+    /// in them: see `tunnel change`'s checks).
+    pub flags: HashMap<u32, LinkFlags>,
 }
 
 impl Current {

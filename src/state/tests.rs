@@ -1,6 +1,6 @@
 //! Parsing, planning and exporting desired state, over typed state: no kernel.
 
-use super::apply::edit;
+use super::apply::update_of;
 use super::*;
 use crate::fou::{Family, FouEncap};
 use crate::tunnel::{EncapType, SourcePort};
@@ -18,8 +18,8 @@ fn error(text: &str) -> String {
 /// A tunnel as the kernel would report it after being made as `d` says.
 fn made(d: &DesiredTunnel, ifindex: u32, devices: &HashMap<String, u32>) -> Tunnel {
     let mut data = TunnelData::empty(d.mode.kind);
-    let link = d.dev.as_ref().map_or(0, |n| devices[n]);
-    edit(&mut data, d.mode.kind, d, link);
+    let link = d.dev.as_ref().map(|n| devices[n]);
+    update_of(d).apply_whole(&mut data, link, d.mode);
     d.encap.write(&mut data);
     let mut t = Tunnel::from_data(d.name.clone(), ifindex, d.mode.kind, 1480, data);
     t.up = d.up.unwrap_or(false);
@@ -409,4 +409,40 @@ mode = "ip6gretap"
         .tunnels
         .iter()
         .any(|t| t.encap.kind == EncapType::None && t.name == "a"));
+}
+
+/// A file's tunnel is the whole tunnel: written over one made by hand with a key, a local
+/// address and a device, what the entry leaves out is cleared (`tunnel change`'s own edit
+/// would keep it).
+#[test]
+fn an_entry_written_over_a_tunnel_clears_what_it_leaves_out() {
+    use netlink_packet_route::link::{GreIOFlags, InfoGre};
+    let state =
+        parse("[[tunnel]]\nname = \"g\"\nmode = \"gre\"\nremote = \"192.0.2.2\"\n").unwrap();
+    let d = &state.tunnels[0];
+    let mut data = TunnelData::Gre(vec![
+        InfoGre::Local("192.0.2.1".parse().unwrap()),
+        InfoGre::Remote("192.0.2.9".parse().unwrap()),
+        InfoGre::Link(7),
+        InfoGre::IKey(5),
+        InfoGre::OKey(6),
+        InfoGre::IFlags(GreIOFlags::Key),
+        InfoGre::OFlags(GreIOFlags::Key),
+    ]);
+    update_of(d).apply_whole(&mut data, None, d.mode);
+    let t = Tunnel::from_data("g".into(), 10, d.mode.kind, 1476, data.clone());
+    assert_eq!((t.local, t.link), (None, None));
+    assert_eq!(t.remote, Some("192.0.2.2".parse().unwrap()));
+    assert_eq!((t.ikey.unwrap_or(0), t.okey.unwrap_or(0)), (0, 0));
+    let TunnelData::Gre(attrs) = data else {
+        unreachable!("gre")
+    };
+    assert!(
+        attrs.contains(&InfoGre::IFlags(GreIOFlags::empty())),
+        "{attrs:?}"
+    );
+    assert!(
+        attrs.contains(&InfoGre::OFlags(GreIOFlags::empty())),
+        "{attrs:?}"
+    );
 }

@@ -1,6 +1,6 @@
 //! Tunnels over rtnetlink: read a link, edit its tunnel attributes, write it back.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST};
 use netlink_packet_route::link::{GreIOFlags, LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
@@ -11,6 +11,7 @@ use super::{Encap, EncapSpec, EncapType, MtuChange, Tunnel, TunnelData, TunnelKi
 use crate::error::{Error, Result};
 use crate::handle::Handle;
 use crate::modules;
+use crate::netlink::NlError;
 
 /// Settings of `rfou tunnel add` and `rfou tunnel change`; `None` leaves a setting alone.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -116,6 +117,69 @@ impl TunnelUpdate {
             data.set(Setting::OFlags(with_key(oflags)));
         }
     }
+
+    /// Writes these settings as the whole tunnel, as `rfou apply` means them: what is not
+    /// given takes the value `tunnel add` gives it instead of staying as it was (any local and
+    /// remote, no underlay device, no key), and an ip6tnl's inner protocol is `mode`'s.
+    pub(crate) fn apply_whole(&self, data: &mut TunnelData, link: Option<u32>, mode: TunnelMode) {
+        let any = if mode.kind.ipv6_underlay() {
+            IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+        } else {
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+        };
+        let whole = TunnelUpdate {
+            remote: Some(self.remote.unwrap_or(any)),
+            local: Some(self.local.unwrap_or(any)),
+            ..self.clone()
+        };
+        whole.apply(data, Some(link.unwrap_or(0)));
+        let no_key =
+            |flags: Option<GreIOFlags>| flags.unwrap_or(GreIOFlags::empty()) - GreIOFlags::Key;
+        match data {
+            TunnelData::Ip(attrs) => {
+                if let (TunnelKind::Ip6Tnl, Some(p)) = (mode.kind, mode.ip6_proto) {
+                    attrs.retain(|a| !matches!(a, InfoIpTunnel::Protocol(_)));
+                    attrs.push(InfoIpTunnel::Protocol(p.into()));
+                }
+            }
+            TunnelData::Gre(attrs) => {
+                if self.ikey.is_none() {
+                    let flags = attrs.iter().find_map(|a| match a {
+                        InfoGre::IFlags(f) => Some(*f),
+                        _ => None,
+                    });
+                    attrs.retain(|a| !matches!(a, InfoGre::IKey(_) | InfoGre::IFlags(_)));
+                    attrs.extend([InfoGre::IKey(0), InfoGre::IFlags(no_key(flags))]);
+                }
+                if self.okey.is_none() {
+                    let flags = attrs.iter().find_map(|a| match a {
+                        InfoGre::OFlags(f) => Some(*f),
+                        _ => None,
+                    });
+                    attrs.retain(|a| !matches!(a, InfoGre::OKey(_) | InfoGre::OFlags(_)));
+                    attrs.extend([InfoGre::OKey(0), InfoGre::OFlags(no_key(flags))]);
+                }
+            }
+            TunnelData::Gre6(attrs) => {
+                if self.ikey.is_none() {
+                    let flags = attrs.iter().find_map(|a| match a {
+                        InfoGre6::IFlags(f) => Some(*f),
+                        _ => None,
+                    });
+                    attrs.retain(|a| !matches!(a, InfoGre6::IKey(_) | InfoGre6::IFlags(_)));
+                    attrs.extend([InfoGre6::IKey(0), InfoGre6::IFlags(no_key(flags))]);
+                }
+                if self.okey.is_none() {
+                    let flags = attrs.iter().find_map(|a| match a {
+                        InfoGre6::OFlags(f) => Some(*f),
+                        _ => None,
+                    });
+                    attrs.retain(|a| !matches!(a, InfoGre6::OKey(_) | InfoGre6::OFlags(_)));
+                    attrs.extend([InfoGre6::OKey(0), InfoGre6::OFlags(no_key(flags))]);
+                }
+            }
+        }
+    }
 }
 
 /// What a change did beyond what was asked, for the user to know.
@@ -123,6 +187,15 @@ impl TunnelUpdate {
 pub struct ChangeReport {
     pub mtu: Option<MtuChange>,
     pub warnings: Vec<String>,
+}
+
+/// A tunnel change made ready to send ([`Handle::prepare_change`]).
+pub(crate) struct PreparedChange {
+    /// Every attribute of the tunnel, as it is to be.
+    pub data: TunnelData,
+    /// The MTU to set with it, if any.
+    pub mtu: Option<u32>,
+    pub report: ChangeReport,
 }
 
 fn link_message(index: u32, name: Option<&str>, kind: TunnelKind, data: TunnelData) -> LinkMessage {
@@ -323,9 +396,25 @@ impl Handle {
 
     /// Creates a tunnel.
     pub fn tunnel_add(&mut self, spec: &TunnelSpec) -> Result<()> {
+        spec.settings.validate(spec.mode.kind)?;
+        let link = self.underlay_index(&spec.settings)?;
+        let data = self.new_tunnel_data(spec, link)?;
+        let request = new_link_request(&spec.name, spec.mode.kind, data);
+        self.route
+            .request(request, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL)
+            .map_err(|err| self.add_refusal(spec, err))?;
+        Ok(())
+    }
+
+    /// The attributes a new tunnel of `spec` is made with (`link`: the index of its `dev`),
+    /// checked as far as that can be without the kernel; loads the encapsulation's module.
+    pub(crate) fn new_tunnel_data(
+        &self,
+        spec: &TunnelSpec,
+        link: Option<u32>,
+    ) -> Result<TunnelData> {
         let kind = spec.mode.kind;
         spec.settings.validate(kind)?;
-        let link = self.underlay_index(&spec.settings)?;
         let mut data = TunnelData::defaults(spec.mode);
         spec.settings.apply(&mut data, link);
         if let Some(encap_spec) = &spec.settings.encap {
@@ -333,37 +422,43 @@ impl Handle {
             self.load_encap_module(kind, &encap)?;
             encap.write(&mut data);
         }
-        let request = new_link_request(&spec.name, kind, data);
-        let result = self
-            .route
-            .request(request, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL);
-        // EEXIST means the name is taken, or another tunnel of this kind has the same
-        // endpoints (the kernel keeps one tunnel per local, remote and key): say which.
-        let name_taken = matches!(&result, Err(err) if err.errno == libc::EEXIST)
-            && self.link(&spec.name).is_ok();
-        result
-            .map_err(|err| {
-                let what = format!("cannot create tunnel \"{}\" (mode {})", spec.name, kind.name());
-                match err.errno {
-                    libc::EEXIST if name_taken => Error::Kernel {
-                        errno: err.errno,
-                        message: format!("{what}: a device \"{}\" already exists in {}", spec.name, self.where_()),
-                    },
-                    libc::EEXIST => Error::Kernel {
-                        errno: err.errno,
-                        message: format!("{what}: {}", self.same_endpoints(kind)),
-                    },
-                    libc::EOPNOTSUPP => Error::Kernel {
-                        errno: err.errno,
-                        message: format!(
-                            "{what}: the kernel has no {} tunnels (module {} missing: try `modprobe {}`)",
-                            kind.name(), kind.module(), kind.module()
-                        ),
-                    },
-                    _ => self.refusal(err, &what),
+        Ok(data)
+    }
+
+    /// The kernel's refusal to create the tunnel of `spec`, in words.
+    pub(crate) fn add_refusal(&mut self, spec: &TunnelSpec, err: NlError) -> Error {
+        let kind = spec.mode.kind;
+        let what = format!(
+            "cannot create tunnel \"{}\" (mode {})",
+            spec.name,
+            kind.name()
+        );
+        match err.errno {
+            // EEXIST means the name is taken, or another tunnel of this kind has the same
+            // endpoints (the kernel keeps one tunnel per local, remote and key): say which.
+            libc::EEXIST if self.link(&spec.name).is_ok() => Error::Kernel {
+                errno: err.errno,
+                message: format!(
+                    "{what}: a device \"{}\" already exists in {}",
+                    spec.name,
+                    self.where_()
+                ),
+            },
+            libc::EEXIST => Error::Kernel {
+                errno: err.errno,
+                message: format!("{what}: {}", self.same_endpoints(kind)),
+            },
+            libc::EOPNOTSUPP => {
+                Error::Kernel {
+                    errno: err.errno,
+                    message: format!(
+                    "{what}: the kernel has no {} tunnels (module {} missing: try `modprobe {}`)",
+                    kind.name(), kind.module(), kind.module()
+                ),
                 }
-            })?;
-        Ok(())
+            }
+            _ => self.refusal(err, &what),
+        }
     }
 
     /// Changes the settings of tunnel `name` that `update` names and keeps all the others.
@@ -375,8 +470,38 @@ impl Handle {
         refuse_fallback(&tunnel, "change")?;
         update.validate(tunnel.kind)?;
         let link = self.underlay_index(update)?;
+        let flags = if remote_class_fixed(tunnel.kind) {
+            self.link(name)?.header.flags
+        } else {
+            LinkFlags::empty()
+        };
+        let others = self.tunnels()?;
+        let change = self.prepare_change(&tunnel, flags, update, link, None, &others)?;
+        self.send_change(&tunnel, change.data, change.mtu)?;
+        Ok(change.report)
+    }
+
+    /// What a change of `tunnel` (its device flags `flags`) by `update` sends: its attributes
+    /// with the update written over them (with `whole`, as the whole tunnel: see
+    /// [`TunnelUpdate::apply_whole`]) and the MTU to set. Checked before anything is sent, as
+    /// the kernel would check it against `others`, the tunnels of the namespace: `tunnel
+    /// change` reads them, `apply` passes the state it read once.
+    pub(crate) fn prepare_change(
+        &mut self,
+        tunnel: &Tunnel,
+        flags: LinkFlags,
+        update: &TunnelUpdate,
+        link: Option<u32>,
+        whole: Option<TunnelMode>,
+        others: &[Tunnel],
+    ) -> Result<PreparedChange> {
+        refuse_fallback(tunnel, "change")?;
+        update.validate(tunnel.kind)?;
         let mut data = tunnel.data.clone();
-        update.apply(&mut data, link);
+        match whole {
+            Some(mode) => update.apply_whole(&mut data, link, mode),
+            None => update.apply(&mut data, link),
+        }
         if let Some(encap_spec) = &update.encap {
             let encap = encap_spec.resolve(tunnel.kind, &tunnel.encap)?;
             self.load_encap_module(tunnel.kind, &encap)?;
@@ -392,18 +517,29 @@ impl Handle {
                 tunnel.mtu,
                 data.clone(),
             );
-            let change = self.mtu_for_change(&tunnel, &after)?;
+            let change = self.mtu_for_change(tunnel, &after)?;
             mtu = change.set;
             report.warnings.extend(change.warning.clone());
             report.mtu = Some(change);
         }
-        self.check_change(&tunnel, &data)?;
+        self.check_change(tunnel, flags, &data, others)?;
+        Ok(PreparedChange { data, mtu, report })
+    }
+
+    /// Sends a change [`Handle::prepare_change`] made. On a refusal, the error says what
+    /// became of the tunnel: unchanged, or restored as it was (read back), or what differs.
+    pub(crate) fn send_change(
+        &mut self,
+        tunnel: &Tunnel,
+        data: TunnelData,
+        mtu: Option<u32>,
+    ) -> Result<()> {
         let request = change_link_request(tunnel.ifindex, tunnel.kind, data, mtu);
         let refused = match self.route.request(request, NLM_F_REQUEST) {
-            Ok(_) => return Ok(report),
+            Ok(_) => return Ok(()),
             Err(err) => err,
         };
-        let what = format!("cannot change tunnel \"{name}\"");
+        let what = format!("cannot change tunnel \"{}\"", tunnel.name);
         let err = match refused.errno {
             libc::EEXIST => Error::Kernel {
                 errno: refused.errno,
@@ -413,7 +549,7 @@ impl Handle {
         };
         // The kernel sets some of a change (the encap) before it checks the rest, and does not
         // take it back when it then refuses: read the tunnel again, and put back what moved.
-        Err(self.after_refusal(&tunnel, err))
+        Err(self.after_refusal(tunnel, err))
     }
 
     /// Why the kernel answers EEXIST to a tunnel that does not take a used name: it keeps one
@@ -649,6 +785,12 @@ pub(crate) fn refuse_fallback(tunnel: &Tunnel, verb: &str) -> Result<()> {
     )))
 }
 
+/// Whether the kernel fixes a tunnel's kind of remote (none, one, multicast) when it is made:
+/// ipip, sit and gre (see [`Handle::check_change`]).
+fn remote_class_fixed(kind: TunnelKind) -> bool {
+    matches!(kind, TunnelKind::Ipip | TunnelKind::Sit | TunnelKind::Gre)
+}
+
 /// How the kernel flags an IPv4 tunnel by its remote address: none (any peer), one peer
 /// (point-to-point), or a multicast group (broadcast).
 fn remote_flags(kind: TunnelKind, remote: Option<IpAddr>) -> LinkFlags {
@@ -721,10 +863,16 @@ impl Handle {
         }
     }
 
-    /// What the kernel would refuse in a change of `tunnel` to `data`, found before anything
-    /// is sent: a change between no remote, one remote and a multicast remote on ipip, sit and
-    /// gre; and endpoints that another tunnel of the kind has.
-    fn check_change(&mut self, tunnel: &Tunnel, data: &TunnelData) -> Result<()> {
+    /// What the kernel would refuse in a change of `tunnel` (device flags `flags`) to `data`,
+    /// found before anything is sent: a change between no remote, one remote and a multicast
+    /// remote on ipip, sit and gre; and endpoints that another tunnel of `others` has.
+    fn check_change(
+        &self,
+        tunnel: &Tunnel,
+        flags: LinkFlags,
+        data: &TunnelData,
+        others: &[Tunnel],
+    ) -> Result<()> {
         let after = Tunnel::from_data(
             tunnel.name.clone(),
             tunnel.ifindex,
@@ -732,13 +880,9 @@ impl Handle {
             tunnel.mtu,
             data.clone(),
         );
-        if matches!(
-            tunnel.kind,
-            TunnelKind::Ipip | TunnelKind::Sit | TunnelKind::Gre
-        ) {
+        if remote_class_fixed(tunnel.kind) {
             let mask = LinkFlags::Pointopoint | LinkFlags::Broadcast;
-            let message = self.link(&tunnel.name)?;
-            let now = message.header.flags & mask;
+            let now = flags & mask;
             let then = remote_flags(tunnel.kind, after.remote) & mask;
             if now != then {
                 // What the kernel would answer (EINVAL, and nothing more), said before it can
@@ -756,34 +900,50 @@ impl Handle {
                 });
             }
         }
-        let same = |t: &Tunnel| {
-            t.ifindex != tunnel.ifindex
+        self.check_endpoints(
+            &format!("cannot change tunnel \"{}\"", tunnel.name),
+            &after,
+            others,
+        )
+    }
+
+    /// Refuses `tunnel` (as it is to be) when another tunnel of `others` (by name) has its
+    /// kind and endpoints: what the kernel would answer (EEXIST), said before anything is
+    /// sent. `what` begins the message (`cannot change tunnel "t1"`).
+    pub(crate) fn check_endpoints(
+        &self,
+        what: &str,
+        tunnel: &Tunnel,
+        others: &[Tunnel],
+    ) -> Result<()> {
+        // The remote first: it tells most tunnels apart, and apply checks each of its
+        // additions against all the tunnels.
+        let same = |t: &&Tunnel| {
+            t.remote == tunnel.remote
+                && t.local == tunnel.local
                 && t.kind == tunnel.kind
-                && t.local == after.local
-                && t.remote == after.remote
-                && t.link == after.link
-                && (!t.kind.is_gre() || t.ikey.unwrap_or(0) == after.ikey.unwrap_or(0))
+                && t.link == tunnel.link
+                && (!t.kind.is_gre() || t.ikey.unwrap_or(0) == tunnel.ikey.unwrap_or(0))
+                && t.name != tunnel.name
         };
-        if let Some(other) = self.tunnels()?.into_iter().find(same) {
-            let show = |a: Option<IpAddr>| a.map_or("any".to_string(), |a| a.to_string());
-            // What the kernel would answer (EEXIST), said before it can half-apply the change.
-            return Err(Error::Kernel {
-                errno: libc::EEXIST,
-                message: format!(
-                    "cannot change tunnel \"{}\": {} tunnel \"{}\" in {} already has the same local and remote addresses \
-                     (local {}, remote {}){}; the kernel allows one tunnel per endpoints: change them, or delete \"{}\"",
-                    tunnel.name,
-                    tunnel.kind.name(),
-                    other.name,
-                    self.where_(),
-                    show(after.local),
-                    show(after.remote),
-                    if tunnel.kind.is_gre() { " and key" } else { "" },
-                    other.name
-                ),
-            });
-        }
-        Ok(())
+        let Some(other) = others.iter().find(same) else {
+            return Ok(());
+        };
+        let show = |a: Option<IpAddr>| a.map_or("any".to_string(), |a| a.to_string());
+        Err(Error::Kernel {
+            errno: libc::EEXIST,
+            message: format!(
+                "{what}: {} tunnel \"{}\" in {} already has the same local and remote addresses \
+                 (local {}, remote {}){}; the kernel allows one tunnel per endpoints: change them, or delete \"{}\"",
+                tunnel.kind.name(),
+                other.name,
+                self.where_(),
+                show(tunnel.local),
+                show(tunnel.remote),
+                if tunnel.kind.is_gre() { " and key" } else { "" },
+                other.name
+            ),
+        })
     }
 
     /// After the kernel refused a change of `saved`: reads the tunnel again and, if the kernel
