@@ -135,49 +135,26 @@ impl TunnelUpdate {
         whole.apply(data, Some(link.unwrap_or(0)));
         let no_key =
             |flags: Option<GreIOFlags>| flags.unwrap_or(GreIOFlags::empty()) - GreIOFlags::Key;
-        match data {
-            TunnelData::Ip(attrs) => {
-                if let (TunnelKind::Ip6Tnl, Some(p)) = (mode.kind, mode.ip6_proto) {
-                    attrs.retain(|a| !matches!(a, InfoIpTunnel::Protocol(_)));
-                    attrs.push(InfoIpTunnel::Protocol(p.into()));
-                }
-            }
-            TunnelData::Gre(attrs) => {
-                if self.ikey.is_none() {
-                    let flags = attrs.iter().find_map(|a| match a {
-                        InfoGre::IFlags(f) => Some(*f),
-                        _ => None,
-                    });
-                    attrs.retain(|a| !matches!(a, InfoGre::IKey(_) | InfoGre::IFlags(_)));
-                    attrs.extend([InfoGre::IKey(0), InfoGre::IFlags(no_key(flags))]);
-                }
-                if self.okey.is_none() {
-                    let flags = attrs.iter().find_map(|a| match a {
-                        InfoGre::OFlags(f) => Some(*f),
-                        _ => None,
-                    });
-                    attrs.retain(|a| !matches!(a, InfoGre::OKey(_) | InfoGre::OFlags(_)));
-                    attrs.extend([InfoGre::OKey(0), InfoGre::OFlags(no_key(flags))]);
-                }
-            }
-            TunnelData::Gre6(attrs) => {
-                if self.ikey.is_none() {
-                    let flags = attrs.iter().find_map(|a| match a {
-                        InfoGre6::IFlags(f) => Some(*f),
-                        _ => None,
-                    });
-                    attrs.retain(|a| !matches!(a, InfoGre6::IKey(_) | InfoGre6::IFlags(_)));
-                    attrs.extend([InfoGre6::IKey(0), InfoGre6::IFlags(no_key(flags))]);
-                }
-                if self.okey.is_none() {
-                    let flags = attrs.iter().find_map(|a| match a {
-                        InfoGre6::OFlags(f) => Some(*f),
-                        _ => None,
-                    });
-                    attrs.retain(|a| !matches!(a, InfoGre6::OKey(_) | InfoGre6::OFlags(_)));
-                    attrs.extend([InfoGre6::OKey(0), InfoGre6::OFlags(no_key(flags))]);
-                }
-            }
+        if let (TunnelKind::Ip6Tnl, Some(p)) = (mode.kind, mode.ip6_proto) {
+            data.set(Setting::Protocol(p));
+        }
+        // Keys: only the GRE kinds have them (set() leaves the others as they are).
+        let settings = data.settings();
+        if self.ikey.is_none() {
+            let flags = settings.iter().find_map(|s| match s {
+                Setting::IFlags(f) => Some(*f),
+                _ => None,
+            });
+            data.set(Setting::IKey(0));
+            data.set(Setting::IFlags(no_key(flags)));
+        }
+        if self.okey.is_none() {
+            let flags = settings.iter().find_map(|s| match s {
+                Setting::OFlags(f) => Some(*f),
+                _ => None,
+            });
+            data.set(Setting::OKey(0));
+            data.set(Setting::OFlags(no_key(flags)));
         }
     }
 }
