@@ -75,7 +75,8 @@ pub struct FouPort {
 }
 
 impl FouPort {
-    /// A direct FOU port on IPv4 carrying `ipproto`.
+    /// A direct FOU port on IPv4 carrying `ipproto` (1..255: [`crate::Handle::fou_add`]
+    /// refuses 0 with [`crate::ErrorKind::InvalidInput`], as newer kernels do).
     pub fn direct(port: u16, ipproto: u8) -> Self {
         Self::new(port, FouEncap::Direct { ipproto })
     }

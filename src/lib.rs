@@ -30,10 +30,11 @@ pub mod proto;
 pub mod state;
 pub mod tunnel;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 pub use fou::{Family, FouEncap, FouPort};
 pub use handle::Handle;
 pub use ports::validate as validate_port;
+pub use ports::validate_add as validate_port_add;
 pub use tunnel::{
     ChangeReport, Encap, EncapSpec, EncapType, MtuChange, SourcePort, Tunnel, TunnelKind,
     TunnelMode, TunnelSpec, TunnelUpdate,

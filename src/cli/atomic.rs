@@ -23,7 +23,7 @@ use netlink_packet_route::RouteNetlinkMessage;
 
 use super::batch::Line;
 use super::{exec, Command, Format};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::fou::FouPort;
 use crate::handle::Handle;
 use crate::output::for_message;
@@ -70,15 +70,16 @@ fn port_to_delete(handle: &mut Handle, port: &FouPort, dev: &Option<String>) -> 
         .collect();
     match matching.as_slice() {
         [only] => Ok(only.clone()),
-        _ => Err(Error::Kernel {
-            errno: libc::EINVAL,
-            message: format!(
+        _ => Err(Error::kernel(
+            libc::EINVAL,
+            format!(
                 "cannot delete fou port {} ({}): no such fou port in {}",
                 key.port,
                 key.family.name(),
                 handle.where_()
             ),
-        }),
+        )
+        .with_kind(ErrorKind::NoSuchPort)),
     }
 }
 

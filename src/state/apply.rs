@@ -12,7 +12,7 @@ use netlink_packet_route::RouteNetlinkMessage;
 
 use super::plan::{plan, Change, Plan};
 use super::{tunnel_tos, Current, DesiredState, DesiredTunnel};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::fou::FouPort;
 use crate::handle::Handle;
 use crate::modules;
@@ -222,7 +222,7 @@ impl Handle {
                     "fou"
                 };
                 modules::load(module).map_err(|why| {
-                    Error::system(format!(
+                    Error::new(ErrorKind::ModuleMissing, format!(
                         "{} encapsulation on tunnel \"{}\" needs the {module} module, which could not be loaded ({why}); run `modprobe {module}`",
                         d.encap.kind.name(), d.name
                     ))
@@ -343,14 +343,7 @@ impl Handle {
 
 /// The same error with `text` after its message: what became of the changes before it.
 fn followed_by(err: Error, text: &str) -> Error {
-    match err {
-        Error::Invalid(m) => Error::Invalid(format!("{m}; {text}")),
-        Error::System(m) => Error::System(format!("{m}; {text}")),
-        Error::Kernel { errno, message } => Error::Kernel {
-            errno,
-            message: format!("{message}; {text}"),
-        },
-    }
+    err.context_after(text)
 }
 
 /// What differs between two reads of a namespace, in what apply manages: ports, and each

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use serde_json::{json, Value};
 
 use super::{default_ttl, tunnel_tos, Current, DesiredState, DesiredTunnel};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::fou::{FouEncap, FouPort};
 use crate::tunnel::{Encap, EncapType, SourcePort, Tunnel, TunnelKind};
 
@@ -289,6 +289,7 @@ pub fn plan(desired: &DesiredState, current: &Current, prune: bool, file: &str) 
             Error::invalid(format!(
                 "{file}:{line}: {what}: device \"{name}\" does not exist in the namespace"
             ))
+            .with_kind(ErrorKind::NoSuchDevice)
         })
     };
     let dev_name =

@@ -9,7 +9,7 @@ use netlink_packet_route::link::{
 use netlink_packet_route::RouteNetlinkMessage;
 
 use super::{Encap, EncapSpec, EncapType, MtuChange, Tunnel, TunnelData, TunnelKind, TunnelMode};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::handle::Handle;
 use crate::modules;
 
@@ -367,7 +367,8 @@ impl Handle {
             Err(err) if err.errno == libc::ENODEV => Err(Error::invalid(format!(
                 "device \"{name}\" does not exist in {}",
                 self.where_()
-            ))),
+            ))
+            .with_kind(ErrorKind::NoSuchDevice)),
             Err(err) => Err(self.refusal(err, &format!("cannot read device \"{name}\""))),
         }
     }
@@ -436,21 +437,22 @@ impl Handle {
             .map_err(|err| {
                 let what = format!("cannot create tunnel \"{}\" (mode {})", spec.name, kind.name());
                 match err.errno {
-                    libc::EEXIST if name_taken => Error::Kernel {
-                        errno: err.errno,
-                        message: format!("{what}: a device \"{}\" already exists in {}", spec.name, self.where_()),
-                    },
-                    libc::EEXIST => Error::Kernel {
-                        errno: err.errno,
-                        message: format!("{what}: {}", self.same_endpoints(kind)),
-                    },
-                    libc::EOPNOTSUPP => Error::Kernel {
-                        errno: err.errno,
-                        message: format!(
+                    libc::EEXIST if name_taken => Error::kernel(
+                        err.errno,
+                        format!("{what}: a device \"{}\" already exists in {}", spec.name, self.where_()),
+                    ),
+                    libc::EEXIST => Error::kernel(
+                        err.errno,
+                        format!("{what}: {}", self.same_endpoints(kind)),
+                    ),
+                    libc::EOPNOTSUPP => Error::kernel(
+                        err.errno,
+                        format!(
                             "{what}: the kernel has no {} tunnels (module {} missing: try `modprobe {}`)",
                             kind.name(), kind.module(), kind.module()
                         ),
-                    },
+                    )
+                    .with_kind(ErrorKind::ModuleMissing),
                     _ => self.refusal(err, &what),
                 }
             })?;
@@ -496,10 +498,10 @@ impl Handle {
         };
         let what = format!("cannot change tunnel \"{name}\"");
         let err = match refused.errno {
-            libc::EEXIST => Error::Kernel {
-                errno: refused.errno,
-                message: format!("{what}: {}", self.same_endpoints(tunnel.kind)),
-            },
+            libc::EEXIST => Error::kernel(
+                refused.errno,
+                format!("{what}: {}", self.same_endpoints(tunnel.kind)),
+            ),
             _ => self.refusal(refused, &what),
         };
         // The kernel sets some of a change (the encap) before it checks the rest, and does not
@@ -543,12 +545,9 @@ impl Handle {
         // The kernel answers success to some deletes it does not do: only a tunnel that is
         // gone is reported deleted.
         if matches!(self.link(name), Ok(l) if l.header.index == tunnel.ifindex) {
-            return Err(Error::Kernel {
-                errno: libc::EBUSY,
-                message: format!(
+            return Err(Error::kernel(libc::EBUSY, format!(
                     "cannot delete tunnel \"{name}\": the kernel answered success, but it is still there"
-                ),
-            });
+                )));
         }
         Ok(())
     }
@@ -693,7 +692,7 @@ impl Handle {
         }
         let module = if kind.ipv6_underlay() { "fou6" } else { "fou" };
         modules::load(module).map_err(|why| {
-            Error::system(format!(
+            Error::new(ErrorKind::ModuleMissing, format!(
                 "{} encapsulation on a {} tunnel needs the {module} module, which could not be loaded ({why}); run `modprobe {module}`",
                 encap.kind.name(),
                 kind.name()
@@ -839,17 +838,14 @@ impl Handle {
             if now != then {
                 // What the kernel would answer (EINVAL, and nothing more), said before it can
                 // half-apply the change.
-                return Err(Error::Kernel {
-                    errno: libc::EINVAL,
-                    message: format!(
+                return Err(Error::kernel(libc::EINVAL, format!(
                         "cannot change tunnel \"{}\": it was made with {}, and the kernel does not \
                          change a {} tunnel to {}; delete it and add it again with the remote it needs",
                         tunnel.name,
                         describe_remote(now),
                         tunnel.kind.name(),
                         describe_remote(then)
-                    ),
-                });
+                    )));
             }
         }
         let same = |t: &Tunnel| {
@@ -863,9 +859,7 @@ impl Handle {
         if let Some(other) = self.tunnels()?.into_iter().find(same) {
             let show = |a: Option<IpAddr>| a.map_or("any".to_string(), |a| a.to_string());
             // What the kernel would answer (EEXIST), said before it can half-apply the change.
-            return Err(Error::Kernel {
-                errno: libc::EEXIST,
-                message: format!(
+            return Err(Error::kernel(libc::EEXIST, format!(
                     "cannot change tunnel \"{}\": {} tunnel \"{}\" in {} already has the same local and remote addresses \
                      (local {}, remote {}){}; the kernel allows one tunnel per endpoints: change them, or delete \"{}\"",
                     tunnel.name,
@@ -876,8 +870,7 @@ impl Handle {
                     show(after.remote),
                     if tunnel.kind.is_gre() { " and key" } else { "" },
                     other.name
-                ),
-            });
+                )));
         }
         Ok(())
     }
