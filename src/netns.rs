@@ -33,9 +33,8 @@ pub fn path(name: &str) -> Result<PathBuf> {
 /// Runs `f` with the calling thread inside namespace `name`, then returns to the namespace it
 /// was in. Sockets opened by `f` stay in `name`.
 pub fn within<T>(name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    let target = File::open(path(name)?).map_err(|e| {
-        open_error(e, format!("cannot open network namespace \"{name}\""))
-    })?;
+    let target = File::open(path(name)?)
+        .map_err(|e| open_error(e, format!("cannot open network namespace \"{name}\"")))?;
     within_fd(target.as_fd(), &format!("network namespace \"{name}\""), f)
 }
 

@@ -171,14 +171,16 @@ fn with_dev_or_gone(handle: &mut Handle, port: &FouPort, dev: &Option<String>) -
     match with_dev(handle, port, dev) {
         Ok(port) => Ok(port),
         // Only a device that does not exist (an invalid name) may be one that is gone.
-        Err(err) if err.kind() == ErrorKind::NoSuchDevice => match dev.as_deref().and_then(words::gone_device_index) {
-            Some(index) => {
-                let mut port = port.clone();
-                port.ifindex = Some(index);
-                Ok(port)
+        Err(err) if err.kind() == ErrorKind::NoSuchDevice => {
+            match dev.as_deref().and_then(words::gone_device_index) {
+                Some(index) => {
+                    let mut port = port.clone();
+                    port.ifindex = Some(index);
+                    Ok(port)
+                }
+                None => Err(err),
             }
-            None => Err(err),
-        },
+        }
         Err(err) => Err(err),
     }
 }
