@@ -37,7 +37,7 @@ impl Handle {
         }
     }
 
-    /// Adds many ports, up to [`crate::netlink::WINDOW`] per `sendmsg`, and returns one result
+    /// Adds many ports, up to 64 per `sendmsg`, and returns one result
     /// per port, in order. All are tried: a failure does not stop the others.
     pub fn fou_add_many(&mut self, ports: &[FouPort]) -> Vec<Result<()>> {
         if let Some(Err(err)) = ports.iter().map(validate_add).find(|c| c.is_err()) {

@@ -1,5 +1,5 @@
 //! Shell completion for bash, zsh and fish, generated from the keyword tables of
-//! [`super::parse`], the protocol names of [`crate::proto`] and the tunnel modes of
+//! `super::parse`, the protocol names of `crate::proto` and the tunnel modes of
 //! [`TunnelMode`].
 //!
 //! Every script follows the same walk over the words before the cursor: global options,

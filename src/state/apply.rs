@@ -24,6 +24,7 @@ use crate::tunnel::{
 /// What an apply did: the plan it carried out, checked by reading the namespace back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Applied {
+    /// The plan that was carried out.
     pub plan: Plan,
 }
 

@@ -16,7 +16,9 @@ use crate::modules;
 /// Settings of `rfou tunnel add` and `rfou tunnel change`; `None` leaves a setting alone.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TunnelUpdate {
+    /// The remote underlay address.
     pub remote: Option<IpAddr>,
+    /// The local underlay address.
     pub local: Option<IpAddr>,
     /// 0 means inherit.
     pub ttl: Option<u8>,
@@ -24,16 +26,22 @@ pub struct TunnelUpdate {
     pub tos: Option<u8>,
     /// The underlay device (`dev PHYS`), by name.
     pub dev: Option<String>,
+    /// The GRE input key.
     pub ikey: Option<u32>,
+    /// The GRE output key.
     pub okey: Option<u32>,
+    /// The UDP encapsulation.
     pub encap: Option<EncapSpec>,
 }
 
 /// A tunnel to create: `rfou tunnel add NAME mode MODE ...`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TunnelSpec {
+    /// The device name (1 to 15 characters).
     pub name: String,
+    /// The kind of tunnel.
     pub mode: TunnelMode,
+    /// Its settings; those left `None` get the kernel's defaults.
     pub settings: TunnelUpdate,
 }
 
@@ -212,7 +220,9 @@ impl TunnelUpdate {
 /// What a change did beyond what was asked, for the user to know.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ChangeReport {
+    /// What became of the MTU, where the change touched what it depends on.
     pub mtu: Option<MtuChange>,
+    /// What the user should know about the change (sentences).
     pub warnings: Vec<String>,
 }
 
