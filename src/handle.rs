@@ -92,7 +92,9 @@ impl Handle {
     }
 
     /// The namespace this handle works in, for messages: `namespace "blue"`, `namespace
-    /// /proc/1/ns/net`, `the namespace of fd 7` or `this namespace`.
+    /// /proc/1/ns/net`, `the namespace of fd 7` or `this namespace`. For the command's
+    /// messages: not part of the API.
+    #[doc(hidden)]
     pub fn where_(&self) -> String {
         match &self.netns {
             Place::Named(name) => format!("namespace \"{name}\""),
@@ -158,6 +160,8 @@ impl Handle {
     }
 
     /// Whether the generic-netlink controller knows family `name` now (nothing is loaded).
+    /// For `rfou doctor`: not part of the API.
+    #[doc(hidden)]
     pub fn has_genl_family(&mut self, name: &str) -> bool {
         self.resolve_family(name).is_ok()
     }
