@@ -24,7 +24,8 @@ use std::fmt;
 pub enum ErrorKind {
     /// A network device named in the request does not exist (or is gone).
     NoSuchDevice,
-    /// The network namespace asked for does not exist.
+    /// The network namespace asked for does not exist (or the file or descriptor given is
+    /// no network namespace).
     NoSuchNamespace,
     /// The receive port (or tunnel endpoints) is taken: the kernel answered `EADDRINUSE`
     /// or `EEXIST`.

@@ -59,8 +59,7 @@ impl Handle {
 
     /// A handle on the namespace whose file is at `path`: `/proc/PID/ns/net` (the namespace
     /// of a process), or a bind mount of one (a container runtime's). A missing file is
-    /// [`ErrorKind::NoSuchNamespace`]; a file that is no network namespace,
-    /// [`ErrorKind::InvalidInput`].
+    /// [`ErrorKind::NoSuchNamespace`], and so is a file that is no network namespace.
     pub fn in_netns_path(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         netns::within_path(path, || Self::open(Place::Path(path.to_path_buf())))

@@ -57,10 +57,13 @@ pub fn within_fd<T>(ns: BorrowedFd<'_>, what: &str, f: impl FnOnce() -> Result<T
                 "cannot enter {what}: permission denied (CAP_SYS_ADMIN is needed; run as root)"
             ),
         ),
-        // setns answers EINVAL to a descriptor of anything but a network namespace.
-        Some(libc::EINVAL) => Error::invalid(format!(
+        // setns answers EINVAL to a descriptor of anything but a network namespace (such as
+        // a /run/netns file left behind unmounted): there is no namespace there. A failure
+        // of the system, as it always was for the command (exit status 1).
+        Some(libc::EINVAL) => Error::system(format!(
             "cannot enter {what}: it is not a network namespace"
-        )),
+        ))
+        .with_kind(ErrorKind::NoSuchNamespace),
         _ => Error::system(format!("cannot enter {what}: {e}")),
     })?;
     let result = f();
@@ -129,6 +132,7 @@ mod tests {
         // setns checks the kind of the descriptor before the privilege: EINVAL anywhere.
         let file = File::open("/proc/self/stat").unwrap();
         let err = within_fd(file.as_fd(), "/proc/self/stat", || Ok(())).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        assert_eq!(err.kind(), ErrorKind::NoSuchNamespace, "{err}");
+        assert!(err.to_string().contains("not a network namespace"), "{err}");
     }
 }

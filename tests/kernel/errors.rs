@@ -535,7 +535,7 @@ fn library_errors_by_kind() {
     );
     assert_eq!(
         kind_of(Handle::in_netns_path("/proc/self/stat")),
-        Some(ErrorKind::InvalidInput)
+        Some(ErrorKind::NoSuchNamespace)
     );
 
     let err = handle.tunnel("nosuch0").expect_err("no such device");
