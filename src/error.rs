@@ -156,6 +156,7 @@ impl std::error::Error for Error {}
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// The text of an errno, as strerror gives it ("Address already in use").
+#[doc(hidden)]
 pub fn errno_text(errno: i32) -> String {
     let text = std::io::Error::from_raw_os_error(errno).to_string();
     // std appends " (os error N)"; the name alone reads better in a sentence.

@@ -121,6 +121,7 @@ impl Current {
 
 /// The devices the kernel makes itself in every namespace with the module loaded: never
 /// managed, never pruned.
+#[doc(hidden)]
 pub const FALLBACK_DEVICES: &[&str] = &[
     "tunl0",
     "sit0",
@@ -142,6 +143,7 @@ pub fn is_fallback_device(name: &str) -> bool {
 
 /// The TTL (hop limit) `rfou tunnel add` gives a tunnel of `kind` when none is named:
 /// inherit on IPv4 underlays, 64 on IPv6 (iproute2's default).
+#[doc(hidden)]
 pub fn default_ttl(kind: TunnelKind) -> u8 {
     if kind.ipv6_underlay() {
         64
@@ -151,6 +153,7 @@ pub fn default_ttl(kind: TunnelKind) -> u8 {
 }
 
 /// The tos of a tunnel as the kernel reports it (0 for the kinds without one).
+#[doc(hidden)]
 pub fn tunnel_tos(tunnel: &Tunnel) -> u8 {
     match &tunnel.data {
         TunnelData::Ip(attrs) => attrs
