@@ -16,11 +16,14 @@ use rfou_uapi::fou as uapi;
 /// The address family of a receive port's UDP socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Family {
+    /// IPv4 (`AF_INET`).
     Inet,
+    /// IPv6 (`AF_INET6`).
     Inet6,
 }
 
 impl Family {
+    /// The address family number (`AF_INET`, `AF_INET6`) as `FOU_ATTR_AF` carries it.
     pub fn af(self) -> u8 {
         match self {
             Family::Inet => libc::AF_INET as u8,
@@ -36,6 +39,7 @@ impl Family {
         }
     }
 
+    /// The family of `addr`.
     pub fn of(addr: &IpAddr) -> Family {
         match addr {
             IpAddr::V4(_) => Family::Inet,
@@ -48,7 +52,10 @@ impl Family {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FouEncap {
     /// Direct FOU: the UDP payload is a packet of this IP protocol (4 IPIP, 41 IPv6, 47 GRE).
-    Direct { ipproto: u8 },
+    Direct {
+        /// The IP protocol number (1..255).
+        ipproto: u8,
+    },
     /// GUE: the protocol is read from each packet's GUE header.
     Gue,
 }
@@ -63,19 +70,27 @@ pub enum FouEncap {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FouPort {
+    /// The UDP port number the kernel listens on (1..65535).
     pub port: u16,
+    /// The family of the port's socket: IPv4 or IPv6.
     pub family: Family,
+    /// What the port hands its packets to.
     pub encap: FouEncap,
+    /// The local address the socket is bound to (`local`), if any.
     pub local: Option<IpAddr>,
+    /// The peer address the socket is connected to (`peer`), if any; needs `peer_port`.
     pub peer: Option<IpAddr>,
+    /// The peer's UDP port (`peer_port`), with `peer`.
     pub peer_port: Option<u16>,
     /// The device the socket is bound to (`dev`), by index.
     pub ifindex: Option<i32>,
+    /// Remote checksum offload without partial checksums (`remcsum_nopartial`).
     pub remcsum_nopartial: bool,
 }
 
 impl FouPort {
-    /// A direct FOU port on IPv4 carrying `ipproto`.
+    /// A direct FOU port on IPv4 carrying `ipproto` (1..255: [`crate::Handle::fou_add`]
+    /// refuses 0 with [`crate::ErrorKind::InvalidInput`], as newer kernels do).
     pub fn direct(port: u16, ipproto: u8) -> Self {
         Self::new(port, FouEncap::Direct { ipproto })
     }
@@ -98,6 +113,7 @@ impl FouPort {
         }
     }
 
+    /// The same port on IPv6 (for a port without addresses, which say the family).
     pub fn ipv6(mut self) -> Self {
         self.family = Family::Inet6;
         self
@@ -192,7 +208,9 @@ impl std::fmt::Display for FouPort {
     }
 }
 
-/// One attribute of the fou family.
+/// One attribute of the fou family. The wire form: not part of the API (see the crate
+/// docs, Stability).
+#[doc(hidden)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FouAttr {
     Port(u16),
@@ -287,10 +305,14 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for FouAttr {
     }
 }
 
-/// A message of the fou family: a command and its attributes.
+/// A message of the fou family: a command and its attributes. The wire form: not part of
+/// the API (see the crate docs, Stability).
+#[doc(hidden)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FouMessage {
+    /// The command (`FOU_CMD_*`).
     pub cmd: u8,
+    /// Its attributes, in order.
     pub attrs: Vec<FouAttr>,
 }
 
@@ -439,6 +461,7 @@ fn socket_attrs(port: &FouPort) -> Vec<FouAttr> {
 /// or that the list may be incomplete.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PortList {
+    /// The ports, in the kernel's order (newest first).
     pub ports: Vec<FouPort>,
     /// Sentences for the user, for standard error; empty when the list is simply complete.
     pub notes: Vec<String>,

@@ -1,13 +1,16 @@
 //! [`Handle`]: the netlink sockets of one network namespace, and the translation of the
 //! kernel's refusals into sentences.
 
+use std::os::fd::{AsFd, AsRawFd};
+use std::path::{Path, PathBuf};
+
 use netlink_packet_core::NLM_F_REQUEST;
 use netlink_packet_generic::ctrl::nlas::GenlCtrlAttrs;
 use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
 use netlink_packet_generic::GenlMessage;
 use netlink_sys::protocols::{NETLINK_GENERIC, NETLINK_ROUTE, NETLINK_SOCK_DIAG};
 
-use crate::error::{errno_text, Error, Result};
+use crate::error::{errno_text, Error, ErrorKind, Result};
 use crate::modules;
 use crate::netlink::{NlError, NlSocket};
 use crate::netns;
@@ -24,7 +27,7 @@ use crate::netns;
 /// # Ok::<(), rfou::Error>(())
 /// ```
 pub struct Handle {
-    netns: Option<String>,
+    netns: Place,
     pub(crate) route: NlSocket,
     pub(crate) genl: NlSocket,
     /// Socket diagnostics: the UDP sockets of the namespace, to find the fou ports that the
@@ -33,18 +36,47 @@ pub struct Handle {
     pub(crate) fou_family: Option<u16>,
 }
 
+/// Which namespace a [`Handle`] works in, as messages name it.
+#[derive(Debug, Clone)]
+enum Place {
+    Current,
+    Named(String),
+    Path(PathBuf),
+    Fd(i32),
+}
+
 impl Handle {
-    /// A handle on the namespace of the calling thread.
+    /// A handle on the current namespace: the one of the calling thread.
     pub fn new() -> Result<Self> {
-        Self::open(None)
+        Self::open(Place::Current)
     }
 
-    /// A handle on the named namespace (`/run/netns/NAME`, as `ip -n NAME`).
+    /// A handle on the named namespace (`/run/netns/NAME`, as `ip -n NAME`). A name that is
+    /// not there is [`ErrorKind::NoSuchNamespace`].
     pub fn in_netns(name: &str) -> Result<Self> {
-        netns::within(name, || Self::open(Some(name.to_string())))
+        netns::within(name, || Self::open(Place::Named(name.to_string())))
     }
 
-    fn open(netns: Option<String>) -> Result<Self> {
+    /// A handle on the namespace whose file is at `path`: `/proc/PID/ns/net` (the namespace
+    /// of a process), or a bind mount of one (a container runtime's). A missing file is
+    /// [`ErrorKind::NoSuchNamespace`], and so is a file that is no network namespace.
+    pub fn in_netns_path(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        netns::within_path(path, || Self::open(Place::Path(path.to_path_buf())))
+    }
+
+    /// A handle on the namespace `fd` is an open descriptor of (a namespace file, or a
+    /// pidfd's namespace as `setns` takes it). The descriptor is only borrowed: the handle's
+    /// sockets stay in the namespace after it is closed.
+    pub fn in_netns_fd(fd: impl AsFd) -> Result<Self> {
+        let fd = fd.as_fd();
+        let raw = fd.as_raw_fd();
+        netns::within_fd(fd, &format!("the network namespace of fd {raw}"), || {
+            Self::open(Place::Fd(raw))
+        })
+    }
+
+    fn open(netns: Place) -> Result<Self> {
         let socket = |protocol| {
             NlSocket::open(protocol)
                 .map_err(|e| Error::system(format!("cannot open a netlink socket: {e}")))
@@ -58,17 +90,25 @@ impl Handle {
         })
     }
 
-    /// The namespace this handle works in, for messages: `namespace "blue"` or
-    /// `this namespace`.
+    /// The namespace this handle works in, for messages: `namespace "blue"`, `namespace
+    /// /proc/1/ns/net`, `the namespace of fd 7` or `this namespace`. For the command's
+    /// messages: not part of the API.
+    #[doc(hidden)]
     pub fn where_(&self) -> String {
         match &self.netns {
-            Some(name) => format!("namespace \"{name}\""),
-            None => "this namespace".to_string(),
+            Place::Named(name) => format!("namespace \"{name}\""),
+            Place::Path(path) => format!("namespace {}", path.display()),
+            Place::Fd(fd) => format!("the namespace of fd {fd}"),
+            Place::Current => "this namespace".to_string(),
         }
     }
 
+    /// The name of the namespace, for a handle made by [`Handle::in_netns`].
     pub fn netns(&self) -> Option<&str> {
-        self.netns.as_deref()
+        match &self.netns {
+            Place::Named(name) => Some(name),
+            _ => None,
+        }
     }
 
     /// The id of the `fou` family, loading the module as `modprobe fou` would if the
@@ -80,16 +120,22 @@ impl Handle {
             return Ok(id);
         }
         modules::load("fou").map_err(|why| {
-            Error::system(format!(
+            Error::new(ErrorKind::ModuleMissing, format!(
                 "the kernel has no fou support: the fou module is not loaded and could not be loaded ({why}); \
                  run `modprobe fou`, or use a kernel built with CONFIG_NET_FOU"
             ))
         })?;
         let id = self.resolve_family("fou").map_err(|err| {
-            self.refusal(
+            let missing = err.errno == libc::ENOENT;
+            let err = self.refusal(
                 err,
                 "the fou generic-netlink family is still missing after `modprobe fou`",
-            )
+            );
+            if missing {
+                err.with_kind(ErrorKind::ModuleMissing)
+            } else {
+                err
+            }
         })?;
         self.fou_family = Some(id);
         Ok(id)
@@ -113,6 +159,8 @@ impl Handle {
     }
 
     /// Whether the generic-netlink controller knows family `name` now (nothing is loaded).
+    /// For `rfou doctor`: not part of the API.
+    #[doc(hidden)]
     pub fn has_genl_family(&mut self, name: &str) -> bool {
         self.resolve_family(name).is_ok()
     }
@@ -132,10 +180,7 @@ impl Handle {
             (Some(text), errno) if !text.is_empty() => format!("{text} ({})", errno_text(errno)),
             (_, errno) => errno_text(errno),
         };
-        Error::Kernel {
-            errno: err.errno,
-            message: format!("{what}: {reason}"),
-        }
+        Error::kernel(err.errno, format!("{what}: {reason}"))
     }
 }
 

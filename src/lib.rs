@@ -3,37 +3,213 @@
 //! The kernel does the data path; this crate drives it over netlink: receive ports through
 //! the generic-netlink family `fou` ([`FouPort`]), and the UDP encapsulation of ipip, sit,
 //! ip6tnl and GRE tunnels through rtnetlink ([`Tunnel`], [`Encap`]). Everything goes through
-//! a [`Handle`] on one network namespace.
+//! a [`Handle`] on one network namespace. Changing anything needs `CAP_NET_ADMIN`.
+//!
+//! # Stability
+//!
+//! What these pages show is the library's API: [`Handle`] and its methods, the types they
+//! take and give, [`Error`] and [`ErrorKind`], and the modules [`fou`], [`tunnel`],
+//! [`state`], [`error`] and [`handle`].
+//!
+//! The `cli` feature, on by default, builds the `rfou` command. It also makes public, hidden
+//! from these pages, the modules the command, the tests and the fuzz targets share (`cli`,
+//! `netlink`, `output`, `netns`, `proto`, `doctor`, `modules`, `tunnel::link`, the parts of
+//! `state`): they are not an API and change without notice. A program that embeds rfou
+//! should depend on it without that feature (this also leaves out clap):
+//!
+//! ```toml
+//! [dependencies]
+//! rfou = { version = "0.1", default-features = false }
+//! ```
+//!
+//! # Examples
+//!
+//! Add a receive port: UDP port 5555 carries IPIP (protocol 4). The fou module is loaded
+//! if it is not.
 //!
 //! ```no_run
-//! use rfou::{EncapSpec, EncapType, FouPort, Handle};
+//! use rfou::{FouPort, Handle};
 //! let mut handle = Handle::new()?;
-//! // Receive: UDP 5555 carries IPIP.
 //! handle.fou_add(&FouPort::direct(5555, 4))?;
-//! // Transmit: tun1 now sends over FOU to port 5555.
+//! // GUE on IPv6, bound to a local address.
+//! handle.fou_add(&FouPort::gue(5556).with_local("2001:db8::1".parse().unwrap()))?;
+//! # Ok::<(), rfou::Error>(())
+//! ```
+//!
+//! List the receive ports (none are lost, unlike the kernel's dump; see
+//! [`Handle::fou_ports`] for the notes about the list):
+//!
+//! ```no_run
+//! # let mut handle = rfou::Handle::new()?;
+//! for port in handle.fou_list()? {
+//!     println!("{port}"); // port 5555 ipproto 4
+//! }
+//! # Ok::<(), rfou::Error>(())
+//! ```
+//!
+//! Delete a port: [`Handle::fou_del`] names the socket exactly;
+//! [`Handle::fou_del_matching`] deletes the one port that has the bindings given.
+//!
+//! ```no_run
+//! # use rfou::{FouPort, Handle};
+//! # let mut handle = Handle::new()?;
+//! handle.fou_del(&FouPort::direct(5555, 4))?;
+//! let deleted = handle.fou_del_matching(&FouPort::gue(5556).ipv6())?;
+//! println!("deleted {deleted}");
+//! # Ok::<(), rfou::Error>(())
+//! ```
+//!
+//! Encapsulate a tunnel: `tun1` (made by rfou, ip or anything else) sends over FOU to port
+//! 5555. Its MTU is made smaller by the encapsulation's headers where the kernel does not.
+//!
+//! ```no_run
+//! use rfou::{EncapSpec, EncapType};
+//! # let mut handle = rfou::Handle::new()?;
 //! let spec = EncapSpec { kind: Some(EncapType::Fou), dport: Some(5555), ..Default::default() };
-//! handle.tunnel_set_encap("tun1", &spec)?;
+//! let report = handle.tunnel_set_encap("tun1", &spec)?;
+//! if let Some(mtu) = report.mtu {
+//!     println!("MTU {} -> {}", mtu.old, mtu.new);
+//! }
+//! # Ok::<(), rfou::Error>(())
+//! ```
+//!
+//! Create a tunnel and change it: settings left `None` stay as they are.
+//!
+//! ```no_run
+//! use rfou::{TunnelMode, TunnelSpec, TunnelUpdate};
+//! # let mut handle = rfou::Handle::new()?;
+//! let spec = TunnelSpec {
+//!     name: "tun2".into(),
+//!     mode: TunnelMode::parse("ipip")?,
+//!     settings: TunnelUpdate {
+//!         remote: Some("192.0.2.2".parse().unwrap()),
+//!         local: Some("192.0.2.1".parse().unwrap()),
+//!         ..Default::default()
+//!     },
+//! };
+//! handle.tunnel_add(&spec)?;
+//! let update = TunnelUpdate { ttl: Some(64), ..Default::default() };
+//! handle.tunnel_change("tun2", &update)?;
+//! handle.tunnel_del("tun2")?;
+//! # Ok::<(), rfou::Error>(())
+//! ```
+//!
+//! Show the tunnels of the namespace, with their encapsulation:
+//!
+//! ```no_run
+//! use rfou::EncapType;
+//! # let mut handle = rfou::Handle::new()?;
+//! for tunnel in handle.tunnels()? {
+//!     if tunnel.encap.kind != EncapType::None {
+//!         println!("{} ({}): {:?} to port {}", tunnel.name, tunnel.mode(), tunnel.encap.kind, tunnel.encap.dport);
+//!     }
+//! }
+//! # Ok::<(), rfou::Error>(())
+//! ```
+//!
+//! Apply a desired state (the file `rfou apply` reads): the namespace is made to hold it,
+//! all or nothing; with `check`, only the plan is made.
+//!
+//! ```no_run
+//! # let mut handle = rfou::Handle::new()?;
+//! let text = "[[port]]\nport = 5555\nipproto = \"ipip\"\n";
+//! let desired = rfou::state::parse("net.toml", text)?;
+//! let plan = handle.apply_state(&desired, "net.toml", false, false)?;
+//! for line in plan.lines() {
+//!     println!("{line}"); // + port 5555 ipproto 4
+//! }
+//! # Ok::<(), rfou::Error>(())
+//! ```
+//!
+//! Work in another network namespace: by name (`ip netns add blue`), by the path of a
+//! namespace file, or by an open descriptor of one. The handle's sockets stay there; the
+//! calling thread does not.
+//!
+//! ```no_run
+//! use std::fs::File;
+//! use rfou::Handle;
+//! let mut blue = Handle::in_netns("blue")?;
+//! let mut of_pid = Handle::in_netns_path("/proc/1234/ns/net")?;
+//! let file = File::open("/run/netns/red").expect("a namespace file");
+//! let mut red = Handle::in_netns_fd(&file)?;
+//! println!("{} ports in blue", blue.fou_list()?.len());
+//! # Ok::<(), rfou::Error>(())
+//! ```
+//!
+//! Handle an error by its kind, never by its text:
+//!
+//! ```no_run
+//! use rfou::{ErrorKind, FouPort, Handle};
+//! # let mut handle = Handle::new()?;
+//! match handle.fou_add(&FouPort::direct(5555, 4)) {
+//!     Ok(()) => println!("added"),
+//!     Err(err) if err.kind() == ErrorKind::PortInUse => println!("already there"),
+//!     Err(err) if err.kind() == ErrorKind::PermissionDenied => eprintln!("run as root: {err}"),
+//!     Err(err) => return Err(err),
+//! }
 //! # Ok::<(), rfou::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
+// The modules the `rfou` command, the tests and the fuzz targets share: public (and hidden
+// from the docs) with the `cli` feature, private without it. Without it, what only the
+// command uses is unused: that is not dead code.
+#[cfg(feature = "cli")]
+#[doc(hidden)]
 pub mod cli;
+#[cfg(not(feature = "cli"))]
+#[allow(dead_code)]
+mod cli;
+#[cfg(feature = "cli")]
+#[doc(hidden)]
 pub mod doctor;
+#[cfg(not(feature = "cli"))]
+#[allow(dead_code)]
+mod doctor;
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod modules;
+#[cfg(not(feature = "cli"))]
+#[allow(dead_code)]
+mod modules;
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod netlink;
+#[cfg(not(feature = "cli"))]
+#[allow(dead_code)]
+mod netlink;
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod netns;
+#[cfg(not(feature = "cli"))]
+#[allow(dead_code)]
+mod netns;
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod output;
+#[cfg(not(feature = "cli"))]
+#[allow(dead_code)]
+mod output;
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod proto;
+#[cfg(not(feature = "cli"))]
+#[allow(dead_code)]
+mod proto;
+
 pub mod error;
 pub mod fou;
 pub mod handle;
-pub mod modules;
-pub mod netlink;
-pub mod netns;
-pub mod output;
 mod ports;
-pub mod proto;
 pub mod state;
 pub mod tunnel;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 pub use fou::{Family, FouEncap, FouPort};
 pub use handle::Handle;
 pub use ports::validate as validate_port;
+pub use ports::validate_add as validate_port_add;
 pub use tunnel::{
     ChangeReport, Encap, EncapSpec, EncapType, MtuChange, SourcePort, Tunnel, TunnelKind,
     TunnelMode, TunnelSpec, TunnelUpdate,

@@ -1,13 +1,14 @@
-//! Network namespaces by name, as `ip netns` keeps them under `/run/netns`.
+//! Network namespaces: by name, as `ip netns` keeps them under `/run/netns`; by the path of a
+//! namespace file (`/proc/PID/ns/net`, a bind mount); or by an open descriptor of one.
 //!
 //! A netlink socket belongs to the namespace it was opened in, so a namespace is entered
 //! with `setns` only around the opening of sockets, and the thread goes back at once.
 
 use std::fs::File;
-use std::os::fd::AsRawFd;
-use std::path::PathBuf;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 
 const NETNS_RUN_DIR: &str = "/run/netns";
 
@@ -23,7 +24,8 @@ pub fn path(name: &str) -> Result<PathBuf> {
         return Err(Error::invalid(format!(
             "network namespace \"{name}\" does not exist (no {}); create it with `ip netns add {name}`",
             path.display()
-        )));
+        ))
+        .with_kind(ErrorKind::NoSuchNamespace));
     }
     Ok(path)
 }
@@ -32,21 +34,40 @@ pub fn path(name: &str) -> Result<PathBuf> {
 /// was in. Sockets opened by `f` stay in `name`.
 pub fn within<T>(name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     let target = File::open(path(name)?)
-        .map_err(|e| Error::system(format!("cannot open network namespace \"{name}\": {e}")))?;
+        .map_err(|e| open_error(e, format!("cannot open network namespace \"{name}\"")))?;
+    within_fd(target.as_fd(), &format!("network namespace \"{name}\""), f)
+}
+
+/// [`within`] the namespace whose file is at `path` (`/proc/PID/ns/net`, a bind mount).
+pub fn within_path<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let what = format!("the network namespace at {}", path.display());
+    let target = File::open(path).map_err(|e| open_error(e, format!("cannot open {what}")))?;
+    within_fd(target.as_fd(), &what, f)
+}
+
+/// [`within`] the namespace `ns` is an open descriptor of; `what` names it in errors.
+pub fn within_fd<T>(ns: BorrowedFd<'_>, what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     let home = File::open("/proc/thread-self/ns/net")
         .or_else(|_| File::open("/proc/self/ns/net"))
         .map_err(|e| Error::system(format!("cannot open the current network namespace: {e}")))?;
-    enter(&target).map_err(|e| match e.raw_os_error() {
-        Some(libc::EPERM) => Error::Kernel {
-            errno: libc::EPERM,
-            message: format!(
-                "cannot enter network namespace \"{name}\": permission denied (CAP_SYS_ADMIN is needed; run as root)"
+    enter(ns).map_err(|e| match e.raw_os_error() {
+        Some(errno @ (libc::EPERM | libc::EACCES)) => Error::kernel(
+            errno,
+            format!(
+                "cannot enter {what}: permission denied (CAP_SYS_ADMIN is needed; run as root)"
             ),
-        },
-        _ => Error::system(format!("cannot enter network namespace \"{name}\": {e}")),
+        ),
+        // setns answers EINVAL to a descriptor of anything but a network namespace (such as
+        // a /run/netns file left behind unmounted): there is no namespace there. A failure
+        // of the system, as it always was for the command (exit status 1).
+        Some(libc::EINVAL) => Error::system(format!(
+            "cannot enter {what}: it is not a network namespace"
+        ))
+        .with_kind(ErrorKind::NoSuchNamespace),
+        _ => Error::system(format!("cannot enter {what}: {e}")),
     })?;
     let result = f();
-    enter(&home).map_err(|e| {
+    enter(home.as_fd()).map_err(|e| {
         Error::system(format!(
             "cannot return to the original network namespace: {e}"
         ))
@@ -54,8 +75,21 @@ pub fn within<T>(name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     result
 }
 
-fn enter(ns: &File) -> std::io::Result<()> {
-    // SAFETY: setns takes a valid open descriptor of a namespace file and a namespace type.
+/// The error of opening a namespace file: a missing one is [`ErrorKind::NoSuchNamespace`].
+fn open_error(e: std::io::Error, what: String) -> Error {
+    match e.raw_os_error() {
+        Some(libc::ENOENT) => Error::invalid(format!("{what}: it does not exist"))
+            .with_kind(ErrorKind::NoSuchNamespace),
+        Some(errno @ (libc::EPERM | libc::EACCES)) => {
+            Error::kernel(errno, format!("{what}: permission denied"))
+        }
+        _ => Error::system(format!("{what}: {e}")),
+    }
+}
+
+fn enter(ns: BorrowedFd<'_>) -> std::io::Result<()> {
+    // SAFETY: setns takes an open descriptor (borrowed, so valid for the call) and a
+    // namespace type; it reads nothing else.
     let rc = unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) };
     if rc == 0 {
         Ok(())
@@ -72,6 +106,7 @@ mod tests {
     fn names_with_slashes_are_refused_before_touching_the_filesystem() {
         let err = path("../etc").unwrap_err();
         assert_eq!(err.exit_code(), 2);
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
         assert!(err.to_string().contains("not a network namespace name"));
     }
 
@@ -79,8 +114,25 @@ mod tests {
     fn a_missing_namespace_says_how_to_create_it() {
         let err = path("rfou-surely-missing-ns").unwrap_err();
         assert_eq!(err.exit_code(), 2);
+        assert_eq!(err.kind(), ErrorKind::NoSuchNamespace);
         assert!(err
             .to_string()
             .contains("ip netns add rfou-surely-missing-ns"));
+    }
+
+    #[test]
+    fn a_missing_namespace_file_is_no_such_namespace() {
+        let err = within_path(Path::new("/nonexistent/rfou/ns"), || Ok(())).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NoSuchNamespace);
+        assert!(err.to_string().contains("/nonexistent/rfou/ns"), "{err}");
+    }
+
+    #[test]
+    fn a_file_that_is_no_namespace_is_refused_without_entering_anything() {
+        // setns checks the kind of the descriptor before the privilege: EINVAL anywhere.
+        let file = File::open("/proc/self/stat").unwrap();
+        let err = within_fd(file.as_fd(), "/proc/self/stat", || Ok(())).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NoSuchNamespace, "{err}");
+        assert!(err.to_string().contains("not a network namespace"), "{err}");
     }
 }

@@ -8,8 +8,8 @@ use netlink_packet_generic::GenlMessage;
 use netlink_packet_sock_diag::inet::{ExtensionFlags, InetRequest, SocketId, StateFlags};
 use netlink_packet_sock_diag::SockDiagMessage;
 
-use crate::error::{Error, Result};
-use crate::fou::{Family, FouMessage, FouPort, PortList};
+use crate::error::{Error, ErrorKind, Result};
+use crate::fou::{Family, FouEncap, FouMessage, FouPort, PortList};
 use crate::handle::Handle;
 use crate::netlink::NlError;
 use crate::output::Names;
@@ -37,7 +37,7 @@ impl Handle {
         }
     }
 
-    /// Adds many ports, up to [`crate::netlink::WINDOW`] per `sendmsg`, and returns one result
+    /// Adds many ports, up to 64 per `sendmsg`, and returns one result
     /// per port, in order. All are tried: a failure does not stop the others.
     pub fn fou_add_many(&mut self, ports: &[FouPort]) -> Vec<Result<()>> {
         if let Some(Err(err)) = ports.iter().map(validate_add).find(|c| c.is_err()) {
@@ -78,14 +78,11 @@ impl Handle {
     }
 
     fn no_port_without_module(&mut self, port: &FouPort) -> Error {
-        Error::Kernel {
-            errno: libc::ESRCH,
-            message: format!(
+        Error::kernel(libc::ESRCH, format!(
                 "cannot delete {}: no such fou port in {} (the fou module is not loaded, so there are none)",
                 self.describe(port),
                 self.where_()
-            ),
-        }
+            )).with_kind(ErrorKind::NoSuchPort)
     }
 
     /// Deletes the one port that has every binding `port` gives; the bindings it leaves out
@@ -363,6 +360,7 @@ impl Handle {
     /// A kernel refusal of a port operation, in words: which port, where, and why.
     fn port_refusal(&mut self, err: NlError, port: &FouPort, verb: &str) -> Error {
         let what = self.describe(port);
+        let kind = port_refusal_kind(verb, err.errno);
         let message = match (verb, err.errno) {
             ("add", libc::EADDRINUSE) => format!(
                 "cannot add {what}: it already exists in {} (a fou port or another UDP socket holds it)",
@@ -375,12 +373,31 @@ impl Handle {
                 "cannot delete {what}: no such fou port in {}",
                 self.where_()
             ),
-            _ => return self.refusal(err, &format!("cannot {verb} {what}")),
+            _ => {
+                let err = self.refusal(err, &format!("cannot {verb} {what}"));
+                return match kind {
+                    Some(kind) => err.with_kind(kind),
+                    None => err,
+                };
+            }
         };
-        Error::Kernel {
-            errno: err.errno,
-            message,
+        let err = Error::kernel(err.errno, message);
+        match kind {
+            Some(kind) => err.with_kind(kind),
+            None => err,
         }
+    }
+}
+
+/// The kind of a kernel refusal of port operation `verb`, where the errno says more than
+/// [`Error::kernel`] reads in it: the port is taken (EADDRINUSE from the bind, EALREADY or
+/// EEXIST for an equal fou port), or there is no such port to delete (the kernel answers
+/// EINVAL when no port matches; ESRCH and ENOENT as other paths do).
+fn port_refusal_kind(verb: &str, errno: i32) -> Option<ErrorKind> {
+    match (verb, errno) {
+        ("add", libc::EADDRINUSE | libc::EALREADY | libc::EEXIST) => Some(ErrorKind::PortInUse),
+        ("delete", libc::EINVAL | libc::ESRCH | libc::ENOENT) => Some(ErrorKind::NoSuchPort),
+        _ => None,
     }
 }
 
@@ -454,9 +471,17 @@ pub fn validate(port: &FouPort) -> Result<()> {
     validate_socket(port, port.ifindex.is_some())
 }
 
-/// [`validate`] for a port to add: also `dev` without `local`, which the kernel refuses.
+/// [`validate`] for a port to add: also `dev` without `local`, which the kernel refuses, and
+/// a direct port of IP protocol 0, which kernels with the fix for CVE-2026-23083 refuse
+/// (older ones made a port that decapsulates to nothing).
 pub fn validate_add(port: &FouPort) -> Result<()> {
     validate(port)?;
+    if port.encap == (FouEncap::Direct { ipproto: 0 }) {
+        return Err(Error::invalid(format!(
+            "port {}: ipproto 0 is not a protocol a fou port can carry (use 1..255, or GUE)",
+            port.port
+        )));
+    }
     check_dev_needs_local(port, port.ifindex.is_some())
 }
 
@@ -574,6 +599,34 @@ mod tests {
 
     fn port(n: u16) -> FouPort {
         FouPort::direct(n, 4)
+    }
+
+    #[test]
+    fn port_refusals_are_classified_by_operation_and_errno() {
+        use ErrorKind::*;
+        assert_eq!(port_refusal_kind("add", libc::EADDRINUSE), Some(PortInUse));
+        assert_eq!(port_refusal_kind("add", libc::EALREADY), Some(PortInUse));
+        assert_eq!(port_refusal_kind("add", libc::EEXIST), Some(PortInUse));
+        assert_eq!(port_refusal_kind("delete", libc::EINVAL), Some(NoSuchPort));
+        assert_eq!(port_refusal_kind("delete", libc::ESRCH), Some(NoSuchPort));
+        assert_eq!(port_refusal_kind("delete", libc::ENOENT), Some(NoSuchPort));
+        // EINVAL on add is dev without local, not a missing port; EPERM is read by
+        // Error::kernel.
+        assert_eq!(port_refusal_kind("add", libc::EINVAL), None);
+        assert_eq!(port_refusal_kind("add", libc::EPERM), None);
+        assert_eq!(port_refusal_kind("read", libc::ESRCH), None);
+    }
+
+    #[test]
+    fn ipproto_0_is_refused_before_an_add_is_sent() {
+        let err = validate_add(&FouPort::direct(5555, 0)).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("ipproto 0"), "{err}");
+        validate_add(&FouPort::direct(5555, 4)).unwrap();
+        validate_add(&FouPort::gue(5555)).unwrap();
+        // A port the kernel lists with ipproto 0 (made before the fix) can still be deleted.
+        validate(&FouPort::direct(5555, 0)).unwrap();
     }
 
     #[test]

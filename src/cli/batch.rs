@@ -8,7 +8,7 @@ use std::io::Read;
 
 pub use super::Line;
 use super::{exec, parse, Command, Io};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::fou::Family;
 use crate::handle::Handle;
 use crate::output::for_message;
@@ -264,7 +264,8 @@ fn del_tunnels(run: &[Line], handle: &mut Handle, force: bool, io: &mut Io) -> V
             Err(Error::invalid(format!(
                 "device \"{name}\" does not exist in {} (deleted by an earlier line)",
                 handle.where_()
-            )))
+            ))
+            .with_kind(ErrorKind::NoSuchDevice))
         };
         match found {
             Ok(tunnel) => {
@@ -298,12 +299,9 @@ fn del_tunnels(run: &[Line], handle: &mut Handle, force: bool, io: &mut Io) -> V
             unreachable!("a run of tunnel deletes")
         };
         if outcome.is_ok() && survivors.iter().any(|t| &t.name == name) {
-            *outcome = Err(Error::Kernel {
-                errno: libc::EBUSY,
-                message: format!(
+            *outcome = Err(Error::kernel(libc::EBUSY, format!(
                     "cannot delete tunnel \"{name}\": the kernel answered the group delete with success but kept it; it is back in its group"
-                ),
-            });
+                )));
         }
     }
     outcomes

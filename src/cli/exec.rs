@@ -4,7 +4,7 @@ use std::io::Write;
 
 use super::{help, words, Command, Format};
 use crate::doctor;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::fou::FouPort;
 use crate::handle::Handle;
 use crate::output::{self, Names};
@@ -180,14 +180,16 @@ pub(super) fn with_dev_or_gone(
     match with_dev(handle, port, dev) {
         Ok(port) => Ok(port),
         // Only a device that does not exist (an invalid name) may be one that is gone.
-        Err(err @ Error::Invalid(_)) => match dev.as_deref().and_then(words::gone_device_index) {
-            Some(index) => {
-                let mut port = port.clone();
-                port.ifindex = Some(index);
-                Ok(port)
+        Err(err) if err.kind() == ErrorKind::NoSuchDevice => {
+            match dev.as_deref().and_then(words::gone_device_index) {
+                Some(index) => {
+                    let mut port = port.clone();
+                    port.ifindex = Some(index);
+                    Ok(port)
+                }
+                None => Err(err),
             }
-            None => Err(err),
-        },
+        }
         Err(err) => Err(err),
     }
 }

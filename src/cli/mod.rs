@@ -1,5 +1,5 @@
-//! The command line: words to [`Command`]s ([`parse`]), and commands run against a
-//! [`Handle`] ([`exec`]). `src/main.rs` only reads the global options.
+//! The command line: words to `Command`s (`parse`), and commands run against a
+//! [`crate::Handle`] (`exec`). `src/main.rs` only reads the global options.
 
 pub mod atomic;
 pub mod batch;

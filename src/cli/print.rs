@@ -1,4 +1,4 @@
-//! Typed commands back to words: the inverse of [`super::parse`].
+//! Typed commands back to words: the inverse of `super::parse`.
 //!
 //! `parse(&words(&command), None)` gives `command` again for every command `parse` makes
 //! (the property tests and the `words` fuzz target check it). The words are the contract's

@@ -24,6 +24,7 @@ use crate::tunnel::{EncapSpec, EncapType, Tunnel, TunnelData, TunnelSpec, Tunnel
 /// What an apply did: the plan it carried out, checked by reading the namespace back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Applied {
+    /// The plan that was carried out.
     pub plan: Plan,
 }
 
@@ -520,14 +521,7 @@ impl Handle {
 
 /// The same error with `text` after its message: what became of the changes before it.
 fn followed_by(err: Error, text: &str) -> Error {
-    match err {
-        Error::Invalid(m) => Error::Invalid(format!("{m}; {text}")),
-        Error::System(m) => Error::System(format!("{m}; {text}")),
-        Error::Kernel { errno, message } => Error::Kernel {
-            errno,
-            message: format!("{message}; {text}"),
-        },
-    }
+    err.context_after(text)
 }
 
 /// What differs between two reads of a namespace, in what apply manages: ports, and each

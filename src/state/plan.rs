@@ -7,48 +7,68 @@ use std::net::IpAddr;
 use serde_json::{json, Value};
 
 use super::{default_ttl, tunnel_tos, Current, DesiredState, DesiredTunnel};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::fou::FouPort;
 use crate::tunnel::{Encap, EncapType, SourcePort, Tunnel, TunnelKind};
 
 /// One setting of a tunnel that differs: its keyword, the value now and the value wanted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diff {
+    /// The setting (`remote`, `ttl`, `encap`...).
     pub key: &'static str,
+    /// Its value now, as a file writes it.
     pub old: String,
+    /// The value the file asks for.
     pub new: String,
 }
 
 /// One change of a plan. Ports carry their device by index (resolved) and by name (to show).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
+    /// Add a port.
     AddPort {
+        /// The port, its device by index.
         port: FouPort,
+        /// Its device by name, to show.
         dev: Option<String>,
     },
+    /// Delete a port the file does not name (with prune).
     DelPort {
+        /// The port, its device by index.
         port: FouPort,
+        /// Its device by name, to show.
         dev: Option<String>,
     },
     /// Same socket, other encapsulation: the kernel cannot change a port, so delete and add.
     ReplacePort {
+        /// The port now.
         old: FouPort,
+        /// The port the file asks for.
         new: FouPort,
+        /// Its device by name, to show.
         dev: Option<String>,
     },
+    /// Create a tunnel.
     AddTunnel(DesiredTunnel),
     /// Changed in place: the tunnel keeps its device (ifindex, addresses, routes).
     ChangeTunnel {
+        /// The tunnel now.
         current: Tunnel,
+        /// The tunnel the file asks for.
         desired: DesiredTunnel,
+        /// The settings that change.
         diffs: Vec<Diff>,
     },
     /// Deleted and made again: what the kernel cannot change in place (`why`).
     ReplaceTunnel {
+        /// The tunnel now.
         current: Tunnel,
+        /// The tunnel the file asks for.
         desired: DesiredTunnel,
+        /// What cannot change in place.
         why: String,
     },
+    /// Delete a tunnel the file does not name (with prune; only FOU/GUE-encapsulated ones).
     DelTunnel(Tunnel),
 }
 
@@ -56,10 +76,12 @@ pub enum Change {
 /// endpoints that additions may need), then replacements, changes and additions.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
+    /// The changes, in order.
     pub changes: Vec<Change>,
 }
 
 impl Plan {
+    /// Whether the namespace holds the state already.
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
     }
@@ -77,6 +99,7 @@ impl Plan {
 }
 
 impl Change {
+    /// The lines `rfou apply` prints for this change (`+ port 5555 ipproto 4`...).
     pub fn lines(&self) -> Vec<String> {
         match self {
             Change::AddPort { port, dev } => vec![format!("+ {}", port_words(port, dev))],
@@ -271,6 +294,7 @@ pub fn plan(desired: &DesiredState, current: &Current, prune: bool, file: &str) 
             Error::invalid(format!(
                 "{file}:{line}: {what}: device \"{name}\" does not exist in the namespace"
             ))
+            .with_kind(ErrorKind::NoSuchDevice)
         })
     };
     let dev_name =

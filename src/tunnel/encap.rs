@@ -8,13 +8,18 @@ use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
+/// The UDP encapsulation of a tunnel.
 pub enum EncapType {
+    /// None: plain IP.
     None,
+    /// FOU: the inner packet right after the UDP header.
     Fou,
+    /// GUE: a GUE header between the UDP header and the inner packet.
     Gue,
 }
 
 impl EncapType {
+    /// Its word: `none`, `fou` or `gue`.
     pub fn name(self) -> &'static str {
         match self {
             EncapType::None => "none",
@@ -30,6 +35,7 @@ pub enum SourcePort {
     /// Picked per flow from the flow hash: what spreads FOU traffic over ECMP paths and RSS
     /// queues. The kernel keeps it as port 0.
     Auto,
+    /// This port on every packet.
     Fixed(u16),
 }
 
@@ -62,16 +68,22 @@ impl SourcePort {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Encap {
+    /// FOU, GUE or none.
     pub kind: EncapType,
+    /// The UDP source port.
     pub sport: SourcePort,
     /// The UDP destination port: the far end's receive port.
     pub dport: u16,
+    /// UDP checksums over IPv4 (`encap-csum`).
     pub csum: bool,
+    /// UDP checksums over IPv6 (`encap-csum6`).
     pub csum6: bool,
+    /// GUE remote checksum offload (`encap-remcsum`).
     pub remcsum: bool,
 }
 
 impl Encap {
+    /// No encapsulation.
     pub fn none() -> Self {
         Encap {
             kind: EncapType::None,
@@ -83,6 +95,7 @@ impl Encap {
         }
     }
 
+    /// FOU to UDP port `dport`, the source port picked per flow.
     pub fn fou(dport: u16) -> Self {
         Encap {
             kind: EncapType::Fou,
@@ -91,6 +104,7 @@ impl Encap {
         }
     }
 
+    /// GUE to UDP port `dport`, the source port picked per flow.
     pub fn gue(dport: u16) -> Self {
         Encap {
             kind: EncapType::Gue,
@@ -180,11 +194,17 @@ impl Encap {
 /// An encapsulation as a command gives it: a type, and only the options it names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct EncapSpec {
+    /// The encapsulation, or keep it.
     pub kind: Option<EncapType>,
+    /// The UDP source port, or keep it.
     pub sport: Option<SourcePort>,
+    /// The UDP destination port, or keep it.
     pub dport: Option<u16>,
+    /// UDP checksums over IPv4, or keep them.
     pub csum: Option<bool>,
+    /// UDP checksums over IPv6, or keep them.
     pub csum6: Option<bool>,
+    /// GUE remote checksum offload, or keep it.
     pub remcsum: Option<bool>,
 }
 

@@ -8,7 +8,7 @@ use netlink_packet_route::RouteNetlinkMessage;
 
 use super::attrs::Setting;
 use super::{Encap, EncapSpec, EncapType, MtuChange, Tunnel, TunnelData, TunnelKind, TunnelMode};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::handle::Handle;
 use crate::modules;
 use crate::netlink::NlError;
@@ -16,7 +16,9 @@ use crate::netlink::NlError;
 /// Settings of `rfou tunnel add` and `rfou tunnel change`; `None` leaves a setting alone.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TunnelUpdate {
+    /// The remote underlay address.
     pub remote: Option<IpAddr>,
+    /// The local underlay address.
     pub local: Option<IpAddr>,
     /// 0 means inherit.
     pub ttl: Option<u8>,
@@ -24,16 +26,22 @@ pub struct TunnelUpdate {
     pub tos: Option<u8>,
     /// The underlay device (`dev PHYS`), by name.
     pub dev: Option<String>,
+    /// The GRE input key.
     pub ikey: Option<u32>,
+    /// The GRE output key.
     pub okey: Option<u32>,
+    /// The UDP encapsulation.
     pub encap: Option<EncapSpec>,
 }
 
 /// A tunnel to create: `rfou tunnel add NAME mode MODE ...`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TunnelSpec {
+    /// The device name (1 to 15 characters).
     pub name: String,
+    /// The kind of tunnel.
     pub mode: TunnelMode,
+    /// Its settings; those left `None` get the kernel's defaults.
     pub settings: TunnelUpdate,
 }
 
@@ -162,7 +170,9 @@ impl TunnelUpdate {
 /// What a change did beyond what was asked, for the user to know.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ChangeReport {
+    /// What became of the MTU, where the change touched what it depends on.
     pub mtu: Option<MtuChange>,
+    /// What the user should know about the change (sentences).
     pub warnings: Vec<String>,
 }
 
@@ -326,7 +336,8 @@ impl Handle {
             Err(err) if err.errno == libc::ENODEV => Err(Error::invalid(format!(
                 "device \"{name}\" does not exist in {}",
                 self.where_()
-            ))),
+            ))
+            .with_kind(ErrorKind::NoSuchDevice)),
             Err(err) => Err(self.refusal(err, &format!("cannot read device \"{name}\""))),
         }
     }
@@ -413,26 +424,26 @@ impl Handle {
         match err.errno {
             // EEXIST means the name is taken, or another tunnel of this kind has the same
             // endpoints (the kernel keeps one tunnel per local, remote and key): say which.
-            libc::EEXIST if self.link(&spec.name).is_ok() => Error::Kernel {
-                errno: err.errno,
-                message: format!(
+            libc::EEXIST if self.link(&spec.name).is_ok() => Error::kernel(
+                err.errno,
+                format!(
                     "{what}: a device \"{}\" already exists in {}",
                     spec.name,
                     self.where_()
                 ),
-            },
-            libc::EEXIST => Error::Kernel {
-                errno: err.errno,
-                message: format!("{what}: {}", self.same_endpoints(kind)),
-            },
+            ),
+            libc::EEXIST => {
+                Error::kernel(err.errno, format!("{what}: {}", self.same_endpoints(kind)))
+            }
             libc::EOPNOTSUPP => {
-                Error::Kernel {
-                    errno: err.errno,
-                    message: format!(
+                Error::kernel(
+                    err.errno,
+                    format!(
                     "{what}: the kernel has no {} tunnels (module {} missing: try `modprobe {}`)",
                     kind.name(), kind.module(), kind.module()
                 ),
-                }
+                )
+                .with_kind(ErrorKind::ModuleMissing)
             }
             _ => self.refusal(err, &what),
         }
@@ -518,10 +529,10 @@ impl Handle {
         };
         let what = format!("cannot change tunnel \"{}\"", tunnel.name);
         let err = match refused.errno {
-            libc::EEXIST => Error::Kernel {
-                errno: refused.errno,
-                message: format!("{what}: {}", self.same_endpoints(tunnel.kind)),
-            },
+            libc::EEXIST => Error::kernel(
+                refused.errno,
+                format!("{what}: {}", self.same_endpoints(tunnel.kind)),
+            ),
             _ => self.refusal(refused, &what),
         };
         // The kernel sets some of a change (the encap) before it checks the rest, and does not
@@ -565,12 +576,9 @@ impl Handle {
         // The kernel answers success to some deletes it does not do: only a tunnel that is
         // gone is reported deleted.
         if matches!(self.link(name), Ok(l) if l.header.index == tunnel.ifindex) {
-            return Err(Error::Kernel {
-                errno: libc::EBUSY,
-                message: format!(
+            return Err(Error::kernel(libc::EBUSY, format!(
                     "cannot delete tunnel \"{name}\": the kernel answered success, but it is still there"
-                ),
-            });
+                )));
         }
         Ok(())
     }
@@ -715,7 +723,7 @@ impl Handle {
         }
         let module = if kind.ipv6_underlay() { "fou6" } else { "fou" };
         modules::load(module).map_err(|why| {
-            Error::system(format!(
+            Error::new(ErrorKind::ModuleMissing, format!(
                 "{} encapsulation on a {} tunnel needs the {module} module, which could not be loaded ({why}); run `modprobe {module}`",
                 encap.kind.name(),
                 kind.name()
@@ -864,17 +872,14 @@ impl Handle {
             if now != then {
                 // What the kernel would answer (EINVAL, and nothing more), said before it can
                 // half-apply the change.
-                return Err(Error::Kernel {
-                    errno: libc::EINVAL,
-                    message: format!(
+                return Err(Error::kernel(libc::EINVAL, format!(
                         "cannot change tunnel \"{}\": it was made with {}, and the kernel does not \
                          change a {} tunnel to {}; delete it and add it again with the remote it needs",
                         tunnel.name,
                         describe_remote(now),
                         tunnel.kind.name(),
                         describe_remote(then)
-                    ),
-                });
+                    )));
             }
         }
         self.check_endpoints(
@@ -907,9 +912,7 @@ impl Handle {
             return Ok(());
         };
         let show = |a: Option<IpAddr>| a.map_or("any".to_string(), |a| a.to_string());
-        Err(Error::Kernel {
-            errno: libc::EEXIST,
-            message: format!(
+        Err(Error::kernel(libc::EEXIST, format!(
                 "{what}: {} tunnel \"{}\" in {} already has the same local and remote addresses \
                  (local {}, remote {}){}; the kernel allows one tunnel per endpoints: change them, or delete \"{}\"",
                 tunnel.kind.name(),
@@ -919,8 +922,7 @@ impl Handle {
                 show(tunnel.remote),
                 if tunnel.kind.is_gre() { " and key" } else { "" },
                 other.name
-            ),
-        })
+            )))
     }
 
     /// After the kernel refused a change of `saved`: reads the tunnel again and, if the kernel

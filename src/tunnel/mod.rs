@@ -6,8 +6,20 @@
 
 pub(crate) mod attrs;
 mod encap;
+// Public for the command and the tests (with the `cli` feature, hidden): the wire form of
+// tunnels. What a program needs of them is re-exported below.
+#[cfg(feature = "cli")]
+#[doc(hidden)]
 pub mod link;
+#[cfg(not(feature = "cli"))]
+#[allow(dead_code)]
+pub(crate) mod link;
+#[cfg(feature = "cli")]
+#[doc(hidden)]
 pub mod mtu;
+#[cfg(not(feature = "cli"))]
+#[allow(dead_code)]
+pub(crate) mod mtu;
 
 pub use encap::{Encap, EncapSpec, EncapType, SourcePort};
 pub use link::{ChangeReport, TunnelSpec, TunnelUpdate};
@@ -24,16 +36,24 @@ use crate::error::{Error, Result};
 /// The kind of tunnel device (`IFLA_INFO_KIND`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TunnelKind {
+    /// IPv4 in IPv4 (`ipip`).
     Ipip,
+    /// IPv6 in IPv4 (`sit`).
     Sit,
+    /// IPv4 or IPv6 in IPv6 (`ip6tnl`: ipip6, ip6ip6, any).
     Ip6Tnl,
+    /// GRE over IPv4 (`gre`).
     Gre,
+    /// Ethernet in GRE over IPv4 (`gretap`).
     GreTap,
+    /// GRE over IPv6 (`ip6gre`).
     Ip6Gre,
+    /// Ethernet in GRE over IPv6 (`ip6gretap`).
     Ip6GreTap,
 }
 
 impl TunnelKind {
+    /// Every kind rfou knows.
     pub const ALL: [TunnelKind; 7] = [
         TunnelKind::Ipip,
         TunnelKind::Sit,
@@ -76,6 +96,7 @@ impl TunnelKind {
         )
     }
 
+    /// Whether this is a GRE kind (it has keys).
     pub fn is_gre(self) -> bool {
         !matches!(
             self,
@@ -103,6 +124,7 @@ impl TunnelKind {
 /// A `mode` of `rfou tunnel add`: a kind, and for ip6tnl the inner protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TunnelMode {
+    /// The kind of tunnel.
     pub kind: TunnelKind,
     /// `IFLA_IPTUN_PROTO` of an ip6tnl: 4 (ipip6), 41 (ip6ip6), 0 (any).
     pub ip6_proto: Option<u8>,
@@ -123,6 +145,7 @@ impl TunnelMode {
         "ip6tnl",
     ];
 
+    /// The mode called `word` (one of [`TunnelMode::WORDS`]); any other word is [`crate::ErrorKind::InvalidInput`].
     pub fn parse(word: &str) -> Result<Self> {
         let (kind, ip6_proto) = match word {
             "ipip" => (TunnelKind::Ipip, None),
@@ -147,6 +170,8 @@ impl TunnelMode {
 }
 
 /// A tunnel's settings as the kernel reports them, kept whole so they can be sent back.
+/// The wire form: not part of the API (see the crate docs, Stability).
+#[doc(hidden)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TunnelData {
     Ip(Vec<InfoIpTunnel>),
@@ -211,20 +236,29 @@ impl TunnelData {
 /// A tunnel device, read from the kernel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tunnel {
+    /// The device name.
     pub name: String,
+    /// The device index.
     pub ifindex: u32,
+    /// The kind of tunnel.
     pub kind: TunnelKind,
+    /// The device's MTU.
     pub mtu: u32,
+    /// The local underlay address, if set.
     pub local: Option<IpAddr>,
+    /// The remote underlay address, if set.
     pub remote: Option<IpAddr>,
     /// 0 means inherit.
     pub ttl: u8,
     /// The underlay device the tunnel is bound to (`dev PHYS`), by index.
     pub link: Option<u32>,
+    /// The GRE input key, if set.
     pub ikey: Option<u32>,
+    /// The GRE output key, if set.
     pub okey: Option<u32>,
     /// For ip6tnl: the inner protocol (4 ipip6, 41 ip6ip6, 0 any).
     pub ip6_proto: Option<u8>,
+    /// The UDP encapsulation.
     pub encap: Encap,
     /// Whether the device is administratively up.
     pub up: bool,

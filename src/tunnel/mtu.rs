@@ -30,7 +30,9 @@ const IP_MAX_MTU: u32 = 0xFFFF;
 /// What happened to a tunnel's MTU when its encapsulation or underlay changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MtuChange {
+    /// The MTU before.
     pub old: u32,
+    /// The MTU after.
     pub new: u32,
     /// The MTU sent to the kernel, when rfou changes it.
     #[serde(skip)]

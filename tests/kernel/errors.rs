@@ -512,3 +512,180 @@ fn library_api_in_a_namespace() {
     assert_eq!(err.exit_code(), 1);
     assert!(err.to_string().contains("no such fou port"), "{err}");
 }
+
+/// The library's errors, by kind, for each case the kernel can show: a program tells them
+/// apart with `kind()`, never by the text; and none of them changed anything.
+#[test]
+fn library_errors_by_kind() {
+    use rfou::{ErrorKind, FouPort, Handle};
+
+    let (ns, _peer) = populated("e-kind");
+    let before = state(&ns);
+    let mut handle = Handle::in_netns(ns.name()).expect("Handle::in_netns");
+
+    let missing = format!("{}-missing", ns.name());
+    let kind_of = |r: rfou::Result<Handle>| r.err().map(|e| e.kind());
+    assert_eq!(
+        kind_of(Handle::in_netns(&missing)),
+        Some(ErrorKind::NoSuchNamespace)
+    );
+    assert_eq!(
+        kind_of(Handle::in_netns_path(format!("/run/netns/{missing}"))),
+        Some(ErrorKind::NoSuchNamespace)
+    );
+    assert_eq!(
+        kind_of(Handle::in_netns_path("/proc/self/stat")),
+        Some(ErrorKind::NoSuchNamespace)
+    );
+
+    let err = handle.tunnel("nosuch0").expect_err("no such device");
+    assert_eq!(err.kind(), ErrorKind::NoSuchDevice, "{err}");
+    assert_eq!(err.exit_code(), 2);
+    let err = handle.tunnel_del("nosuch0").expect_err("no such device");
+    assert_eq!(err.kind(), ErrorKind::NoSuchDevice, "{err}");
+
+    // 5555 is there (added by ip).
+    let err = handle
+        .fou_add(&FouPort::direct(5555, 4))
+        .expect_err("port in use");
+    assert_eq!(err.kind(), ErrorKind::PortInUse, "{err}");
+    assert_eq!(err.errno(), Some(libc::EADDRINUSE));
+    assert_eq!(err.exit_code(), 1);
+
+    let err = handle
+        .fou_del(&FouPort::direct(5999, 4))
+        .expect_err("no such port");
+    assert_eq!(err.kind(), ErrorKind::NoSuchPort, "{err}");
+    let err = handle
+        .fou_del_matching(&FouPort::direct(5999, 4))
+        .expect_err("no such port");
+    assert_eq!(err.kind(), ErrorKind::NoSuchPort, "{err}");
+
+    let err = handle
+        .fou_add(&FouPort::direct(5600, 0))
+        .expect_err("ipproto 0");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert_eq!(err.exit_code(), 2);
+
+    // Another refusal of the kernel: the tunnel `gre1` has these endpoints already.
+    let spec = rfou::TunnelSpec {
+        name: "gre2".into(),
+        mode: rfou::TunnelMode {
+            kind: rfou::TunnelKind::Gre,
+            ip6_proto: None,
+        },
+        settings: rfou::TunnelUpdate {
+            remote: Some(B4.parse().unwrap()),
+            local: Some(A4.parse().unwrap()),
+            ikey: Some(9),
+            okey: Some(9),
+            ..Default::default()
+        },
+    };
+    let err = handle.tunnel_add(&spec).expect_err("same endpoints");
+    assert_eq!(err.kind(), ErrorKind::KernelRefused(libc::EEXIST), "{err}");
+
+    // Without CAP_NET_ADMIN (dropped for one thread only: capabilities are per thread).
+    let name = ns.name().to_string();
+    let err = std::thread::spawn(move || {
+        drop_effective_capability(CAP_NET_ADMIN);
+        let mut handle = Handle::in_netns(&name).expect("Handle::in_netns keeps CAP_SYS_ADMIN");
+        handle.fou_add(&FouPort::direct(5601, 4))
+    })
+    .join()
+    .unwrap()
+    .expect_err("no CAP_NET_ADMIN");
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
+    assert_eq!(err.errno(), Some(libc::EPERM));
+
+    assert_eq!(
+        state(&ns),
+        before,
+        "a refused call changed the kernel's state"
+    );
+}
+
+const CAP_NET_ADMIN: u32 = 12;
+
+/// Clears capability `cap` from the calling thread's effective set (capset(2), version 3).
+fn drop_effective_capability(cap: u32) {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    let mut header = Header {
+        version: 0x2008_0522,
+        pid: 0,
+    };
+    let mut data = [Data::default(); 2];
+    // SAFETY: capget and capset read and write exactly a header and two data structs.
+    unsafe {
+        assert_eq!(
+            libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()),
+            0,
+            "capget: {}",
+            std::io::Error::last_os_error()
+        );
+        data[(cap / 32) as usize].effective &= !(1 << (cap % 32));
+        assert_eq!(
+            libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()),
+            0,
+            "capset: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+}
+
+/// A handle by the path of a namespace file and one by an open descriptor work in that
+/// namespace (ip sees what they do), and leave the calling thread where it was.
+#[test]
+fn library_handles_by_path_and_fd() {
+    use std::os::fd::AsFd;
+
+    use rfou::{FouPort, Handle};
+
+    let ns = Netns::new("e-nsfd");
+    let home = std::fs::read_link("/proc/thread-self/ns/net").unwrap();
+    let path = format!("/run/netns/{}", ns.name());
+
+    let mut by_path = Handle::in_netns_path(&path).expect("Handle::in_netns_path");
+    assert_eq!(
+        std::fs::read_link("/proc/thread-self/ns/net").unwrap(),
+        home
+    );
+    by_path.fou_add(&FouPort::direct(5700, 4)).expect("add");
+    assert_eq!(port_numbers(&ns), [5700]);
+    assert!(by_path.where_().contains(&path), "{}", by_path.where_());
+
+    let file = std::fs::File::open(&path).unwrap();
+    let mut by_fd = Handle::in_netns_fd(file.as_fd()).expect("Handle::in_netns_fd");
+    drop(file);
+    assert_eq!(
+        std::fs::read_link("/proc/thread-self/ns/net").unwrap(),
+        home
+    );
+    let listed: Vec<u16> = by_fd.fou_list().unwrap().iter().map(|p| p.port).collect();
+    assert_eq!(listed, [5700]);
+    by_fd.fou_add(&FouPort::gue(5701)).expect("add by fd");
+    assert_eq!(port_numbers(&ns), [5700, 5701]);
+    by_fd.fou_del(&FouPort::direct(5700, 4)).expect("del by fd");
+    assert_eq!(port_numbers(&ns), [5701]);
+
+    // The current namespace has none of it.
+    let here: Vec<u16> = Handle::new()
+        .unwrap()
+        .fou_list()
+        .unwrap()
+        .iter()
+        .map(|p| p.port)
+        .collect();
+    assert!(!here.contains(&5701), "{here:?}");
+}
