@@ -31,12 +31,25 @@ pub fn path(name: &str) -> Result<PathBuf> {
 /// Runs `f` with the calling thread inside namespace `name`, then returns to the namespace it
 /// was in. Sockets opened by `f` stay in `name`.
 pub fn within<T>(name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    let target = File::open(path(name)?)
-        .map_err(|e| Error::system(format!("cannot open network namespace \"{name}\": {e}")))?;
+    within_file(name, &open(name)?, f)
+}
+
+/// The file of namespace `name`, open: what [`within_file`] enters.
+pub(crate) fn open(name: &str) -> Result<File> {
+    File::open(path(name)?)
+        .map_err(|e| Error::system(format!("cannot open network namespace \"{name}\": {e}")))
+}
+
+/// [`within`] the namespace `target`, opened by [`open`] (`name` is for messages).
+pub(crate) fn within_file<T>(
+    name: &str,
+    target: &File,
+    f: impl FnOnce() -> Result<T>,
+) -> Result<T> {
     let home = File::open("/proc/thread-self/ns/net")
         .or_else(|_| File::open("/proc/self/ns/net"))
         .map_err(|e| Error::system(format!("cannot open the current network namespace: {e}")))?;
-    enter(&target).map_err(|e| match e.raw_os_error() {
+    enter(target).map_err(|e| match e.raw_os_error() {
         Some(libc::EPERM) => Error::Kernel {
             errno: libc::EPERM,
             message: format!(
