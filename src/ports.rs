@@ -205,8 +205,18 @@ impl Handle {
             }
         };
         // A set of socket keys: with thousands of ports, comparing each socket with every
-        // port would grow with the square of their number.
-        let mut seen: HashSet<SocketKey> = ports.iter().map(socket_key).collect();
+        // port would grow with the square of their number. Only the dumped ports whose
+        // number is that of a socket go in it: after the kernel's filter, the sockets are
+        // usually a few, and hashing thousands of ports would cost more than all the rest.
+        let mut numbers = vec![false; 1 << 16];
+        for socket in &sockets {
+            numbers[socket.port as usize] = true;
+        }
+        let mut seen: HashSet<SocketKey> = ports
+            .iter()
+            .filter(|p| numbers[p.port as usize])
+            .map(socket_key)
+            .collect();
         let candidates: Vec<FouPort> = sockets
             .into_iter()
             .filter(|candidate| could_be_fou_port(candidate) && seen.insert(socket_key(candidate)))
