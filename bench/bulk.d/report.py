@@ -613,7 +613,9 @@ def main():
     )
     w(
         "- Show: `rfou -j show` against `ip -j fou show` (the same JSON), output to a file on "
-        "the tmpfs; the ports listed are counted from it."
+        "the tmpfs; the ports listed are counted from it. The run loads `udp_diag` first: "
+        "rfou's show loads no module, and finds the ports the kernel's dump drops among the "
+        "UDP sockets only where socket diagnostics for UDP are there."
     )
     w(
         "- Memory: the maximum resident set size (`/usr/bin/time -v`) of `rfou -b` on the "
