@@ -401,36 +401,88 @@ impl FouMessage {
     /// The port this reply describes. The kernel sends every attribute, with zeroes for the
     /// unset ones; those read as `None`.
     pub fn to_port(&self) -> Result<FouPort, DecodeError> {
-        let mut port = None;
-        let mut family = Family::Inet;
-        let mut ipproto = 0;
-        let mut kind = uapi::FOU_ENCAP_DIRECT;
-        let mut out = FouPort::direct(0, 0);
+        let mut reading = PortReading::default();
         for attr in &self.attrs {
-            match attr {
-                FouAttr::Port(p) => port = Some(*p),
-                FouAttr::Af(af) if *af == libc::AF_INET6 as u8 => family = Family::Inet6,
-                FouAttr::Af(_) => family = Family::Inet,
-                FouAttr::IpProto(p) => ipproto = *p,
-                FouAttr::Type(t) => kind = *t,
-                FouAttr::RemcsumNopartial => out.remcsum_nopartial = true,
-                FouAttr::LocalV4(a) if !a.is_unspecified() => out.local = Some((*a).into()),
-                FouAttr::LocalV6(a) if !a.is_unspecified() => out.local = Some((*a).into()),
-                FouAttr::PeerV4(a) if !a.is_unspecified() => out.peer = Some((*a).into()),
-                FouAttr::PeerV6(a) if !a.is_unspecified() => out.peer = Some((*a).into()),
-                FouAttr::PeerPort(p) if *p != 0 => out.peer_port = Some(*p),
-                FouAttr::Ifindex(i) if *i != 0 => out.ifindex = Some(*i),
-                _ => {}
-            }
+            reading.take(attr);
         }
-        out.port = port.ok_or_else(|| DecodeError::from("fou reply without FOU_ATTR_PORT"))?;
-        out.family = family;
-        out.encap = if kind == uapi::FOU_ENCAP_GUE {
-            FouEncap::Gue
-        } else {
-            FouEncap::Direct { ipproto }
-        };
-        Ok(out)
+        reading.finish()
+    }
+}
+
+/// The port a fou reply describes, read from the message's payload as the kernel sent it (the
+/// generic-netlink header, then the attributes): what [`FouMessage::to_port`] reads, without
+/// first making a [`FouMessage`] (one allocation or more per port, in lists of thousands).
+pub fn port_from_reply(payload: &[u8]) -> Result<FouPort, DecodeError> {
+    const GENL_HEADER: usize = 4;
+    let attrs = payload
+        .get(GENL_HEADER..)
+        .ok_or_else(|| DecodeError::from("fou reply shorter than its generic-netlink header"))?;
+    let mut reading = PortReading::default();
+    for nla in NlasIterator::new(attrs) {
+        let nla = nla?;
+        // Attributes this version does not know are left unread (parsing one would copy it).
+        if (1..=uapi::FOU_ATTR_MAX).contains(&nla.kind()) {
+            reading.take(&FouAttr::parse(&nla)?);
+        }
+    }
+    reading.finish()
+}
+
+/// A port read attribute by attribute, as a fou reply gives it.
+#[derive(Default)]
+struct PortReading {
+    port: Option<u16>,
+    inet6: bool,
+    ipproto: u8,
+    gue: bool,
+    local: Option<IpAddr>,
+    peer: Option<IpAddr>,
+    peer_port: Option<u16>,
+    ifindex: Option<i32>,
+    remcsum_nopartial: bool,
+}
+
+impl PortReading {
+    fn take(&mut self, attr: &FouAttr) {
+        match attr {
+            FouAttr::Port(p) => self.port = Some(*p),
+            FouAttr::Af(af) => self.inet6 = *af == libc::AF_INET6 as u8,
+            FouAttr::IpProto(p) => self.ipproto = *p,
+            FouAttr::Type(t) => self.gue = *t == uapi::FOU_ENCAP_GUE,
+            FouAttr::RemcsumNopartial => self.remcsum_nopartial = true,
+            FouAttr::LocalV4(a) if !a.is_unspecified() => self.local = Some((*a).into()),
+            FouAttr::LocalV6(a) if !a.is_unspecified() => self.local = Some((*a).into()),
+            FouAttr::PeerV4(a) if !a.is_unspecified() => self.peer = Some((*a).into()),
+            FouAttr::PeerV6(a) if !a.is_unspecified() => self.peer = Some((*a).into()),
+            FouAttr::PeerPort(p) if *p != 0 => self.peer_port = Some(*p),
+            FouAttr::Ifindex(i) if *i != 0 => self.ifindex = Some(*i),
+            _ => {}
+        }
+    }
+
+    fn finish(self) -> Result<FouPort, DecodeError> {
+        Ok(FouPort {
+            port: self
+                .port
+                .ok_or_else(|| DecodeError::from("fou reply without FOU_ATTR_PORT"))?,
+            family: if self.inet6 {
+                Family::Inet6
+            } else {
+                Family::Inet
+            },
+            encap: if self.gue {
+                FouEncap::Gue
+            } else {
+                FouEncap::Direct {
+                    ipproto: self.ipproto,
+                }
+            },
+            local: self.local,
+            peer: self.peer,
+            peer_port: self.peer_port,
+            ifindex: self.ifindex,
+            remcsum_nopartial: self.remcsum_nopartial,
+        })
     }
 }
 
@@ -494,5 +546,24 @@ mod tests {
             FouPort::direct(5555, 4).ipv6().to_string(),
             "port 5555 ipproto 4 -6"
         );
+    }
+
+    #[test]
+    fn a_reply_read_from_its_bytes_is_the_reply_decoded() {
+        let mut port = FouPort::direct(5555, 4).with_peer("2001:db8::2".parse().unwrap(), Some(6));
+        port.local = Some("2001:db8::1".parse().unwrap());
+        port.ifindex = Some(9);
+        port.remcsum_nopartial = true;
+        for port in [port, FouPort::gue(7), FouPort::direct(8, 47).ipv6()] {
+            let message = FouMessage::add(&port);
+            let mut payload = vec![uapi::FOU_CMD_GET, uapi::FOU_GENL_VERSION, 0, 0];
+            let start = payload.len();
+            payload.resize(start + message.buffer_len(), 0);
+            message.emit(&mut payload[start..]);
+            assert_eq!(port_from_reply(&payload).unwrap(), port);
+            assert_eq!(message.to_port().unwrap(), port);
+        }
+        assert!(port_from_reply(&[1, 1]).is_err());
+        assert!(port_from_reply(&[1, 1, 0, 0]).is_err(), "no FOU_ATTR_PORT");
     }
 }

@@ -10,12 +10,20 @@ use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
 use netlink_packet_generic::GenlMessage;
 use netlink_sys::protocols::{NETLINK_GENERIC, NETLINK_ROUTE, NETLINK_SOCK_DIAG};
 
+use std::fs::File;
+use std::sync::Arc;
+
+use netlink_packet_core::{NetlinkDeserializable, NetlinkSerializable};
+
 use crate::error::{errno_text, Error, ErrorKind, Result};
 use crate::modules;
 use crate::netlink::{NlError, NlSocket};
 use crate::netns;
 
 /// The netlink sockets of one network namespace.
+///
+/// Each socket is opened when first used, in the handle's namespace: a port command opens
+/// only the generic-netlink socket, a tunnel command only the route socket.
 ///
 /// ```no_run
 /// use rfou::{FouPort, Handle};
@@ -28,11 +36,11 @@ use crate::netns;
 /// ```
 pub struct Handle {
     netns: Place,
-    pub(crate) route: NlSocket,
-    pub(crate) genl: NlSocket,
+    pub(crate) route: LazySocket,
+    pub(crate) genl: LazySocket,
     /// Socket diagnostics: the UDP sockets of the namespace, to find the fou ports that the
     /// kernel's port dump drops.
-    pub(crate) diag: NlSocket,
+    pub(crate) diag: LazySocket,
     pub(crate) fou_family: Option<u16>,
 }
 
@@ -46,15 +54,18 @@ enum Place {
 }
 
 impl Handle {
-    /// A handle on the current namespace: the one of the calling thread.
+    /// A handle on the current namespace: the one the calling thread is in when the handle
+    /// first uses a socket (each is opened then).
     pub fn new() -> Result<Self> {
-        Self::open(Place::Current)
+        Ok(Self::with_place(Place::Current, None))
     }
 
     /// A handle on the named namespace (`/run/netns/NAME`, as `ip -n NAME`). A name that is
-    /// not there is [`ErrorKind::NoSuchNamespace`].
+    /// not there is [`ErrorKind::NoSuchNamespace`]. The namespace is entered once here, to
+    /// know at once whether it can be; each socket is opened in it when first used.
     pub fn in_netns(name: &str) -> Result<Self> {
-        netns::within(name, || Self::open(Place::Named(name.to_string())))
+        let what = format!("network namespace \"{name}\"");
+        Self::entered(Place::Named(name.to_string()), netns::open(name)?, what)
     }
 
     /// A handle on the namespace whose file is at `path`: `/proc/PID/ns/net` (the namespace
@@ -62,32 +73,52 @@ impl Handle {
     /// [`ErrorKind::NoSuchNamespace`], and so is a file that is no network namespace.
     pub fn in_netns_path(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        netns::within_path(path, || Self::open(Place::Path(path.to_path_buf())))
+        let file = netns::open_path(path)?;
+        Self::entered(
+            Place::Path(path.to_path_buf()),
+            file,
+            netns::path_what(path),
+        )
     }
 
     /// A handle on the namespace `fd` is an open descriptor of (a namespace file, or a
-    /// pidfd's namespace as `setns` takes it). The descriptor is only borrowed: the handle's
-    /// sockets stay in the namespace after it is closed.
+    /// pidfd's namespace as `setns` takes it). The handle keeps a copy of the descriptor, so
+    /// `fd` may be closed afterwards.
     pub fn in_netns_fd(fd: impl AsFd) -> Result<Self> {
         let fd = fd.as_fd();
         let raw = fd.as_raw_fd();
-        netns::within_fd(fd, &format!("the network namespace of fd {raw}"), || {
-            Self::open(Place::Fd(raw))
-        })
+        let copy = fd.try_clone_to_owned().map_err(|e| {
+            Error::system(format!(
+                "cannot keep a copy of namespace descriptor {raw}: {e}"
+            ))
+        })?;
+        let what = format!("the network namespace of fd {raw}");
+        Self::entered(Place::Fd(raw), File::from(copy), what)
     }
 
-    fn open(netns: Place) -> Result<Self> {
-        let socket = |protocol| {
-            NlSocket::open(protocol)
-                .map_err(|e| Error::system(format!("cannot open a netlink socket: {e}")))
+    /// A handle on the namespace of `file`, entered once now so that a namespace that cannot
+    /// be entered is an error here, not at the first request.
+    fn entered(place: Place, file: File, what: String) -> Result<Self> {
+        netns::within_fd(file.as_fd(), &what, || Ok(()))?;
+        Ok(Self::with_place(
+            place,
+            Some(Arc::new(NsFile { what, file })),
+        ))
+    }
+
+    fn with_place(netns: Place, file: Option<Arc<NsFile>>) -> Self {
+        let socket = |protocol| LazySocket {
+            protocol,
+            place: file.clone(),
+            socket: None,
         };
-        Ok(Handle {
-            route: socket(NETLINK_ROUTE)?,
-            genl: socket(NETLINK_GENERIC)?,
-            diag: socket(NETLINK_SOCK_DIAG)?,
+        Handle {
+            route: socket(NETLINK_ROUTE),
+            genl: socket(NETLINK_GENERIC),
+            diag: socket(NETLINK_SOCK_DIAG),
             netns,
             fou_family: None,
-        })
+        }
     }
 
     /// The namespace this handle works in, for messages: `namespace "blue"`, `namespace
@@ -205,5 +236,120 @@ impl NlSocket {
                 errno: libc::ENOENT,
                 message: None,
             })
+    }
+}
+
+/// The namespace a handle's sockets are opened in: its file, open, and how messages name it.
+struct NsFile {
+    what: String,
+    file: File,
+}
+
+/// A netlink socket opened on first use, in the handle's namespace; its requests are those of
+/// [`NlSocket`]. A port command needs no route socket, and a tunnel command no
+/// generic-netlink one: each socket not opened is system calls saved at every start.
+pub(crate) struct LazySocket {
+    protocol: isize,
+    place: Option<Arc<NsFile>>,
+    socket: Option<NlSocket>,
+}
+
+impl LazySocket {
+    fn get(&mut self) -> std::result::Result<&mut NlSocket, NlError> {
+        if self.socket.is_none() {
+            let protocol = self.protocol;
+            let open = || {
+                NlSocket::open(protocol)
+                    .map_err(|e| Error::system(format!("cannot open a netlink socket: {e}")))
+            };
+            let opened = match &self.place {
+                None => open(),
+                Some(place) => netns::within_fd(place.file.as_fd(), &place.what, open),
+            };
+            let socket = opened.map_err(|err| NlError {
+                errno: err.errno().unwrap_or(libc::EIO),
+                message: Some(err.to_string()),
+            })?;
+            self.socket = Some(socket);
+        }
+        Ok(self.socket.as_mut().expect("opened above"))
+    }
+
+    /// [`NlSocket::request`].
+    pub fn request<I>(&mut self, payload: I, flags: u16) -> std::result::Result<Vec<I>, NlError>
+    where
+        I: NetlinkSerializable + NetlinkDeserializable,
+    {
+        self.get()?.request(payload, flags)
+    }
+
+    /// [`NlSocket::request_many`]; every request fails if the socket cannot be opened.
+    pub fn request_many<I>(
+        &mut self,
+        payloads: Vec<I>,
+        flags: u16,
+    ) -> Vec<std::result::Result<(), NlError>>
+    where
+        I: NetlinkSerializable + NetlinkDeserializable,
+    {
+        match self.get() {
+            Ok(socket) => socket.request_many(payloads, flags),
+            Err(err) => payloads.iter().map(|_| Err(err.clone())).collect(),
+        }
+    }
+
+    /// [`NlSocket::request_many_replies`]; every request fails if the socket cannot be opened.
+    pub fn request_many_replies<I, T>(
+        &mut self,
+        payloads: Vec<I>,
+        flags: u16,
+        parse: impl FnMut(&[u8]) -> std::result::Result<T, NlError>,
+    ) -> Vec<std::result::Result<Option<T>, NlError>>
+    where
+        I: NetlinkSerializable,
+    {
+        match self.get() {
+            Ok(socket) => socket.request_many_replies(payloads, flags, parse),
+            Err(err) => payloads.iter().map(|_| Err(err.clone())).collect(),
+        }
+    }
+
+    /// [`NlSocket::dump_with`].
+    pub fn dump_with<I, T>(
+        &mut self,
+        payload: I,
+        parse: impl FnMut(&[u8]) -> std::result::Result<T, NlError>,
+    ) -> std::result::Result<Vec<(usize, T)>, NlError>
+    where
+        I: NetlinkSerializable,
+    {
+        self.get()?.dump_with(payload, parse)
+    }
+
+    /// [`NlSocket::dump_encoded_with`].
+    pub fn dump_encoded_with<T>(
+        &mut self,
+        request: Vec<u8>,
+        parse: impl FnMut(&[u8]) -> std::result::Result<T, NlError>,
+    ) -> std::result::Result<Vec<(usize, T)>, NlError> {
+        self.get()?.dump_encoded_with(request, parse)
+    }
+
+    /// [`NlSocket::family_id`].
+    pub fn family_id(&mut self, name: &str) -> std::result::Result<u16, NlError> {
+        self.get()?.family_id(name)
+    }
+
+    /// [`NlSocket::netns_id`], without opening the socket: the namespace file says the same.
+    pub fn netns_id(&self) -> std::io::Result<(u64, u64)> {
+        use std::os::unix::fs::MetadataExt;
+        if let Some(socket) = &self.socket {
+            return socket.netns_id();
+        }
+        let meta = match &self.place {
+            Some(place) => place.file.metadata()?,
+            None => std::fs::metadata("/proc/thread-self/ns/net")?,
+        };
+        Ok((meta.dev(), meta.ino()))
     }
 }

@@ -168,6 +168,45 @@ impl NlSocket {
         let flags = if dump { flags } else { flags | NLM_F_ACK };
         let mut out = Vec::new();
         encode_into(payload, flags, 0, &mut out);
+        self.request_encoded(out, |header, body| {
+            I::deserialize(header, body).map_err(|e| NlError::decode(format!("{e:?}")))
+        })
+    }
+
+    /// A dump of `payload` whose messages are read by `parse` straight from the kernel's
+    /// bytes (the message's payload, after its netlink header), each tagged by the number of
+    /// the datagram it came in: for long lists, where decoding into the rust-netlink types
+    /// first would cost an allocation or more per message.
+    pub fn dump_with<I, T>(
+        &mut self,
+        payload: I,
+        mut parse: impl FnMut(&[u8]) -> Result<T, NlError>,
+    ) -> Result<Vec<(usize, T)>, NlError>
+    where
+        I: NetlinkSerializable,
+    {
+        let mut out = Vec::new();
+        encode_into(payload, NLM_F_DUMP, 0, &mut out);
+        self.request_encoded(out, |_, body| parse(body))
+    }
+
+    /// [`NlSocket::dump_with`] for a request already encoded (header included; its sequence
+    /// number is set here), for requests the rust-netlink types cannot say.
+    pub fn dump_encoded_with<T>(
+        &mut self,
+        request: Vec<u8>,
+        mut parse: impl FnMut(&[u8]) -> Result<T, NlError>,
+    ) -> Result<Vec<(usize, T)>, NlError> {
+        self.request_encoded(request, |_, body| parse(body))
+    }
+
+    /// Sends one encoded request (taken again under a new number while the kernel marks the
+    /// dump as interrupted) and reads its replies with `parse`.
+    fn request_encoded<T>(
+        &mut self,
+        mut out: Vec<u8>,
+        mut parse: impl FnMut(&NetlinkHeader, &[u8]) -> Result<T, NlError>,
+    ) -> Result<Vec<(usize, T)>, NlError> {
         let mut tries = 0;
         loop {
             tries += 1;
@@ -175,7 +214,7 @@ impl NlSocket {
             // dump still in the socket are then not taken for this one's.
             let seq = self.next_seq();
             out[8..12].copy_from_slice(&seq.to_ne_bytes());
-            let (replies, interrupted) = self.exchange::<I>(&out, seq)?;
+            let (replies, interrupted) = self.exchange(&out, seq, &mut parse)?;
             if !interrupted {
                 return Ok(replies);
             }
@@ -192,15 +231,18 @@ impl NlSocket {
 
     /// Sends one request and reads its replies; also says whether the kernel marked the dump
     /// as interrupted.
-    fn exchange<I>(&mut self, out: &[u8], seq: u32) -> Result<(Vec<(usize, I)>, bool), NlError>
-    where
-        I: NetlinkSerializable + NetlinkDeserializable,
-    {
+    #[allow(clippy::type_complexity)]
+    fn exchange<T>(
+        &mut self,
+        out: &[u8],
+        seq: u32,
+        parse: &mut impl FnMut(&NetlinkHeader, &[u8]) -> Result<T, NlError>,
+    ) -> Result<(Vec<(usize, T)>, bool), NlError> {
         self.socket.send(out, 0).map_err(NlError::io)?;
         let mut answer = Answer::new(seq);
         while answer.result.is_none() {
             let len = self.receive()?;
-            answer.take(&self.buf[..len])?;
+            answer.take_with(&self.buf[..len], &mut *parse)?;
         }
         answer.finish()
     }
@@ -230,6 +272,18 @@ impl NlSocket {
     }
 
     fn send_window(&mut self, out: &[u8], first: u32, count: usize) -> Vec<Result<(), NlError>> {
+        self.send_window_with(out, first, count, |_, _| {})
+    }
+
+    /// [`NlSocket::send_window`], handing the data messages of the window's requests to
+    /// `on_data` with the request's index in the window.
+    fn send_window_with(
+        &mut self,
+        out: &[u8],
+        first: u32,
+        count: usize,
+        mut on_data: impl FnMut(usize, &[u8]),
+    ) -> Vec<Result<(), NlError>> {
         let mut window = Window::new(first, count);
         if let Err(err) = self.socket.send(out, 0) {
             return window.fail_unanswered(NlError::io(err));
@@ -240,6 +294,12 @@ impl NlSocket {
                     // A datagram that cannot be read may have held the last request's answer:
                     // waiting on for it could be forever, and nothing after it is known.
                     if let Err(err) = for_each_message(&self.buf[..len], |header, body| {
+                        if let Reply::Data(payload) = classify(&header, body) {
+                            let index = header.sequence_number.wrapping_sub(first) as usize;
+                            if index < count {
+                                on_data(index, payload);
+                            }
+                        }
                         window.absorb(&header, body);
                         Ok(())
                     }) {
@@ -252,6 +312,40 @@ impl NlSocket {
             }
         }
         window.finish()
+    }
+
+    /// Sends many "do" requests that each have one reply (exact gets), `WINDOW` per
+    /// `sendmsg` as [`NlSocket::request_many`] does, and returns per request its reply read by
+    /// `parse` (`None` if it had none), or the kernel's refusal.
+    pub fn request_many_replies<I, T>(
+        &mut self,
+        payloads: Vec<I>,
+        flags: u16,
+        mut parse: impl FnMut(&[u8]) -> Result<T, NlError>,
+    ) -> Vec<Result<Option<T>, NlError>>
+    where
+        I: NetlinkSerializable,
+    {
+        let mut results = Vec::with_capacity(payloads.len());
+        let mut payloads = payloads.into_iter().peekable();
+        while payloads.peek().is_some() {
+            let first = self.seq.wrapping_add(1);
+            let window: Vec<I> = payloads.by_ref().take(WINDOW).collect();
+            let count = window.len();
+            let out = encode_window(window, flags, first);
+            self.seq = first.wrapping_add(count as u32 - 1);
+            let mut data: Vec<Option<Result<T, NlError>>> = (0..count).map(|_| None).collect();
+            let ends = self.send_window_with(&out, first, count, |index, body| {
+                if data[index].is_none() {
+                    data[index] = Some(parse(body));
+                }
+            });
+            results.extend(ends.into_iter().zip(data).map(|(end, reply)| {
+                end?;
+                reply.transpose()
+            }));
+        }
+        results
     }
 
     fn receive(&mut self) -> Result<usize, NlError> {
@@ -305,15 +399,15 @@ pub fn encode_window<I: NetlinkSerializable>(payloads: Vec<I>, flags: u16, first
 
 /// The answer to one request, datagram by datagram: its messages, its end (ack, error or end
 /// of dump), and whether the kernel marked it as interrupted.
-struct Answer<I> {
+struct Answer<T> {
     seq: u32,
-    replies: Vec<(usize, I)>,
+    replies: Vec<(usize, T)>,
     result: Option<Result<(), NlError>>,
     interrupted: bool,
     datagram: usize,
 }
 
-impl<I: NetlinkDeserializable> Answer<I> {
+impl<T> Answer<T> {
     fn new(seq: u32) -> Self {
         Answer {
             seq,
@@ -324,8 +418,13 @@ impl<I: NetlinkDeserializable> Answer<I> {
         }
     }
 
-    /// Takes one datagram in; messages of other requests are ignored.
-    fn take(&mut self, data: &[u8]) -> Result<(), NlError> {
+    /// Takes one datagram in, each data message read by `parse`; messages of other requests
+    /// are ignored.
+    fn take_with(
+        &mut self,
+        data: &[u8],
+        mut parse: impl FnMut(&NetlinkHeader, &[u8]) -> Result<T, NlError>,
+    ) -> Result<(), NlError> {
         let mut had_data = false;
         for_each_message(data, |header, body| {
             if header.sequence_number != self.seq || self.result.is_some() {
@@ -337,9 +436,7 @@ impl<I: NetlinkDeserializable> Answer<I> {
                 Reply::Failed(err) => self.result = Some(Err(err)),
                 Reply::Ignore => {}
                 Reply::Data(payload) => {
-                    let message = I::deserialize(&header, payload)
-                        .map_err(|e| NlError::decode(format!("{e:?}")))?;
-                    self.replies.push((self.datagram, message));
+                    self.replies.push((self.datagram, parse(&header, payload)?));
                     had_data = true;
                 }
             }
@@ -352,7 +449,7 @@ impl<I: NetlinkDeserializable> Answer<I> {
     }
 
     #[allow(clippy::type_complexity)]
-    fn finish(self) -> Result<(Vec<(usize, I)>, bool), NlError> {
+    fn finish(self) -> Result<(Vec<(usize, T)>, bool), NlError> {
         self.result
             .expect("an answer is finished once it has its end")?;
         Ok((self.replies, self.interrupted))
@@ -407,6 +504,16 @@ impl Window {
             .into_iter()
             .map(|slot| slot.unwrap_or_else(|| Err(err.clone())))
             .collect()
+    }
+}
+
+#[cfg(test)]
+impl<I: NetlinkDeserializable> Answer<I> {
+    /// [`Answer::take_with`], each message decoded as `I`.
+    fn take(&mut self, data: &[u8]) -> Result<(), NlError> {
+        self.take_with(data, |header, body| {
+            I::deserialize(header, body).map_err(|e| NlError::decode(format!("{e:?}")))
+        })
     }
 }
 

@@ -33,16 +33,30 @@ pub fn path(name: &str) -> Result<PathBuf> {
 /// Runs `f` with the calling thread inside namespace `name`, then returns to the namespace it
 /// was in. Sockets opened by `f` stay in `name`.
 pub fn within<T>(name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    let target = File::open(path(name)?)
-        .map_err(|e| open_error(e, format!("cannot open network namespace \"{name}\"")))?;
+    let target = open(name)?;
     within_fd(target.as_fd(), &format!("network namespace \"{name}\""), f)
+}
+
+/// The file of namespace `name`, open: what a handle keeps to open its sockets in it later
+/// ([`within_fd`]).
+pub(crate) fn open(name: &str) -> Result<File> {
+    File::open(path(name)?)
+        .map_err(|e| open_error(e, format!("cannot open network namespace \"{name}\"")))
 }
 
 /// [`within`] the namespace whose file is at `path` (`/proc/PID/ns/net`, a bind mount).
 pub fn within_path<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    let what = format!("the network namespace at {}", path.display());
-    let target = File::open(path).map_err(|e| open_error(e, format!("cannot open {what}")))?;
-    within_fd(target.as_fd(), &what, f)
+    within_fd(open_path(path)?.as_fd(), &path_what(path), f)
+}
+
+/// The namespace file at `path`, open.
+pub(crate) fn open_path(path: &Path) -> Result<File> {
+    File::open(path).map_err(|e| open_error(e, format!("cannot open {}", path_what(path))))
+}
+
+/// The namespace at `path`, for messages.
+pub(crate) fn path_what(path: &Path) -> String {
+    format!("the network namespace at {}", path.display())
 }
 
 /// [`within`] the namespace `ns` is an open descriptor of; `what` names it in errors.

@@ -21,62 +21,78 @@ fn port_dev(names: &Names, index: Option<i32>) -> Option<String> {
     index.map(|i| crate::ports::device_name(names, i))
 }
 
-/// The fields `ip -j fou show` prints for a port, in its order, each value as JSON text:
-/// `port`, then `ipproto` or `"gue": null`, `family`, and where set `local`, `peer`,
-/// `peer_port`, `dev`.
-fn port_fields(p: &FouPort, names: &Names) -> Vec<(&'static str, String)> {
-    let text = |s: &str| serde_json::to_string(s).expect("a string serializes");
-    let mut fields = vec![("port", p.port.to_string())];
-    match p.encap {
-        FouEncap::Direct { ipproto } => fields.push(("ipproto", ipproto.to_string())),
-        FouEncap::Gue => fields.push(("gue", "null".to_string())),
-    }
-    fields.push(("family", text(p.family.name())));
-    if let Some(local) = p.local {
-        fields.push(("local", text(&local.to_string())));
-    }
-    if let Some(peer) = p.peer {
-        fields.push(("peer", text(&peer.to_string())));
-    }
-    if let Some(peer_port) = p.peer_port {
-        fields.push(("peer_port", peer_port.to_string()));
-    }
-    if let Some(dev) = port_dev(names, p.ifindex) {
-        fields.push(("dev", text(&dev)));
-    }
-    fields
-}
-
 /// Ports as `ip -j fou show` prints them, byte for byte, the final newline included; with
 /// `pretty`, as `ip -j -p fou show` lays them out (iproute2's own JSON writer: four spaces
 /// a level, `[ {`, `},{` and `} ]` between objects, `[ ]` when there are none).
+///
+/// The fields, in ip's order: `port`, then `ipproto` or `"gue": null`, `family`, and where
+/// set `local`, `peer`, `peer_port`, `dev`. Written straight into one string: a show can
+/// list tens of thousands of ports.
 pub fn ports_json(ports: &[FouPort], names: &Names, pretty: bool) -> String {
-    let objects: Vec<Vec<(&str, String)>> = ports.iter().map(|p| port_fields(p, names)).collect();
-    if !pretty {
-        let objects: Vec<String> = objects
-            .iter()
-            .map(|fields| {
-                let fields: Vec<String> =
-                    fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
-                format!("{{{}}}", fields.join(","))
-            })
-            .collect();
-        return format!("[{}]\n", objects.join(","));
-    }
-    if objects.is_empty() {
+    use std::fmt::Write;
+    if pretty && ports.is_empty() {
         return "[ ]\n".to_string();
     }
-    let objects: Vec<String> = objects
-        .iter()
-        .map(|fields| {
-            let fields: Vec<String> = fields
-                .iter()
-                .map(|(k, v)| format!("\n        \"{k}\": {v}"))
-                .collect();
-            format!("{{{}\n    }}", fields.join(","))
-        })
-        .collect();
-    format!("[ {} ]\n", objects.join(","))
+    let (open, lead, colon, close, end) = if pretty {
+        ("[ ", "\n        ", ": ", "\n    }", " ]\n")
+    } else {
+        ("[", "", ":", "}", "]\n")
+    };
+    let mut out = String::with_capacity(8 + ports.len() * 64);
+    out.push_str(open);
+    for (index, p) in ports.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        out.push('{');
+        let mut first = true;
+        let mut key = |out: &mut String, key: &str| {
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            out.push_str(lead);
+            out.push('"');
+            out.push_str(key);
+            out.push('"');
+            out.push_str(colon);
+        };
+        // Writing to a String cannot fail.
+        key(&mut out, "port");
+        let _ = write!(out, "{}", p.port);
+        match p.encap {
+            FouEncap::Direct { ipproto } => {
+                key(&mut out, "ipproto");
+                let _ = write!(out, "{ipproto}");
+            }
+            FouEncap::Gue => {
+                key(&mut out, "gue");
+                out.push_str("null");
+            }
+        }
+        key(&mut out, "family");
+        let _ = write!(out, "\"{}\"", p.family.name());
+        if let Some(local) = p.local {
+            key(&mut out, "local");
+            let _ = write!(out, "\"{local}\"");
+        }
+        if let Some(peer) = p.peer {
+            key(&mut out, "peer");
+            let _ = write!(out, "\"{peer}\"");
+        }
+        if let Some(peer_port) = p.peer_port {
+            key(&mut out, "peer_port");
+            let _ = write!(out, "{peer_port}");
+        }
+        if let Some(dev) = port_dev(names, p.ifindex) {
+            key(&mut out, "dev");
+            // A device name can hold any character but / and space: escaped as JSON.
+            out.push_str(&serde_json::to_string(&dev).expect("a string serializes"));
+        }
+        out.push_str(close);
+    }
+    out.push_str(end);
+    out
 }
 
 /// `text` made safe to print in a message: control characters written as escapes (`\x1b`,

@@ -9,7 +9,7 @@ use netlink_packet_sock_diag::inet::{ExtensionFlags, InetRequest, SocketId, Stat
 use netlink_packet_sock_diag::SockDiagMessage;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::fou::{Family, FouEncap, FouMessage, FouPort, PortList};
+use crate::fou::{port_from_reply, Family, FouEncap, FouMessage, FouPort, PortList};
 use crate::handle::Handle;
 use crate::netlink::NlError;
 use crate::output::Names;
@@ -221,7 +221,7 @@ impl Handle {
                 notes: Vec::new(),
             });
         }
-        let sockets = match self.udp_sockets() {
+        let sockets = match self.udp_sockets(&ports) {
             Ok(sockets) => sockets,
             Err(why) => {
                 return Ok(PortList {
@@ -234,19 +234,44 @@ impl Handle {
             }
         };
         // A set of socket keys: with thousands of ports, comparing each socket with every
-        // port would grow with the square of their number.
-        let mut seen: HashSet<SocketKey> = ports.iter().map(socket_key).collect();
-        let mut recovered = Vec::new();
-        for candidate in sockets {
-            if !could_be_fou_port(&candidate) || !seen.insert(socket_key(&candidate)) {
-                continue;
-            }
-            // Any socket of the namespace can be a candidate (a DHCP client's, a DNS
-            // server's): one the kernel will not look up is simply not a fou port.
-            if let Ok(Some(port)) = self.fou_get_in(family, &candidate) {
-                recovered.push(port);
-            }
+        // port would grow with the square of their number. Only the dumped ports whose
+        // number is that of a socket go in it: after the kernel's filter, the sockets are
+        // usually a few, and hashing thousands of ports would cost more than all the rest.
+        let mut numbers = vec![false; 1 << 16];
+        for socket in &sockets {
+            numbers[socket.port as usize] = true;
         }
+        let mut seen: HashSet<SocketKey> = ports
+            .iter()
+            .filter(|p| numbers[p.port as usize])
+            .map(socket_key)
+            .collect();
+        let candidates: Vec<FouPort> = sockets
+            .into_iter()
+            .filter(|candidate| could_be_fou_port(candidate) && seen.insert(socket_key(candidate)))
+            .collect();
+        // Any socket of the namespace can be a candidate (a DHCP client's, a DNS server's):
+        // one the kernel will not look up is simply not a fou port. The exact gets go
+        // [`crate::netlink::WINDOW`] to a `sendmsg`.
+        let requests = candidates
+            .iter()
+            .map(|candidate| {
+                let mut request = GenlMessage::from_payload(FouMessage::get(candidate));
+                request.set_resolved_family_id(family);
+                request
+            })
+            .collect();
+        let recovered = self
+            .genl
+            .request_many_replies(requests, NLM_F_REQUEST, |payload| {
+                port_from_reply(payload).map_err(|e| NlError {
+                    errno: libc::EBADMSG,
+                    message: Some(format!("bad fou reply: {e}")),
+                })
+            })
+            .into_iter()
+            .filter_map(|reply| reply.ok().flatten())
+            .collect();
         Ok(PortList {
             ports: reinsert(ports, &datagrams, recovered),
             notes: Vec::new(),
@@ -259,28 +284,33 @@ impl Handle {
         request.set_resolved_family_id(family);
         let replies = self
             .genl
-            .request_by_datagram(request, NLM_F_DUMP)
-            .map_err(|err| {
-                self.refusal(err, &format!("cannot list fou ports in {}", self.where_()))
+            .dump_with(request, |payload| {
+                port_from_reply(payload).map_err(|e| NlError {
+                    errno: libc::EBADMSG,
+                    message: Some(format!("bad fou reply: {e}")),
+                })
+            })
+            .map_err(|err| match err.errno {
+                libc::EBADMSG => Error::system(err.message.unwrap_or_default()),
+                _ => self.refusal(err, &format!("cannot list fou ports in {}", self.where_())),
             })?;
-        let mut ports = Vec::with_capacity(replies.len());
-        let mut datagrams = Vec::with_capacity(replies.len());
-        for (datagram, reply) in replies {
-            ports.push(
-                reply
-                    .payload
-                    .to_port()
-                    .map_err(|e| Error::system(format!("bad fou reply: {e}")))?,
-            );
-            datagrams.push(datagram);
-        }
-        Ok((ports, datagrams))
+        Ok(replies
+            .into_iter()
+            .map(|(datagram, port)| (port, datagram))
+            .unzip())
     }
 
-    /// Every UDP socket of the namespace, IPv4 and IPv6, as the port it would be if it were a
-    /// fou port (number, family, local, peer, peer_port, bound device). Only when the kernel
-    /// has UDP socket diagnostics already: asking would make it load udp_diag.
-    fn udp_sockets(&mut self) -> std::result::Result<Vec<FouPort>, String> {
+    /// The UDP sockets of the namespace, IPv4 and IPv6, each as the port it would be if it
+    /// were a fou port (number, family, local, peer, peer_port, bound device); those that can
+    /// only be ports of `dumped` are left out by the kernel. Only when the kernel has UDP
+    /// socket diagnostics already: asking would make it load udp_diag.
+    ///
+    /// A port bound to no address, peer or device holds its number alone in its family (the
+    /// kernel's fou sockets do not share ports), so the sockets with the number of such a
+    /// port in `dumped` are that port: a filter sent with the request (`ss`'s port
+    /// comparisons) keeps the kernel from sending them. With thousands of ports, that is
+    /// thousands of messages less to make, send and read.
+    fn udp_sockets(&mut self, dumped: &[FouPort]) -> std::result::Result<Vec<FouPort>, String> {
         if !crate::modules::is_available_without_loading("udp_diag") {
             return Err(
                 "the udp_diag module is not loaded; `modprobe udp_diag` makes the list complete"
@@ -289,43 +319,35 @@ impl Handle {
         }
         let mut sockets = Vec::new();
         for family in [Family::Inet, Family::Inet6] {
-            let request = SockDiagMessage::InetRequest(InetRequest {
-                family: family.af(),
-                protocol: libc::IPPROTO_UDP as u8,
-                extensions: ExtensionFlags::empty(),
-                states: StateFlags::all(),
-                socket_id: if family == Family::Inet {
-                    SocketId::new_v4()
-                } else {
-                    SocketId::new_v6()
-                },
-            });
-            let replies =
-                self.diag
-                    .request(request, NLM_F_DUMP)
-                    .map_err(|err| match err.errno {
-                        libc::ENOENT | libc::EOPNOTSUPP => {
-                            "this kernel has no UDP socket diagnostics (udp_diag)".to_string()
-                        }
-                        _ => self.refusal(err, "cannot list the UDP sockets").to_string(),
-                    })?;
-            for reply in replies {
-                let SockDiagMessage::InetResponse(response) = reply else {
-                    continue;
-                };
-                let id = &response.header.socket_id;
-                let set = |a: std::net::IpAddr| (!a.is_unspecified()).then_some(a);
-                sockets.push(FouPort {
-                    port: id.source_port,
-                    family,
-                    encap: crate::fou::FouEncap::Gue,
-                    local: set(id.source_address),
-                    peer: set(id.destination_address),
-                    peer_port: (id.destination_port != 0).then_some(id.destination_port),
-                    ifindex: (id.interface_id != 0).then_some(id.interface_id as i32),
-                    remcsum_nopartial: false,
-                });
-            }
+            let alone: Vec<u16> = dumped
+                .iter()
+                .filter(|p| {
+                    p.family == family
+                        && p.local.is_none()
+                        && p.peer.is_none()
+                        && p.peer_port.is_none()
+                        && p.ifindex.is_none()
+                })
+                .map(|p| p.port)
+                .collect();
+            let filtered = diag_request(family, &port_filter(&alone));
+            let replies = match self
+                .diag
+                .dump_encoded_with(filtered, |m| diag_socket(m, family))
+            {
+                // A kernel that refuses the filter is asked again without one.
+                Err(err) if err.errno == libc::EINVAL => self
+                    .diag
+                    .dump_encoded_with(diag_request(family, &[]), |m| diag_socket(m, family)),
+                other => other,
+            };
+            let replies = replies.map_err(|err| match err.errno {
+                libc::ENOENT | libc::EOPNOTSUPP => {
+                    "this kernel has no UDP socket diagnostics (udp_diag)".to_string()
+                }
+                _ => self.refusal(err, "cannot list the UDP sockets").to_string(),
+            })?;
+            sockets.extend(replies.into_iter().map(|(_, socket)| socket));
         }
         Ok(sockets)
     }
@@ -399,6 +421,120 @@ fn port_refusal_kind(verb: &str, errno: i32) -> Option<ErrorKind> {
         ("delete", libc::EINVAL | libc::ESRCH | libc::ENOENT) => Some(ErrorKind::NoSuchPort),
         _ => None,
     }
+}
+
+/// `SOCK_DIAG_BY_FAMILY` dump of the UDP sockets of `family`, every state, with `filter`
+/// (inet_diag bytecode, `INET_DIAG_REQ_BYTECODE`) when it is not empty.
+fn diag_request(family: Family, filter: &[u8]) -> Vec<u8> {
+    const INET_DIAG_REQ_BYTECODE: u16 = 1;
+    let request = SockDiagMessage::InetRequest(InetRequest {
+        family: family.af(),
+        protocol: libc::IPPROTO_UDP as u8,
+        extensions: ExtensionFlags::empty(),
+        states: StateFlags::all(),
+        socket_id: if family == Family::Inet {
+            SocketId::new_v4()
+        } else {
+            SocketId::new_v6()
+        },
+    });
+    let mut out = Vec::new();
+    crate::netlink::encode_into(request, NLM_F_DUMP, 0, &mut out);
+    if !filter.is_empty() {
+        out.extend_from_slice(&((4 + filter.len()) as u16).to_ne_bytes());
+        out.extend_from_slice(&INET_DIAG_REQ_BYTECODE.to_ne_bytes());
+        out.extend_from_slice(filter);
+        let len = out.len() as u32;
+        out[..4].copy_from_slice(&len.to_ne_bytes());
+    }
+    out
+}
+
+/// An inet_diag filter that refuses the sockets whose local port is one of `ports` and
+/// accepts every other: for each run of consecutive numbers `a..=b`, "port < a: next run;
+/// port > b: next run; otherwise refuse". Empty (no filter) when there are no ports. At most
+/// [`MAX_FILTER_RUNS`] runs, so that it fits in one attribute: the sockets of the runs past
+/// those are simply sent.
+fn port_filter(ports: &[u16]) -> Vec<u8> {
+    const S_GE: u8 = 2; // INET_DIAG_BC_S_GE: local port >= the next op's `no`
+    const S_LE: u8 = 3; // INET_DIAG_BC_S_LE: local port <= the next op's `no`
+    let mut ports = ports.to_vec();
+    ports.sort_unstable();
+    ports.dedup();
+    let mut runs: Vec<(u16, u16)> = Vec::new();
+    for port in ports {
+        match runs.last_mut() {
+            Some((_, end)) if end.checked_add(1) == Some(port) => *end = port,
+            _ => runs.push((port, port)),
+        }
+    }
+    runs.truncate(MAX_FILTER_RUNS);
+    // Each op is {code: u8, yes: u8, no: u16}: on true the program goes `yes` bytes on, on
+    // false `no` bytes; it accepts by ending exactly at its end, and refuses by jumping 4
+    // bytes past it. A comparison's value is in the `no` of the op after it (8 bytes in all).
+    let size = |&(_, end): &(u16, u16)| if end == u16::MAX { 8 } else { 16 };
+    let total: usize = runs.iter().map(size).sum();
+    let mut out = Vec::with_capacity(total);
+    let mut op = |code: u8, yes: u8, no: usize, value: u16| {
+        out.extend_from_slice(&[code, yes]);
+        out.extend_from_slice(&(no as u16).to_ne_bytes());
+        out.extend_from_slice(&[0, 0]);
+        out.extend_from_slice(&value.to_ne_bytes());
+    };
+    let mut at = 0;
+    for run in &runs {
+        let (start, end) = *run;
+        let refuse = total - at + 4;
+        if end == u16::MAX {
+            // port <= start - 1: next run; otherwise (start..=65535) refuse. Port 0 is no
+            // socket's, so start >= 1.
+            op(S_LE, 8, refuse, start.saturating_sub(1));
+        } else {
+            // port >= start: the next op, else the next run; port >= end + 1: the next run,
+            // else refuse.
+            op(S_GE, 8, 16, start);
+            op(S_GE, 8, refuse - 8, end + 1);
+        }
+        at += size(run);
+    }
+    out
+}
+
+/// The most runs of port numbers in one filter: 16 bytes each, in an attribute of at most
+/// 65,535 bytes.
+const MAX_FILTER_RUNS: usize = 4000;
+
+/// The socket one inet_diag message describes, as the port it would be if it were a fou
+/// port; read from the message's bytes (`struct inet_diag_msg`): family, state, timer,
+/// retransmits, then the socket id: local and remote port (big-endian), local and remote
+/// address (16 bytes each), interface index.
+fn diag_socket(message: &[u8], family: Family) -> std::result::Result<FouPort, NlError> {
+    let short = || NlError {
+        errno: libc::EBADMSG,
+        message: Some("cannot decode the kernel's reply: short inet_diag message".into()),
+    };
+    let id = message.get(4..48).ok_or_else(short)?;
+    let port = |at: usize| u16::from_be_bytes([id[at], id[at + 1]]);
+    let address = |at: usize| -> Option<IpAddr> {
+        let bytes = &id[at..at + 16];
+        let addr: IpAddr = if family == Family::Inet {
+            std::net::Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3]).into()
+        } else {
+            std::net::Ipv6Addr::from(<[u8; 16]>::try_from(bytes).expect("16 bytes")).into()
+        };
+        (!addr.is_unspecified()).then_some(addr)
+    };
+    let ifindex = u32::from_ne_bytes(id[36..40].try_into().expect("4 bytes"));
+    Ok(FouPort {
+        port: port(0),
+        family,
+        encap: crate::fou::FouEncap::Gue,
+        local: address(4),
+        peer: address(20),
+        peer_port: (port(2) != 0).then_some(port(2)),
+        ifindex: (ifindex != 0).then_some(ifindex as i32),
+        remcsum_nopartial: false,
+    })
 }
 
 /// Whether a UDP socket could be a fou port at all: the kernel makes none bound to a device
@@ -671,6 +807,105 @@ mod matching {
         let mut half = FouPort::gue(5555).with_local("192.0.2.1".parse().unwrap());
         half.peer = Some("192.0.2.2".parse().unwrap());
         assert!(!could_be_fou_port(&half));
+    }
+
+    /// The kernel's reading of an inet_diag filter (inet_diag_bc_audit, then
+    /// inet_diag_bc_run), for the local-port comparisons only: whether it accepts `port`;
+    /// panics where the kernel would refuse the filter (EINVAL).
+    fn kernel_runs(filter: &[u8], port: u16) -> bool {
+        let op = |at: usize| {
+            let b = &filter[at..at + 4];
+            (
+                b[0],
+                b[1] as usize,
+                u16::from_ne_bytes([b[2], b[3]]) as usize,
+            )
+        };
+        // The audit: along the `yes` chain, every op is a port comparison of 8 bytes whose
+        // jumps are multiples of 4, at least 8 and at most 4 past the end, landing on an op.
+        let mut starts = vec![];
+        let mut at = 0;
+        while at < filter.len() {
+            starts.push(at);
+            let (code, yes, no) = op(at);
+            assert!(code == 2 || code == 3, "only S_GE and S_LE");
+            let len = filter.len() - at;
+            assert!(len >= 8);
+            for jump in [yes, no] {
+                assert!(jump >= 8 && jump <= len + 4 && jump % 4 == 0);
+            }
+            at += yes;
+        }
+        assert_eq!(at, filter.len());
+        for &start in &starts {
+            let (_, _, no) = op(start);
+            assert!(no >= filter.len() - start || starts.contains(&(start + no)));
+        }
+        // The run.
+        let mut at = 0;
+        while at < filter.len() {
+            let (code, yes, no) = op(at);
+            let value = op(at + 4).2 as u16;
+            let true_ = if code == 2 {
+                port >= value
+            } else {
+                port <= value
+            };
+            at += if true_ { yes } else { no };
+        }
+        at == filter.len()
+    }
+
+    #[test]
+    fn the_diag_filter_refuses_exactly_the_ports_given() {
+        assert!(port_filter(&[]).is_empty());
+        let given = [5, 6, 7, 9, 100, 101, 65534, 65535, 1];
+        let filter = port_filter(&given);
+        // Runs 1, 5..=7, 9, 100..=101, 65534..=65535.
+        assert_eq!(filter.len(), 4 * 16 + 8);
+        for port in 0..=u16::MAX {
+            assert_eq!(
+                kernel_runs(&filter, port),
+                !given.contains(&port),
+                "port {port}"
+            );
+        }
+        // As many runs as fit: past them, sockets are simply sent.
+        let spread: Vec<u16> = (0..5000).map(|i| 2 * i + 1).collect();
+        let filter = port_filter(&spread);
+        assert_eq!(filter.len(), MAX_FILTER_RUNS * 16);
+        assert!(filter.len() + 4 <= u16::MAX as usize);
+        assert!(!kernel_runs(&filter, 1));
+        assert!(kernel_runs(&filter, 2));
+        assert!(kernel_runs(&filter, 9999));
+    }
+
+    #[test]
+    fn a_diag_message_reads_as_the_socket_it_describes() {
+        // inet_diag_msg of 192.0.2.1:5555 connected to 192.0.2.2:6000, bound to device 3.
+        let mut message = vec![libc::AF_INET as u8, 1, 0, 0];
+        message.extend_from_slice(&5555u16.to_be_bytes());
+        message.extend_from_slice(&6000u16.to_be_bytes());
+        message.extend_from_slice(&[192, 0, 2, 1]);
+        message.extend_from_slice(&[0; 12]);
+        message.extend_from_slice(&[192, 0, 2, 2]);
+        message.extend_from_slice(&[0; 12]);
+        message.extend_from_slice(&3u32.to_ne_bytes());
+        message.extend_from_slice(&[0; 8 + 20]);
+        let socket = diag_socket(&message, Family::Inet).unwrap();
+        let mut want = FouPort::gue(5555).with_peer("192.0.2.2".parse().unwrap(), Some(6000));
+        want.local = Some("192.0.2.1".parse().unwrap());
+        want.ifindex = Some(3);
+        assert_eq!(socket, want);
+        // A wildcard IPv6 socket.
+        let mut message = vec![libc::AF_INET6 as u8, 7, 0, 0];
+        message.extend_from_slice(&5556u16.to_be_bytes());
+        message.extend_from_slice(&[0; 2 + 32 + 4 + 8 + 20]);
+        assert_eq!(
+            diag_socket(&message, Family::Inet6).unwrap(),
+            FouPort::gue(5556).ipv6()
+        );
+        assert!(diag_socket(&message[..40], Family::Inet6).is_err());
     }
 
     #[test]
