@@ -152,51 +152,23 @@
 
 #![warn(missing_docs)]
 
-// The modules the `rfou` command, the tests and the fuzz targets share: public (and hidden
-// from the docs) with the `cli` feature, private without it. Without it, what only the
-// command uses is unused: that is not dead code.
-#[cfg(feature = "cli")]
-#[doc(hidden)]
-pub mod cli;
-#[cfg(not(feature = "cli"))]
-#[allow(dead_code)]
-mod cli;
-#[cfg(feature = "cli")]
-#[doc(hidden)]
-pub mod doctor;
-#[cfg(not(feature = "cli"))]
-#[allow(dead_code)]
-mod doctor;
-#[cfg(feature = "cli")]
-#[doc(hidden)]
-pub mod modules;
-#[cfg(not(feature = "cli"))]
-#[allow(dead_code)]
-mod modules;
-#[cfg(feature = "cli")]
-#[doc(hidden)]
-pub mod netlink;
-#[cfg(not(feature = "cli"))]
-#[allow(dead_code)]
-mod netlink;
-#[cfg(feature = "cli")]
-#[doc(hidden)]
-pub mod netns;
-#[cfg(not(feature = "cli"))]
-#[allow(dead_code)]
-mod netns;
-#[cfg(feature = "cli")]
-#[doc(hidden)]
-pub mod output;
-#[cfg(not(feature = "cli"))]
-#[allow(dead_code)]
-mod output;
-#[cfg(feature = "cli")]
-#[doc(hidden)]
-pub mod proto;
-#[cfg(not(feature = "cli"))]
-#[allow(dead_code)]
-mod proto;
+/// Declares modules the `rfou` command, the tests and the fuzz targets share: public (and
+/// hidden from the docs) with the `cli` feature, private without it. Without it, what only
+/// the command uses is unused: that is not dead code.
+macro_rules! internal_modules {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[cfg(feature = "cli")]
+            #[doc(hidden)]
+            pub mod $name;
+            #[cfg(not(feature = "cli"))]
+            #[allow(dead_code)]
+            pub(crate) mod $name;
+        )*
+    };
+}
+
+internal_modules!(cli, doctor, modules, netlink, netns, output, proto);
 
 pub mod error;
 pub mod fou;

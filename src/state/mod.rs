@@ -10,28 +10,7 @@
 
 // Public for the command and the tests (with the `cli` feature, hidden); what a program
 // needs of them is re-exported below.
-#[cfg(feature = "cli")]
-#[doc(hidden)]
-pub mod apply;
-#[cfg(not(feature = "cli"))]
-#[allow(dead_code)]
-pub(crate) mod apply;
-#[cfg(feature = "cli")]
-#[doc(hidden)]
-pub mod export;
-#[cfg(not(feature = "cli"))]
-pub(crate) mod export;
-#[cfg(feature = "cli")]
-#[doc(hidden)]
-pub mod file;
-#[cfg(not(feature = "cli"))]
-pub(crate) mod file;
-#[cfg(feature = "cli")]
-#[doc(hidden)]
-pub mod plan;
-#[cfg(not(feature = "cli"))]
-#[allow(dead_code)]
-pub(crate) mod plan;
+internal_modules!(apply, export, file, plan);
 
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -8,18 +8,7 @@ pub(crate) mod attrs;
 mod encap;
 // Public for the command and the tests (with the `cli` feature, hidden): the wire form of
 // tunnels. What a program needs of them is re-exported below.
-#[cfg(feature = "cli")]
-#[doc(hidden)]
-pub mod link;
-#[cfg(not(feature = "cli"))]
-#[allow(dead_code)]
-pub(crate) mod link;
-#[cfg(feature = "cli")]
-#[doc(hidden)]
-pub mod mtu;
-#[cfg(not(feature = "cli"))]
-#[allow(dead_code)]
-pub(crate) mod mtu;
+internal_modules!(link, mtu);
 
 pub use encap::{Encap, EncapSpec, EncapType, SourcePort};
 pub use link::{ChangeReport, TunnelSpec, TunnelUpdate};
