@@ -86,13 +86,17 @@ pub fn unknown(word: &str, keywords: &[&str], context: &str) -> Error {
 /// The keyword a misspelt `word` most likely meant: the nearest by edit distance (a letter
 /// added, dropped, changed, or two swapped), if near enough to be a typo and not a tie.
 pub fn nearest<'k>(word: &str, keywords: &[&'k str]) -> Option<&'k str> {
-    let limit = match word.chars().count() {
+    let length = word.chars().count();
+    let limit = match length {
         0..=2 => return None,
         3..=5 => 1,
         _ => 2,
     };
+    // The distance is at least the difference in length: a word far longer than every
+    // keyword (a batch line of megabytes) is compared with none, in no time and no memory.
     let mut best: Vec<(usize, &'k str)> = keywords
         .iter()
+        .filter(|k| k.chars().count().abs_diff(length) <= limit)
         .map(|k| (edit_distance(word, k), *k))
         .filter(|(d, _)| *d <= limit)
         .collect();
@@ -287,6 +291,9 @@ mod tests {
         assert_eq!(nearest("exprot", &top), Some("export"));
         assert_eq!(nearest("frobnicate", &top), None);
         assert_eq!(nearest("ad", &top), None);
+        // A word of megabytes (a batch line) is compared with no keyword: a full table of
+        // edit distances for it took gigabytes, and the kernel killed rfou.
+        assert_eq!(nearest(&"p".repeat(10 << 20), &top), None);
         let err = unknown("encap-dprot", &["encap-dport", "encap-sport"], "tunnel add");
         assert!(
             err.to_string().contains("did you mean `encap-dport`?"),
