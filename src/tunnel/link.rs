@@ -374,13 +374,7 @@ impl Handle {
     /// The tunnel called `name`; an error if there is no such device or it is no tunnel.
     pub fn tunnel(&mut self, name: &str) -> Result<Tunnel> {
         let message = self.link(name)?;
-        tunnel_of(&message).ok_or_else(|| {
-            let kind = link_kind(&message).unwrap_or_else(|| "device without a kind".into());
-            Error::invalid(format!(
-                "device \"{name}\" is a {kind}, not a tunnel: rfou works on {} devices",
-                TunnelKind::ALL.map(|k| k.name()).join(", ")
-            ))
-        })
+        tunnel_named(name, &message)
     }
 
     /// Every tunnel of the namespace, in index order.
@@ -460,12 +454,15 @@ impl Handle {
         // Read, edit, write back whole: two rfou at once would each write back what it read,
         // and the later one would undo the other's change.
         let _lock = self.change_lock()?;
-        let tunnel = self.tunnel(name)?;
+        // One read of the device gives the tunnel and its flags (a change in a batch of
+        // thousands reads no more than it must).
+        let message = self.link(name)?;
+        let tunnel = tunnel_named(name, &message)?;
         refuse_fallback(&tunnel, "change")?;
         update.validate(tunnel.kind)?;
         let link = self.underlay_index(update)?;
         let flags = if remote_class_fixed(tunnel.kind) {
-            self.link(name)?.header.flags
+            message.header.flags
         } else {
             LinkFlags::empty()
         };
@@ -1023,6 +1020,17 @@ pub fn differences(was: &Tunnel, now: &Tunnel) -> Vec<String> {
         out.push("other tunnel settings".to_string());
     }
     out
+}
+
+/// The tunnel device `message` (named `name`) is; an error naming its kind when it is none.
+fn tunnel_named(name: &str, message: &LinkMessage) -> Result<Tunnel> {
+    tunnel_of(message).ok_or_else(|| {
+        let kind = link_kind(message).unwrap_or_else(|| "device without a kind".into());
+        Error::invalid(format!(
+            "device \"{name}\" is a {kind}, not a tunnel: rfou works on {} devices",
+            TunnelKind::ALL.map(|k| k.name()).join(", ")
+        ))
+    })
 }
 
 #[cfg(test)]
