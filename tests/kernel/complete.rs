@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use crate::harness::{Netns, RFOU};
+use crate::harness::{modules_alone, Netns, RFOU};
 
 fn complete(words: &[&str]) -> Vec<String> {
     let out = Command::new(RFOU)
@@ -33,6 +33,9 @@ fn modules() -> String {
 
 #[test]
 fn completion_offers_the_devices_of_the_right_kind_in_the_namespace() {
+    // Alone: /proc/modules is compared before and after, and another test's namespace would
+    // load modules in between.
+    let _alone = modules_alone();
     let ns = Netns::new("cmp");
     ns.ip_batch(
         "link add cipip type ipip local 192.0.2.1 remote 192.0.2.2\n\
