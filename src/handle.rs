@@ -42,6 +42,8 @@ pub struct Handle {
     /// kernel's port dump drops.
     pub(crate) diag: LazySocket,
     pub(crate) fou_family: Option<u16>,
+    /// The namespace's change lock while a batch holds it (see [`Handle::hold_change_lock`]).
+    pub(crate) held_lock: Option<crate::tunnel::link::ChangeLock>,
 }
 
 /// Which namespace a [`Handle`] works in, as messages name it.
@@ -118,6 +120,7 @@ impl Handle {
             diag: socket(NETLINK_SOCK_DIAG),
             netns,
             fou_family: None,
+            held_lock: None,
         }
     }
 

@@ -88,7 +88,7 @@ fn apply(line: &Line, handle: &mut Handle, io: &mut Io) -> Result<Option<Undo>> 
         // Refused by batch::parse_lines: never a batch line.
         Command::Apply { .. } | Command::Export => unreachable!("apply is no batch command"),
     };
-    exec::run(&line.command, handle, io.format, io.out, io.err)?;
+    super::batch::run_line(line, handle, io)?;
     Ok(undo)
 }
 

@@ -88,6 +88,7 @@ pub struct Batch<'a> {
 /// Runs a batch. Returns the exit status: 0 if every line was applied.
 pub fn run(batch: Batch, handle: &mut Handle, io: &mut Io) -> i32 {
     let status = run_lines(batch, handle, io);
+    handle.release_change_lock();
     let file = batch.file;
     // rfou's sockets keep a deleted namespace alive, so its lines still "succeed": in a
     // namespace nobody can reach any more. Say so rather than report them applied.
@@ -101,6 +102,18 @@ pub fn run(batch: Batch, handle: &mut Handle, io: &mut Io) -> i32 {
         }
     }
     status
+}
+
+/// Runs one line. From the first tunnel change on, the batch holds the namespace's change
+/// lock to its end (see [`Handle::hold_change_lock`]).
+pub(super) fn run_line(line: &Line, handle: &mut Handle, io: &mut Io) -> crate::Result<()> {
+    if matches!(
+        line.command,
+        Command::TunnelChange { .. } | Command::TunnelEncap { .. }
+    ) {
+        handle.hold_change_lock()?;
+    }
+    exec::run(&line.command, handle, io.format, io.out, io.err)
 }
 
 /// Whether `/run/netns/NAME` still is the namespace the handle works in.
@@ -171,16 +184,7 @@ fn run_lines(batch: Batch, handle: &mut Handle, io: &mut Io) -> i32 {
             }
             _ => {
                 let run = &lines[next..next + 1];
-                (
-                    vec![exec::run(
-                        &run[0].command,
-                        handle,
-                        io.format,
-                        io.out,
-                        io.err,
-                    )],
-                    run,
-                )
+                (vec![run_line(&run[0], handle, io)], run)
             }
         };
         next += run.len();

@@ -266,7 +266,7 @@ impl Handle {
         request.header.index = index;
         let replies = self
             .route
-            .request(RouteNetlinkMessage::GetLink(request), NLM_F_REQUEST)
+            .request(super::link::get_link(request), NLM_F_REQUEST)
             .ok()?;
         replies.iter().find_map(|reply| match reply {
             RouteNetlinkMessage::NewLink(link) => super::link::link_mtu(link),
