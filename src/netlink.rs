@@ -256,23 +256,13 @@ impl NlSocket {
     /// datagram to read per window instead of one per request.
     pub fn request_many<I>(&mut self, payloads: Vec<I>, flags: u16) -> Vec<Result<(), NlError>>
     where
-        I: NetlinkSerializable + NetlinkDeserializable,
+        I: NetlinkSerializable,
     {
-        let mut results = Vec::with_capacity(payloads.len());
-        let mut payloads = payloads.into_iter().peekable();
-        while payloads.peek().is_some() {
-            let first = self.seq.wrapping_add(1);
-            let window: Vec<I> = payloads.by_ref().take(WINDOW).collect();
-            let count = window.len();
-            let out = encode_window(window, flags, first);
-            self.seq = first.wrapping_add(count as u32 - 1);
-            results.extend(self.send_window(&out, first, count));
-        }
-        results
-    }
-
-    fn send_window(&mut self, out: &[u8], first: u32, count: usize) -> Vec<Result<(), NlError>> {
-        self.send_window_with(out, first, count, |_, _| {})
+        // Requests answered by an ack alone: what data a reply might hold is not read.
+        self.request_many_replies(payloads, flags, |_| Ok(()))
+            .into_iter()
+            .map(|result| result.map(|_| ()))
+            .collect()
     }
 
     /// [`NlSocket::send_window`], handing the data messages of the window's requests to

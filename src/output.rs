@@ -6,8 +6,9 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
+use tabled::grid::util::string::get_line_width;
 use tabled::settings::Style;
-use tabled::{Table, Tabled};
+use tabled::tables::CompactTable;
 
 use crate::fou::{FouEncap, FouPort};
 use crate::proto;
@@ -158,22 +159,6 @@ pub fn to_json<T: Serialize>(value: &T, pretty: bool) -> String {
     }
 }
 
-#[derive(Tabled)]
-struct PortRow {
-    #[tabled(rename = "PORT")]
-    port: u16,
-    #[tabled(rename = "FAMILY")]
-    family: &'static str,
-    #[tabled(rename = "CARRIES")]
-    carries: String,
-    #[tabled(rename = "LOCAL")]
-    local: String,
-    #[tabled(rename = "PEER")]
-    peer: String,
-    #[tabled(rename = "DEV")]
-    dev: String,
-}
-
 fn or_dash<T: ToString>(value: Option<T>) -> String {
     value.map_or_else(|| "-".to_string(), |v| v.to_string())
 }
@@ -187,28 +172,28 @@ fn protocol_name(number: u8) -> String {
 
 /// Ports as a table.
 pub fn ports_table(ports: &[FouPort], names: &Names) -> String {
-    let rows = ports.iter().map(|p| PortRow {
-        port: p.port,
-        family: p.family.name(),
-        carries: match p.encap {
-            FouEncap::Direct { ipproto } => format!("ipproto {}", protocol_name(ipproto)),
-            FouEncap::Gue => "gue".to_string(),
-        } + if p.remcsum_nopartial {
-            " remcsum_nopartial"
-        } else {
-            ""
-        },
-        local: or_dash(p.local),
-        peer: match (p.peer, p.peer_port) {
-            (Some(a), Some(port)) if a.is_ipv6() => format!("[{a}]:{port}"),
-            (Some(a), Some(port)) => format!("{a}:{port}"),
-            (peer, _) => or_dash(peer),
-        },
-        dev: or_dash(port_dev(names, p.ifindex)),
+    let rows = ports.iter().map(|p| {
+        [
+            p.port.to_string(),
+            p.family.name().to_string(),
+            match p.encap {
+                FouEncap::Direct { ipproto } => format!("ipproto {}", protocol_name(ipproto)),
+                FouEncap::Gue => "gue".to_string(),
+            } + if p.remcsum_nopartial {
+                " remcsum_nopartial"
+            } else {
+                ""
+            },
+            or_dash(p.local),
+            match (p.peer, p.peer_port) {
+                (Some(a), Some(port)) if a.is_ipv6() => format!("[{a}]:{port}"),
+                (Some(a), Some(port)) => format!("{a}:{port}"),
+                (peer, _) => or_dash(peer),
+            },
+            or_dash(port_dev(names, p.ifindex)),
+        ]
     });
-    let mut table = Table::new(rows);
-    table.with(Style::blank());
-    format!("{table}\n")
+    blank_table(["PORT", "FAMILY", "CARRIES", "LOCAL", "PEER", "DEV"], rows)
 }
 
 #[derive(Serialize)]
@@ -317,28 +302,6 @@ pub fn tunnels_json(tunnels: &[Tunnel], names: &Names, pretty: bool) -> String {
     to_json(&items, pretty)
 }
 
-#[derive(Tabled)]
-struct TunnelRow {
-    #[tabled(rename = "NAME")]
-    name: String,
-    #[tabled(rename = "MODE")]
-    mode: &'static str,
-    #[tabled(rename = "LOCAL")]
-    local: String,
-    #[tabled(rename = "REMOTE")]
-    remote: String,
-    #[tabled(rename = "ENCAP")]
-    encap: &'static str,
-    #[tabled(rename = "SPORT")]
-    sport: String,
-    #[tabled(rename = "DPORT")]
-    dport: String,
-    #[tabled(rename = "FLAGS")]
-    flags: String,
-    #[tabled(rename = "MTU")]
-    mtu: u32,
-}
-
 /// Tunnels as a table.
 pub fn tunnels_table(tunnels: &[Tunnel]) -> String {
     let rows = tunnels.iter().map(|t| {
@@ -349,13 +312,13 @@ pub fn tunnels_table(tunnels: &[Tunnel]) -> String {
             .filter(|(on, _)| *on)
             .map(|(_, name)| *name)
             .collect();
-        TunnelRow {
-            name: t.name.clone(),
-            mode: t.mode(),
-            local: or_dash(t.local),
-            remote: or_dash(t.remote),
-            encap: e.kind.name(),
-            sport: if none {
+        [
+            t.name.clone(),
+            t.mode().to_string(),
+            or_dash(t.local),
+            or_dash(t.remote),
+            e.kind.name().to_string(),
+            if none {
                 "-".into()
             } else {
                 match e.sport {
@@ -363,27 +326,86 @@ pub fn tunnels_table(tunnels: &[Tunnel]) -> String {
                     SourcePort::Fixed(p) => p.to_string(),
                 }
             },
-            dport: if none {
+            if none {
                 "-".into()
             } else {
                 e.dport.to_string()
             },
-            flags: if flags.is_empty() {
+            if flags.is_empty() {
                 "-".into()
             } else {
                 flags.join(",")
             },
-            mtu: t.mtu,
-        }
+            t.mtu.to_string(),
+        ]
     });
-    let mut table = Table::new(rows);
-    table.with(Style::blank());
-    format!("{table}\n")
+    blank_table(
+        [
+            "NAME", "MODE", "LOCAL", "REMOTE", "ENCAP", "SPORT", "DPORT", "FLAGS", "MTU",
+        ],
+        rows,
+    )
+}
+
+/// `rows` under `header`, in left-aligned columns with no lines between them (tabled's
+/// blank style). The cells are measured here, and tabled's `CompactTable` writes them
+/// without a grid of its own: at 10,000 ports, its `Table` took longer than reading them.
+fn blank_table<const N: usize>(header: [&str; N], rows: impl Iterator<Item = [String; N]>) -> String {
+    let mut all = vec![header.map(String::from)];
+    all.extend(rows);
+    // A column's width includes the space either side of its cells.
+    let mut widths = [0; N];
+    for row in &all {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(get_line_width(cell) + 2);
+        }
+    }
+    let mut out = CompactTable::new(&all)
+        .columns(N)
+        .width(widths)
+        .with(Style::blank())
+        .to_string();
+    out.push('\n');
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tables_are_written_as_tabled_table_writes_them() {
+        let cell = |s: &str| s.to_string();
+        let rows = [
+            [cell("5555"), cell("inet"), cell("ipproto 4 (ipip)"), cell("-")],
+            [cell("7"), cell("inet6"), cell("gue"), cell("2001:db8::1")],
+            [cell("65535"), cell("inet"), cell("ü-dev"), cell("网卡")],
+        ];
+        let header = ["PORT", "FAMILY", "CARRIES", "X"];
+        for count in 0..=rows.len() {
+            let mut builder = tabled::builder::Builder::default();
+            builder.push_record(header);
+            for row in &rows[..count] {
+                builder.push_record(row.clone());
+            }
+            let mut table = builder.build();
+            table.with(Style::blank());
+            assert_eq!(
+                blank_table(header, rows[..count].iter().cloned()),
+                format!("{table}\n")
+            );
+        }
+        let (ports, names) = sample();
+        assert_eq!(
+            ports_table(&ports, &names),
+            concat!(
+                " PORT   FAMILY   CARRIES            LOCAL          PEER             DEV  \n",
+                " 5557   inet     ipproto 47 (gre)   192.0.2.1      192.0.2.2:6000   d0   \n",
+                " 5558   inet     gue                198.51.100.1   -                if10 \n",
+                " 5556   inet6    gue                -              -                -    \n",
+            )
+        );
+    }
 
     #[test]
     fn numbers_are_written_as_display_writes_them() {

@@ -451,13 +451,14 @@ fn diag_request(family: Family, filter: &[u8]) -> Vec<u8> {
 }
 
 /// An inet_diag filter that refuses the sockets whose local port is one of `ports` and
-/// accepts every other: for each run of consecutive numbers `a..=b`, "port < a: next run;
-/// port > b: next run; otherwise refuse". Empty (no filter) when there are no ports. At most
-/// [`MAX_FILTER_RUNS`] runs, so that it fits in one attribute: the sockets of the runs past
-/// those are simply sent.
+/// accepts every other. Empty (no filter) when there are no ports. At most
+/// [`MAX_FILTER_RUNS`] runs of consecutive numbers, so that it fits in one attribute: the
+/// sockets of the runs past those are simply sent.
+///
+/// The kernel runs the filter on every UDP socket of the namespace, so the runs are searched
+/// as a binary tree: a socket meets about log2(runs) comparisons. Checked one run after the
+/// other, thousands of scattered ports would cost their number squared.
 fn port_filter(ports: &[u16]) -> Vec<u8> {
-    const S_GE: u8 = 2; // INET_DIAG_BC_S_GE: local port >= the next op's `no`
-    const S_LE: u8 = 3; // INET_DIAG_BC_S_LE: local port <= the next op's `no`
     let mut ports = ports.to_vec();
     ports.sort_unstable();
     ports.dedup();
@@ -469,40 +470,95 @@ fn port_filter(ports: &[u16]) -> Vec<u8> {
         }
     }
     runs.truncate(MAX_FILTER_RUNS);
-    // Each op is {code: u8, yes: u8, no: u16}: on true the program goes `yes` bytes on, on
-    // false `no` bytes; it accepts by ending exactly at its end, and refuses by jumping 4
-    // bytes past it. A comparison's value is in the `no` of the op after it (8 bytes in all).
-    let size = |&(_, end): &(u16, u16)| if end == u16::MAX { 8 } else { 16 };
-    let total: usize = runs.iter().map(size).sum();
-    let mut out = Vec::with_capacity(total);
-    let mut op = |code: u8, yes: u8, no: usize, value: u16| {
-        out.extend_from_slice(&[code, yes]);
-        out.extend_from_slice(&(no as u16).to_ne_bytes());
-        out.extend_from_slice(&[0, 0]);
-        out.extend_from_slice(&value.to_ne_bytes());
-    };
-    let mut at = 0;
-    for run in &runs {
-        let (start, end) = *run;
-        let refuse = total - at + 4;
-        if end == u16::MAX {
-            // port <= start - 1: next run; otherwise (start..=65535) refuse. Port 0 is no
-            // socket's, so start >= 1.
-            op(S_LE, 8, refuse, start.saturating_sub(1));
-        } else {
-            // port >= start: the next op, else the next run; port >= end + 1: the next run,
-            // else refuse.
-            op(S_GE, 8, 16, start);
-            op(S_GE, 8, refuse - 8, end + 1);
-        }
-        at += size(run);
+    if runs.is_empty() {
+        return Vec::new();
     }
-    out
+    let mut filter = Filter {
+        total: tree_size(&runs),
+        out: Vec::new(),
+    };
+    filter.out.reserve(filter.total);
+    filter.tree(&runs);
+    debug_assert_eq!(filter.out.len(), filter.total);
+    filter.out
 }
 
-/// The most runs of port numbers in one filter: 16 bytes each, in an attribute of at most
-/// 65,535 bytes.
-const MAX_FILTER_RUNS: usize = 4000;
+/// The most runs of port numbers in one filter: at most 28 bytes each (a run, its share of
+/// the tree's nodes and leaf ends), in an attribute of at most 65,535 bytes.
+const MAX_FILTER_RUNS: usize = 2300;
+
+/// Runs checked one after the other at a leaf of the tree.
+const LEAF_RUNS: usize = 2;
+
+/// A filter being written. Each op is {code: u8, yes: u8, no: u16}: on true the program goes
+/// `yes` bytes on, on false `no` bytes, always forward. It accepts by ending exactly at its
+/// end, and refuses by jumping 4 bytes past it. A comparison's value is in the `no` of the
+/// op after it (8 bytes in all).
+struct Filter {
+    total: usize,
+    out: Vec<u8>,
+}
+
+impl Filter {
+    const JMP: u8 = 1; // INET_DIAG_BC_JMP: always goes `no` bytes on
+    const S_GE: u8 = 2; // INET_DIAG_BC_S_GE: local port >= the value
+    const S_LE: u8 = 3; // INET_DIAG_BC_S_LE: local port <= the value
+
+    fn op(&mut self, code: u8, yes: usize, no: usize) {
+        self.out.extend_from_slice(&[code, yes as u8]);
+        self.out.extend_from_slice(&(no as u16).to_ne_bytes());
+    }
+
+    fn compare(&mut self, code: u8, no: usize, value: u16) {
+        self.op(code, 8, no);
+        self.op(0, 0, value.into());
+    }
+
+    /// From here, the jump that refuses and the one that accepts.
+    fn refuse(&self) -> usize {
+        self.total - self.out.len() + 4
+    }
+
+    fn accept(&self) -> usize {
+        self.total - self.out.len()
+    }
+
+    /// Refuses the ports of `runs`, accepts any other: at a node, "port >= the first port
+    /// of the upper half: the upper half, else the lower half" (each half written whole
+    /// after the node, the upper first); at a leaf, each run, then accept.
+    fn tree(&mut self, runs: &[(u16, u16)]) {
+        if runs.len() <= LEAF_RUNS {
+            for &(start, end) in runs {
+                if end == u16::MAX {
+                    // port <= start - 1: the next run; otherwise (start..=65535) refuse.
+                    // Port 0 is no socket's, so start >= 1.
+                    self.compare(Self::S_LE, self.refuse(), start.saturating_sub(1));
+                } else {
+                    // port >= start: the next op, else the next run; port >= end + 1: the
+                    // next run, else refuse.
+                    self.compare(Self::S_GE, 16, start);
+                    self.compare(Self::S_GE, self.refuse(), end + 1);
+                }
+            }
+            self.op(Self::JMP, 4, self.accept());
+            return;
+        }
+        let (lower, upper) = runs.split_at(runs.len() / 2);
+        self.compare(Self::S_GE, 8 + tree_size(upper), upper[0].0);
+        self.tree(upper);
+        self.tree(lower);
+    }
+}
+
+/// The bytes [`Filter::tree`] writes for `runs`.
+fn tree_size(runs: &[(u16, u16)]) -> usize {
+    if runs.len() <= LEAF_RUNS {
+        let run = |&(_, end): &(u16, u16)| if end == u16::MAX { 8 } else { 16 };
+        return runs.iter().map(run).sum::<usize>() + 4;
+    }
+    let (lower, upper) = runs.split_at(runs.len() / 2);
+    8 + tree_size(upper) + tree_size(lower)
+}
 
 /// The socket one inet_diag message describes, as the port it would be if it were a fou
 /// port; read from the message's bytes (`struct inet_diag_msg`): family, state, timer,
@@ -809,10 +865,11 @@ mod matching {
         assert!(!could_be_fou_port(&half));
     }
 
-    /// The kernel's reading of an inet_diag filter (inet_diag_bc_audit, then
-    /// inet_diag_bc_run), for the local-port comparisons only: whether it accepts `port`;
-    /// panics where the kernel would refuse the filter (EINVAL).
-    fn kernel_runs(filter: &[u8], port: u16) -> bool {
+    /// The kernel's reading of an inet_diag filter, for the local-port comparisons and jumps
+    /// only: its audit (inet_diag_bc_audit) here, which panics where the kernel would refuse
+    /// the filter (EINVAL); then, as inet_diag_bc_run, the returned function says whether it
+    /// accepts a port, and after how many ops.
+    fn kernel_reads(filter: &[u8]) -> impl Fn(u16) -> (bool, usize) + '_ {
         let op = |at: usize| {
             let b = &filter[at..at + 4];
             (
@@ -821,18 +878,23 @@ mod matching {
                 u16::from_ne_bytes([b[2], b[3]]) as usize,
             )
         };
-        // The audit: along the `yes` chain, every op is a port comparison of 8 bytes whose
-        // jumps are multiples of 4, at least 8 and at most 4 past the end, landing on an op.
-        let mut starts = vec![];
+        // The audit: along the `yes` chain, every op is a jump (4 bytes) or a port
+        // comparison (8 bytes, with its value), whose jumps are multiples of 4, at least its
+        // size and at most 4 past the end, and land on an op of the chain.
+        let mut starts = std::collections::HashSet::new();
         let mut at = 0;
         while at < filter.len() {
-            starts.push(at);
+            starts.insert(at);
             let (code, yes, no) = op(at);
-            assert!(code == 2 || code == 3, "only S_GE and S_LE");
+            assert!(
+                code == 1 || code == 2 || code == 3,
+                "only JMP, S_GE and S_LE"
+            );
+            let min_len = if code == 1 { 4 } else { 8 };
             let len = filter.len() - at;
-            assert!(len >= 8);
+            assert!(len >= min_len);
             for jump in [yes, no] {
-                assert!(jump >= 8 && jump <= len + 4 && jump % 4 == 0);
+                assert!(jump >= min_len && jump <= len + 4 && jump % 4 == 0);
             }
             at += yes;
         }
@@ -841,43 +903,62 @@ mod matching {
             let (_, _, no) = op(start);
             assert!(no >= filter.len() - start || starts.contains(&(start + no)));
         }
-        // The run.
-        let mut at = 0;
-        while at < filter.len() {
-            let (code, yes, no) = op(at);
-            let value = op(at + 4).2 as u16;
-            let true_ = if code == 2 {
-                port >= value
-            } else {
-                port <= value
-            };
-            at += if true_ { yes } else { no };
+        move |port| {
+            let mut at = 0;
+            let mut steps = 0;
+            while at < filter.len() {
+                let (code, yes, no) = op(at);
+                let true_ = match code {
+                    1 => false,
+                    2 => port >= op(at + 4).2 as u16,
+                    _ => port <= op(at + 4).2 as u16,
+                };
+                at += if true_ { yes } else { no };
+                steps += 1;
+            }
+            (at == filter.len(), steps)
         }
-        at == filter.len()
     }
 
     #[test]
     fn the_diag_filter_refuses_exactly_the_ports_given() {
         assert!(port_filter(&[]).is_empty());
         let given = [5, 6, 7, 9, 100, 101, 65534, 65535, 1];
-        let filter = port_filter(&given);
-        // Runs 1, 5..=7, 9, 100..=101, 65534..=65535.
-        assert_eq!(filter.len(), 4 * 16 + 8);
-        for port in 0..=u16::MAX {
-            assert_eq!(
-                kernel_runs(&filter, port),
-                !given.contains(&port),
-                "port {port}"
-            );
+        // Runs 1, 5..=7, 9, 100..=101, 65534..=65535: from one run (a leaf alone) to all.
+        for count in 1..=given.len() {
+            let given = &given[..count];
+            let filter = port_filter(given);
+            let accepts = kernel_reads(&filter);
+            for port in 0..=u16::MAX {
+                assert_eq!(
+                    accepts(port).0,
+                    !given.contains(&port),
+                    "{count} ports, port {port}"
+                );
+            }
         }
-        // As many runs as fit: past them, sockets are simply sent.
+        // As many runs as fit: past them, sockets are simply sent. Each socket meets a
+        // path of the tree, not every run.
         let spread: Vec<u16> = (0..5000).map(|i| 2 * i + 1).collect();
         let filter = port_filter(&spread);
-        assert_eq!(filter.len(), MAX_FILTER_RUNS * 16);
-        assert!(filter.len() + 4 <= u16::MAX as usize);
-        assert!(!kernel_runs(&filter, 1));
-        assert!(kernel_runs(&filter, 2));
-        assert!(kernel_runs(&filter, 9999));
+        assert!(filter.len() + 4 <= u16::MAX as usize, "{}", filter.len());
+        let accepts = kernel_reads(&filter);
+        for port in 0..12_000 {
+            let listed = port % 2 == 1 && (port as usize) < 2 * MAX_FILTER_RUNS;
+            let (accepted, steps) = accepts(port);
+            assert_eq!(accepted, !listed, "port {port}");
+            assert!(steps <= 16, "{steps} ops for port {port}");
+        }
+        // The most runs, each of one port, and the last run up to 65535 (its own shape).
+        let mut most: Vec<u16> = (0..MAX_FILTER_RUNS as u16 - 1).map(|i| 3 * i + 1).collect();
+        most.push(65535);
+        let filter = port_filter(&most);
+        assert!(filter.len() + 4 <= u16::MAX as usize, "{}", filter.len());
+        let accepts = kernel_reads(&filter);
+        let listed: HashSet<u16> = most.iter().copied().collect();
+        for port in 0..=u16::MAX {
+            assert_eq!(accepts(port).0, !listed.contains(&port), "port {port}");
+        }
     }
 
     #[test]

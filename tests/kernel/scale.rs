@@ -256,3 +256,46 @@ fn a_run_of_tunnel_deletes_uses_one_group_delete_and_stops_where_one_by_one_woul
     assert_eq!(ns.link_json("v1")["group"], "5");
     let _ = std::fs::remove_file(&path);
 }
+
+/// Thousands of scattered ports (no two consecutive, more runs than one socket filter holds):
+/// every port is listed, and the kernel takes rfou's filter of the UDP sockets (a tree of
+/// port comparisons) as it is: one socket-diagnostics request per family, not a second one
+/// without the filter after an EINVAL.
+#[test]
+fn show_of_scattered_ports_lists_every_one_with_the_kernels_socket_filter() {
+    crate::kill::require_strace();
+    let ns = Netns::new("scatter");
+    let mut batch = String::new();
+    let mut expected = BTreeSet::new();
+    for i in 0..2600u32 {
+        let port = 10001 + 2 * i;
+        batch += &format!("add port {port} ipproto 4\n");
+        expected.insert((port as u64, "inet".to_string()));
+    }
+    let path = std::env::temp_dir().join(format!("{}.batch", ns.name()));
+    std::fs::File::create(&path)
+        .and_then(|mut f| f.write_all(batch.as_bytes()))
+        .expect("write the batch file");
+    rfou(Some(&ns), &["-b", path.to_str().unwrap()]).assert_ok();
+    let _ = std::fs::remove_file(&path);
+
+    let trace = std::env::temp_dir().join(format!("{}.strace", ns.name()));
+    let out = std::process::Command::new("strace")
+        .args(["-f", "-qq", "-e", "trace=sendto,sendmsg", "-o"])
+        .arg(&trace)
+        .args([crate::harness::RFOU, "-n", ns.name(), "-j", "show"])
+        .output()
+        .expect("run rfou under strace");
+    assert!(out.status.success(), "{out:?}");
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let ours = keys(&listed);
+    assert_eq!(ours.len(), 2600, "rfou must list every port");
+    assert_eq!(ours.into_iter().collect::<BTreeSet<_>>(), expected);
+    let calls = std::fs::read_to_string(&trace).expect("the strace output");
+    let _ = std::fs::remove_file(&trace);
+    let diag_requests = calls.matches("SOCK_DIAG_BY_FAMILY").count();
+    assert_eq!(
+        diag_requests, 2,
+        "one socket-diagnostics request per family (the kernel took the filter):\n{calls}"
+    );
+}
