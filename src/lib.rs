@@ -11,16 +11,18 @@
 //! take and give, [`Error`] and [`ErrorKind`], and the modules [`fou`], [`tunnel`],
 //! [`state`], [`error`] and [`handle`].
 //!
-//! The `cli` feature, on by default, builds the `rfou` command. It also makes public, hidden
-//! from these pages, the modules the command, the tests and the fuzz targets share (`cli`,
-//! `netlink`, `output`, `netns`, `proto`, `doctor`, `modules`, `tunnel::link`, the parts of
-//! `state`): they are not an API and change without notice. A program that embeds rfou
-//! should depend on it without that feature (this also leaves out clap):
+//! A program that embeds rfou depends on it as it is:
 //!
 //! ```toml
 //! [dependencies]
-//! rfou = { version = "0.1", default-features = false }
+//! rfou = "0.1"
 //! ```
+//!
+//! The `rfou` command is a package of its own (`rfou-cli`, in `cli/` of the repository). It
+//! turns on this crate's `cli` feature, off by default, which makes public, hidden from these
+//! pages, the modules the command, the tests and the fuzz targets share (`cli`, `netlink`,
+//! `output`, `netns`, `proto`, `doctor`, `modules`, `tunnel::link`, the parts of `state`):
+//! they are not an API and change without notice.
 //!
 //! # Examples
 //!

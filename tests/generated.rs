@@ -27,7 +27,7 @@ use rfou::proto;
 use rfou::TunnelMode;
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
 /// The committed files and the functions that generate them.

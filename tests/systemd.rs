@@ -8,7 +8,7 @@ use std::process::Command;
 const UNIT: &str = "rfou-apply.service";
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
 #[test]

@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::harness::{Netns, A4, RFOU};
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
 fn ansible_playbook() -> PathBuf {

@@ -586,7 +586,8 @@ fn the_boot_unit_applies_every_file() {
     .expect("file");
     std::fs::write(dir.join("notes.txt"), "not a state file").expect("file");
     let unit = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("systemd/rfou-apply.service"),
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .join("systemd/rfou-apply.service"),
     )
     .expect("the unit");
     let exec = unit

@@ -103,7 +103,8 @@ fn completion_offers_the_devices_of_the_right_kind_in_the_namespace() {
 /// COMPREPLY of the bash stub for `line`, the cursor at its end; `words` are COMP_WORDS as
 /// bash splits the line.
 fn bash_complete(line: &str, words: &[&str]) -> Vec<String> {
-    let stub = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/rfou.bash");
+    let stub = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .join("completions/rfou.bash");
     let rfou_dir = std::path::Path::new(RFOU).parent().expect("a directory");
     let program = format!(
         r#"source "$1" || exit 99

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 pub const PAGES: &[&str] = &["rfou.8", "rfou-fou.8", "rfou-tunnel.8"];
 
 pub fn man_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("man")
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join("man")
 }
 
 /// Every page in man/ (`*.8`), by file name, sorted: [`PAGES`] and any added since.
