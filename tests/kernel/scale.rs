@@ -281,7 +281,7 @@ fn show_of_scattered_ports_lists_every_one_with_the_kernels_socket_filter() {
 
     let trace = std::env::temp_dir().join(format!("{}.strace", ns.name()));
     let out = std::process::Command::new("strace")
-        .args(["-f", "-qq", "-e", "trace=sendto,sendmsg", "-o"])
+        .args(["-f", "-qq", "-e", "trace=socket,sendto,sendmsg", "-o"])
         .arg(&trace)
         .args([crate::harness::RFOU, "-n", ns.name(), "-j", "show"])
         .output()
@@ -293,7 +293,26 @@ fn show_of_scattered_ports_lists_every_one_with_the_kernels_socket_filter() {
     assert_eq!(ours.into_iter().collect::<BTreeSet<_>>(), expected);
     let calls = std::fs::read_to_string(&trace).expect("the strace output");
     let _ = std::fs::remove_file(&trace);
-    let diag_requests = calls.matches("SOCK_DIAG_BY_FAMILY").count();
+    // The socket-diagnostics socket, as `socket(...) = FD` names it, then its sends (strace
+    // prints each call after the process id, with -f).
+    fn call(line: &str) -> &str {
+        line.split_once(' ')
+            .map_or("", |(_, call)| call.trim_start())
+    }
+    let fd = calls
+        .lines()
+        .map(call)
+        .find(|c| c.starts_with("socket(") && c.contains("NETLINK_SOCK_DIAG"))
+        .and_then(|c| c.rsplit("= ").next())
+        .unwrap_or_else(|| panic!("no socket-diagnostics socket:\n{calls}"))
+        .trim();
+    let diag_requests = calls
+        .lines()
+        .map(call)
+        .filter(|c| {
+            c.starts_with(&format!("sendto({fd},")) || c.starts_with(&format!("sendmsg({fd},"))
+        })
+        .count();
     assert_eq!(
         diag_requests, 2,
         "one socket-diagnostics request per family (the kernel took the filter):\n{calls}"
