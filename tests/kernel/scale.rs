@@ -19,6 +19,16 @@ fn keys(list: &serde_json::Value) -> Vec<(u64, String)> {
         .collect()
 }
 
+/// Runs `batch` (lines of rfou) in `ns`, from a file; every line must succeed.
+fn run_batch(ns: &Netns, batch: &str) {
+    let path = std::env::temp_dir().join(format!("{}.batch", ns.name()));
+    std::fs::File::create(&path)
+        .and_then(|mut f| f.write_all(batch.as_bytes()))
+        .expect("write the batch file");
+    rfou(Some(ns), &["-b", path.to_str().unwrap()]).assert_ok();
+    let _ = std::fs::remove_file(&path);
+}
+
 #[test]
 fn show_lists_every_one_of_4000_ports_that_the_dump_loses_some_of() {
     let ns = Netns::new("scale");
@@ -47,12 +57,7 @@ fn show_lists_every_one_of_4000_ports_that_the_dump_loses_some_of() {
         batch += &format!("add port {port} ipproto 41{bound}\n");
         expected.insert((port as u64, "inet6".to_string()));
     }
-    let path = std::env::temp_dir().join(format!("{}.batch", ns.name()));
-    std::fs::File::create(&path)
-        .and_then(|mut f| f.write_all(batch.as_bytes()))
-        .expect("write the batch file");
-    rfou(Some(&ns), &["-b", path.to_str().unwrap()]).assert_ok();
-    let _ = std::fs::remove_file(&path);
+    run_batch(&ns, &batch);
 
     let ours = keys(&rfou(Some(&ns), &["-j", "show"]).assert_ok().json());
     let theirs = keys(&ns.ip_json(&["fou", "show"]));
@@ -272,12 +277,7 @@ fn show_of_scattered_ports_lists_every_one_with_the_kernels_socket_filter() {
         batch += &format!("add port {port} ipproto 4\n");
         expected.insert((port as u64, "inet".to_string()));
     }
-    let path = std::env::temp_dir().join(format!("{}.batch", ns.name()));
-    std::fs::File::create(&path)
-        .and_then(|mut f| f.write_all(batch.as_bytes()))
-        .expect("write the batch file");
-    rfou(Some(&ns), &["-b", path.to_str().unwrap()]).assert_ok();
-    let _ = std::fs::remove_file(&path);
+    run_batch(&ns, &batch);
 
     let trace = std::env::temp_dir().join(format!("{}.strace", ns.name()));
     let out = std::process::Command::new("strace")
