@@ -265,8 +265,9 @@ impl NlSocket {
             .collect()
     }
 
-    /// [`NlSocket::send_window`], handing the data messages of the window's requests to
-    /// `on_data` with the request's index in the window.
+    /// Sends one encoded window of `count` requests numbered from `first`, reads every
+    /// answer, and hands the data messages of its requests to `on_data` with the request's
+    /// index in the window.
     fn send_window_with(
         &mut self,
         out: &[u8],
