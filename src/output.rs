@@ -98,8 +98,8 @@ pub fn ports_json(ports: &[FouPort], names: &Names, pretty: bool) -> String {
     out
 }
 
-/// Appends `n` in decimal: `write!` goes through the formatting machinery, which in a list
-/// of thousands of ports cost more than the rest of writing it.
+/// Appends `n` in decimal: `write!` goes through the formatting machinery, a good part of
+/// the time of writing a list of thousands of ports.
 fn push_number(out: &mut String, mut n: u32) {
     let mut digits = [0u8; 10];
     let mut at = digits.len();

@@ -247,8 +247,8 @@ fn get_link_request(name: &str) -> RouteNetlinkMessage {
 }
 
 /// A `RTM_GETLINK` of `message` that asks the kernel to leave the device's counters out
-/// (`RTEXT_FILTER_SKIP_STATS`; older kernels ignore it): rfou reads none of them, and the
-/// IPv6 counters alone are most of a reply's bytes and of the kernel's work to fill it.
+/// (`RTEXT_FILTER_SKIP_STATS`; older kernels ignore it): rfou reads none of them, and they
+/// (IPv6's above all) are a large part of a reply's bytes and of the kernel's work to fill it.
 pub(crate) fn get_link(mut message: LinkMessage) -> RouteNetlinkMessage {
     message
         .attributes
