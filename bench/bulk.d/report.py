@@ -156,6 +156,7 @@ def main():
     w(f"| kernel | {info.get('kernel', '?')} ({info.get('kernel_version', '?')}) |")
     w(f"| machine | {machine} |")
     w(f"| tools | {info.get('rfou', '?')} (commit {host.get('commit', '?')}); {info.get('ip', '?')} |")
+    w(f"| linked | {info.get('linking', '?')} |")
     w(f"| load | {load} |")
     w(f"| duration | {duration} |")
     w("")
@@ -372,8 +373,9 @@ def main():
                 text += (
                     f" The floor's own start (its command time less its requests) is "
                     f"{ms(floor_start)}: rfou starts {ms(empty_r - floor_start)} slower (it "
-                    f"opens three netlink sockets where the floor opens one; which part of its "
-                    f"start costs what was not measured). Past its start, rfou takes {ms(port_add - empty_r)} for the "
+                    f"parses its command line with clap and opens its netlink sockets where the "
+                    f"floor opens one; which part of its start costs what was not measured). "
+                    f"Past its start, rfou takes {ms(port_add - empty_r)} for the "
                     f"lines, {ms(per_line)} ({per_line / n * 1e6:.0f} µs a line) more than the "
                     f"floor's requests: reading and parsing every line before the first is "
                     f"sent, and encoding the requests."
@@ -562,7 +564,9 @@ def main():
     w("## How it is measured")
     w("")
     w(
-        "- `bench/bulk` installs what is missing, builds `cargo build --release`, takes the lock "
+        "- `bench/bulk` installs what is missing, builds rfou with `scripts/build-release` "
+        "(`cargo build --release`, linked statically on Linux with glibc, as rfou ships: see "
+        "`scripts/cargo-static`), takes the lock "
         "`/tmp/rfou-bench.lock`, waits for other QEMU processes on the host to end, and runs "
         "`bench/bulk.d/run` once: directly where the kernel has fou, otherwise in one VM "
         "(`scripts/vm-run`, Debian's kernel). Every figure comes from that one boot."
@@ -603,7 +607,9 @@ def main():
         "the runs, each tool runs a short batch of each kind once (warm-up, untimed)."
     )
     w(
-        "- The pipelined floor (`bench/bulk.d/floor.rs`, built by `rustc -O`, no crates): "
+        "- The pipelined floor (`bench/bulk.d/floor.rs`, built by `rustc -O`, no crates, and "
+        "linked as rfou is, so that neither has the dynamic loader's work at its start and the "
+        "other not): "
         "the least a tool can do for the N lines. A program that enters the namespace, opens "
         "a generic-netlink socket, resolves the fou family and sends the same N "
         "`FOU_CMD_ADD` requests (the attributes rfou sends) 64 per `sendmsg`, with an ack "
