@@ -1,5 +1,6 @@
 //! The `rfou` command: global options here, everything else in `rfou::cli`.
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -7,8 +8,10 @@ use clap::Parser;
 use rfou::cli::{self, batch, exec, Command, Format};
 use rfou::{Error, Family, Handle};
 
+mod quick;
+
 /// Configure Linux Foo-over-UDP (FOU) and Generic UDP Encapsulation (GUE).
-#[derive(Parser, Debug)]
+#[derive(Parser, Debug, Default, PartialEq, Eq)]
 #[command(name = "rfou", version, disable_help_subcommand = true)]
 #[command(override_usage = cli::help::USAGE_LINE, after_help = cli::help::grammar())]
 pub struct Args {
@@ -46,16 +49,23 @@ pub struct Args {
 }
 
 fn main() -> ExitCode {
-    let mut argv = std::env::args_os().skip(1);
+    let argv: Vec<OsString> = std::env::args_os().skip(1).collect();
     // The shell stubs' completer: before clap, which would read the words as options.
-    if argv.next().is_some_and(|w| w == "__complete") {
-        let words: Vec<String> = argv.map(|w| w.to_string_lossy().into_owned()).collect();
+    if argv.first().is_some_and(|w| w == "__complete") {
+        let words: Vec<String> = argv[1..]
+            .iter()
+            .map(|w| w.to_string_lossy().into_owned())
+            .collect();
         cli::completions::run(&words, &mut std::io::stdout().lock());
         return ExitCode::SUCCESS;
     }
-    let args = match Args::try_parse() {
-        Ok(args) => args,
-        Err(e) => return clap_error(&e),
+    // Plain command lines skip clap (see quick.rs); clap reads the rest, with its messages.
+    let args = match quick::read(&argv) {
+        Some(args) => args,
+        None => match Args::try_parse() {
+            Ok(args) => args,
+            Err(e) => return clap_error(&e),
+        },
     };
     let family = match (args.ipv6, args.ipv4) {
         (true, _) => Some(Family::Inet6),
