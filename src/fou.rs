@@ -508,7 +508,9 @@ impl PortReading {
 
 /// The attributes that name a port's socket: what add binds and what del and get match.
 fn socket_attrs(port: &FouPort) -> Vec<FouAttr> {
-    let mut attrs = vec![FouAttr::Port(port.port), FouAttr::Af(port.family.af())];
+    // Room for every attribute a request can have: the socket's, then add's three.
+    let mut attrs = Vec::with_capacity(9);
+    attrs.extend([FouAttr::Port(port.port), FouAttr::Af(port.family.af())]);
     match port.local {
         Some(IpAddr::V4(a)) => attrs.push(FouAttr::LocalV4(a)),
         Some(IpAddr::V6(a)) => attrs.push(FouAttr::LocalV6(a)),

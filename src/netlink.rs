@@ -384,6 +384,10 @@ pub fn encode_window<I: NetlinkSerializable>(payloads: Vec<I>, flags: u16, first
         let ack = if index == last { NLM_F_ACK } else { 0 };
         let seq = first.wrapping_add(index as u32);
         encode_into(payload, flags | ack, seq, &mut out);
+        if index == 0 {
+            // The requests of a window are alike: room for all of them at once.
+            out.reserve(out.len() * last);
+        }
     }
     out
 }

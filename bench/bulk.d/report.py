@@ -375,11 +375,12 @@ def main():
             if empty_r is not None and kernel_floor is not None:
                 floor_start = floor - kernel_floor
                 per_line = (port_add - empty_r) - kernel_floor
+                start_diff = empty_r - floor_start
                 text += (
                     f" The floor's own start (its command time less its requests) is "
-                    f"{ms(floor_start)}: rfou starts {ms(empty_r - floor_start)} slower (it "
-                    f"parses its command line with clap and opens its netlink sockets where the "
-                    f"floor opens one; which part of its start costs what was not measured). "
+                    f"{ms(floor_start)}: rfou's empty batch takes {ms(abs(start_diff))} "
+                    f"{'more' if start_diff > 0 else 'less'} (which part of a start costs what "
+                    f"was not measured). "
                     f"Past its start, rfou takes {ms(port_add - empty_r)} for the "
                     f"lines, {ms(per_line)} ({per_line / n * 1e6:.0f} µs a line) more than the "
                     f"floor's requests: reading and parsing every line before the first is "

@@ -76,14 +76,17 @@ pub struct Io<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
     pub number: usize,
+    /// The line as written, from its first word to its last (its comment left out).
     pub text: String,
     pub command: Command,
 }
 
 impl Line {
-    /// Says on `err` that this line of `file` failed: `rfou: FILE:N: WORDS: why`.
+    /// Says on `err` that this line of `file` failed: `rfou: FILE:N: WORDS: why`, the words
+    /// one space apart.
     pub(crate) fn tell_failure(&self, file: &str, e: &crate::Error, err: &mut dyn std::io::Write) {
-        let text = crate::output::for_message(&format!("{}: {e}", self.text));
+        let words = batch::split(&self.text).join(" ");
+        let text = crate::output::for_message(&format!("{words}: {e}"));
         let _ = writeln!(err, "rfou: {file}:{}: {text}", self.number);
     }
 }
