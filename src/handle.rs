@@ -289,7 +289,7 @@ impl LazySocket {
     /// [`NlSocket::request_many`]; every request fails if the socket cannot be opened.
     pub fn request_many<I>(
         &mut self,
-        payloads: Vec<I>,
+        payloads: impl IntoIterator<Item = I>,
         flags: u16,
     ) -> Vec<std::result::Result<(), NlError>>
     where
@@ -297,7 +297,7 @@ impl LazySocket {
     {
         match self.get() {
             Ok(socket) => socket.request_many(payloads, flags),
-            Err(err) => payloads.iter().map(|_| Err(err.clone())).collect(),
+            Err(err) => payloads.into_iter().map(|_| Err(err.clone())).collect(),
         }
     }
 
@@ -313,7 +313,7 @@ impl LazySocket {
     {
         match self.get() {
             Ok(socket) => socket.request_many_replies(payloads, flags, parse),
-            Err(err) => payloads.iter().map(|_| Err(err.clone())).collect(),
+            Err(err) => payloads.into_iter().map(|_| Err(err.clone())).collect(),
         }
     }
 

@@ -254,7 +254,14 @@ impl NlSocket {
     /// of one `sendmsg` in order and answers every failed one whether or not it asked, so once
     /// the last one's answer is in, a request without an error before it succeeded. That is one
     /// datagram to read per window instead of one per request.
-    pub fn request_many<I>(&mut self, payloads: Vec<I>, flags: u16) -> Vec<Result<(), NlError>>
+    ///
+    /// The requests are taken from `payloads` a window at a time: given a lazy iterator, no
+    /// more than a window of them is ever built.
+    pub fn request_many<I>(
+        &mut self,
+        payloads: impl IntoIterator<Item = I>,
+        flags: u16,
+    ) -> Vec<Result<(), NlError>>
     where
         I: NetlinkSerializable,
     {
@@ -310,15 +317,15 @@ impl NlSocket {
     /// `parse` (`None` if it had none), or the kernel's refusal.
     pub fn request_many_replies<I, T>(
         &mut self,
-        payloads: Vec<I>,
+        payloads: impl IntoIterator<Item = I>,
         flags: u16,
         mut parse: impl FnMut(&[u8]) -> Result<T, NlError>,
     ) -> Vec<Result<Option<T>, NlError>>
     where
         I: NetlinkSerializable,
     {
-        let mut results = Vec::with_capacity(payloads.len());
         let mut payloads = payloads.into_iter().peekable();
+        let mut results = Vec::with_capacity(payloads.size_hint().0);
         while payloads.peek().is_some() {
             let first = self.seq.wrapping_add(1);
             let window: Vec<I> = payloads.by_ref().take(WINDOW).collect();

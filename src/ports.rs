@@ -47,14 +47,13 @@ impl Handle {
             Ok(family) => family,
             Err(err) => return ports.iter().map(|_| Err(err.clone())).collect(),
         };
-        let requests = ports
-            .iter()
-            .map(|port| {
-                let mut request = GenlMessage::from_payload(FouMessage::add(port));
-                request.set_resolved_family_id(family);
-                request
-            })
-            .collect();
+        // Built as each window is sent: a batch of thousands holds one window of requests at
+        // a time, not all of them (fresh memory is a page fault per page).
+        let requests = ports.iter().map(|port| {
+            let mut request = GenlMessage::from_payload(FouMessage::add(port));
+            request.set_resolved_family_id(family);
+            request
+        });
         let results = self.genl.request_many(requests, NLM_F_REQUEST);
         results
             .into_iter()

@@ -356,7 +356,7 @@ impl Handle {
     /// Makes the tunnels of `adds`, many requests per `sendmsg` (netlink's windows), and
     /// logs each one made; the error names the first one refused.
     fn add_tunnels(&mut self, adds: &[&NewTunnel], log: &mut Vec<Undo>) -> Result<()> {
-        let requests = adds.iter().map(|a| a.request()).collect();
+        let requests = adds.iter().map(|a| a.request());
         let results = self
             .route
             .request_many(requests, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL);

@@ -679,8 +679,7 @@ impl Handle {
             .ok_or_else(|| Error::system("no free device group for a bulk delete"))?;
         let moves = tunnels
             .iter()
-            .map(|t| set_group_request(t.ifindex, group))
-            .collect();
+            .map(|t| set_group_request(t.ifindex, group));
         let moved = self.route.request_many(moves, NLM_F_REQUEST);
         let deleted = if moved.iter().all(|r| r.is_ok()) {
             self.route
@@ -697,8 +696,7 @@ impl Handle {
                 .iter()
                 .zip(&moved)
                 .filter(|(_, r)| r.is_ok())
-                .map(|(t, _)| set_group_request(t.ifindex, t.group))
-                .collect();
+                .map(|(t, _)| set_group_request(t.ifindex, t.group));
             self.route.request_many(back, NLM_F_REQUEST);
             return Err(self.refusal(err, "cannot delete the tunnels as a group"));
         }
@@ -711,8 +709,7 @@ impl Handle {
             .collect();
         let back = survivors
             .iter()
-            .map(|t| set_group_request(t.ifindex, t.group))
-            .collect();
+            .map(|t| set_group_request(t.ifindex, t.group));
         if let Some(Err(err)) = self
             .route
             .request_many(back, NLM_F_REQUEST)
