@@ -293,7 +293,7 @@ impl LazySocket {
         flags: u16,
     ) -> Vec<std::result::Result<(), NlError>>
     where
-        I: NetlinkSerializable + NetlinkDeserializable,
+        I: NetlinkSerializable,
     {
         match self.get() {
             Ok(socket) => socket.request_many(payloads, flags),

@@ -9,7 +9,7 @@ use netlink_packet_sock_diag::inet::{ExtensionFlags, InetRequest, SocketId, Stat
 use netlink_packet_sock_diag::SockDiagMessage;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::fou::{port_from_reply, Family, FouEncap, FouMessage, FouPort, PortList};
+use crate::fou::{port_from_reply, Family, FouEncap, FouMessage, FouPort, PortList, PortRequest};
 use crate::handle::Handle;
 use crate::netlink::NlError;
 use crate::output::Names;
@@ -50,7 +50,7 @@ impl Handle {
         // Built as each window is sent: a batch of thousands holds one window of requests at
         // a time, not all of them (fresh memory is a page fault per page).
         let requests = ports.iter().map(|port| {
-            let mut request = GenlMessage::from_payload(FouMessage::add(port));
+            let mut request = GenlMessage::from_payload(PortRequest::add(port));
             request.set_resolved_family_id(family);
             request
         });

@@ -7,7 +7,7 @@ use netlink_packet_core::{
 };
 use netlink_packet_generic::GenlMessage;
 use netlink_packet_route::link::InfoIpTunnel;
-use rfou::fou::{FouAttr, FouMessage};
+use rfou::fou::{FouAttr, FouMessage, PortRequest};
 use rfou::netlink::{encode, encode_window};
 use rfou::tunnel::link::{change_link_request, del_link_request, new_link_request};
 use rfou::tunnel::{TunnelData, TunnelMode};
@@ -19,6 +19,16 @@ fn fou_request(message: FouMessage, flags: u16) -> Vec<u8> {
     let mut request = GenlMessage::from_payload(message);
     request.set_resolved_family_id(FOU_FAMILY);
     encode(request, flags, 1)
+}
+
+/// The add of `port`, as a single add sends it (a [`FouMessage`]) and as a batch does (a
+/// [`PortRequest`], encoded from the port without a vector of attributes): the same bytes.
+fn fou_add_request(port: &FouPort, flags: u16) -> Vec<u8> {
+    let single = fou_request(FouMessage::add(port), flags);
+    let mut request = GenlMessage::from_payload(PortRequest::add(port));
+    request.set_resolved_family_id(FOU_FAMILY);
+    assert_eq!(encode(request, flags, 1), single, "{port}");
+    single
 }
 
 /// nlmsghdr (native endian, as the kernel reads it on this host) for a message of `len` bytes.
@@ -58,7 +68,7 @@ const REQ_ACK: u16 = NLM_F_REQUEST | NLM_F_ACK;
 
 #[test]
 fn fou_add_direct_ipip_on_5555() {
-    let bytes = fou_request(FouMessage::add(&FouPort::direct(5555, 4)), NLM_F_ACK);
+    let bytes = fou_add_request(&FouPort::direct(5555, 4), NLM_F_ACK);
     let expected = genl(
         1, // FOU_CMD_ADD
         &[
@@ -76,11 +86,11 @@ fn fou_add_direct_ipip_on_5555() {
 /// only the last asks for an ack (the kernel answers failures unasked).
 #[test]
 fn window_of_port_adds_asks_one_ack_at_its_end() {
-    let requests = [5555u16, 5556, 5557]
+    let ports = [5555u16, 5556, 5557].map(|port| FouPort::direct(port, 4));
+    let requests = ports
         .iter()
         .map(|port| {
-            let mut request =
-                GenlMessage::from_payload(FouMessage::add(&FouPort::direct(*port, 4)));
+            let mut request = GenlMessage::from_payload(PortRequest::add(port));
             request.set_resolved_family_id(FOU_FAMILY);
             request
         })
@@ -105,7 +115,7 @@ fn window_of_port_adds_asks_one_ack_at_its_end() {
 
 #[test]
 fn fou_add_gue_sends_no_ipproto_at_all() {
-    let bytes = fou_request(FouMessage::add(&FouPort::gue(6080)), NLM_F_ACK);
+    let bytes = fou_add_request(&FouPort::gue(6080), NLM_F_ACK);
     let expected = genl(
         1,
         &[attr(1, &[0x17, 0xc0]), attr(2, &[2]), attr(4, &[2])],
@@ -121,7 +131,7 @@ fn fou_add_bound_v4_with_peer_dev_and_remcsum() {
         .with_peer("10.0.0.2".parse().unwrap(), Some(7777));
     port.ifindex = Some(0x0001_0203); // a 32-bit index: all four bytes matter
     port.remcsum_nopartial = true;
-    let bytes = fou_request(FouMessage::add(&port), NLM_F_ACK);
+    let bytes = fou_add_request(&port, NLM_F_ACK);
     let expected = genl(
         1,
         &[

@@ -245,7 +245,7 @@ proptest! {
         prop_assert!(lines.len() + errors.len() <= count);
         for line in &lines {
             prop_assert!(line.number >= 1 && line.number <= count);
-            let again = parse(&split(&line.text), None).ok();
+            let again = parse(&split(line.text), None).ok();
             prop_assert_eq!(again.as_ref(), Some(&line.command));
         }
     }

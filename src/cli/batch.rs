@@ -53,7 +53,7 @@ pub fn read(file: &str) -> Result<String> {
 }
 
 /// Parses every line; the errors come back with their line numbers.
-pub fn parse_lines(text: &str, family: Option<Family>) -> (Vec<Line>, Vec<(usize, Error)>) {
+pub fn parse_lines(text: &str, family: Option<Family>) -> (Vec<Line<'_>>, Vec<(usize, Error)>) {
     // Room for every line at once: growing by doubling copies the lines and touches fresh
     // pages at each step.
     let mut lines = Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1);
@@ -75,10 +75,10 @@ pub fn parse_lines(text: &str, family: Option<Family>) -> (Vec<Line>, Vec<(usize
             )),
             Ok(command) => lines.push(Line {
                 number: index + 1,
-                // As written, one copy: joining the words again was an eighth of the
-                // instructions of parsing an `add port` line (callgrind). Only a failure
-                // message needs them one space apart.
-                text: span(raw, &words).to_string(),
+                // As written: joining the words again was an eighth of the instructions of
+                // parsing an `add port` line (callgrind). Only a failure message needs them
+                // one space apart.
+                text: span(raw, &words),
                 command,
             }),
             Err(err) => errors.push((index + 1, err)),

@@ -74,18 +74,19 @@ pub struct Io<'a> {
 
 /// One line of a batch that holds a command (read by [`batch`], run by it or by [`atomic`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Line {
+pub struct Line<'a> {
     pub number: usize,
-    /// The line as written, from its first word to its last (its comment left out).
-    pub text: String,
+    /// The line as written, from its first word to its last (its comment left out): a slice
+    /// of the batch's text, as copying each line was an allocation a line.
+    pub text: &'a str,
     pub command: Command,
 }
 
-impl Line {
+impl Line<'_> {
     /// Says on `err` that this line of `file` failed: `rfou: FILE:N: WORDS: why`, the words
     /// one space apart.
     pub(crate) fn tell_failure(&self, file: &str, e: &crate::Error, err: &mut dyn std::io::Write) {
-        let words = batch::split(&self.text).join(" ");
+        let words = batch::split(self.text).join(" ");
         let text = crate::output::for_message(&format!("{words}: {e}"));
         let _ = writeln!(err, "rfou: {file}:{}: {text}", self.number);
     }
