@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use netlink_packet_core::{
     DecodeError, DefaultNla, Emitable, Nla, NlaBuffer, NlasIterator, Parseable,
-    ParseableParametrized,
+    ParseableParametrized, NLA_HEADER_SIZE,
 };
 use netlink_packet_generic::{GenlFamily, GenlHeader};
 use rfou_uapi::fou as uapi;
@@ -377,7 +377,15 @@ impl FouMessage {
     fn about(cmd: u8, port: &FouPort) -> Self {
         // Room for every attribute a request can have: the socket's, then add's three.
         let mut attrs = Vec::with_capacity(9);
-        each_attr(cmd, port, |attr| attrs.push(attr));
+        each_attr(cmd, port, |kind, value| {
+            // Read back as a reply's attribute is: each_attr gives only types this version
+            // knows, with values of their sizes.
+            let attr = known_attr(kind, value)
+                .ok()
+                .flatten()
+                .expect("each_attr gives known attributes of the right size");
+            attrs.push(attr);
+        });
         FouMessage { cmd, attrs }
     }
 
@@ -491,43 +499,49 @@ impl PortReading {
     }
 }
 
-/// Calls `f` with each attribute of a `cmd` request about `port`, in the order they are sent:
-/// those that name its socket (all add binds, and del and get match), then, for add, its
-/// encapsulation.
-fn each_attr(cmd: u8, port: &FouPort, mut f: impl FnMut(FouAttr)) {
-    f(FouAttr::Port(port.port));
-    f(FouAttr::Af(port.family.af()));
+/// Calls `f` with the type and value of each attribute of a `cmd` request about `port`, in
+/// the order they are sent: those that name its socket (all add binds, and del and get
+/// match), then, for add, its encapsulation. Values as they travel: ports big-endian, the
+/// interface index in host order.
+fn each_attr(cmd: u8, port: &FouPort, mut f: impl FnMut(u16, &[u8])) {
+    f(uapi::FOU_ATTR_PORT, &port.port.to_be_bytes());
+    f(uapi::FOU_ATTR_AF, &[port.family.af()]);
     match port.local {
-        Some(IpAddr::V4(a)) => f(FouAttr::LocalV4(a)),
-        Some(IpAddr::V6(a)) => f(FouAttr::LocalV6(a)),
+        Some(IpAddr::V4(a)) => f(uapi::FOU_ATTR_LOCAL_V4, &a.octets()),
+        Some(IpAddr::V6(a)) => f(uapi::FOU_ATTR_LOCAL_V6, &a.octets()),
         None => {}
     }
     match port.peer {
-        Some(IpAddr::V4(a)) => f(FouAttr::PeerV4(a)),
-        Some(IpAddr::V6(a)) => f(FouAttr::PeerV6(a)),
+        Some(IpAddr::V4(a)) => f(uapi::FOU_ATTR_PEER_V4, &a.octets()),
+        Some(IpAddr::V6(a)) => f(uapi::FOU_ATTR_PEER_V6, &a.octets()),
         None => {}
     }
     if let Some(p) = port.peer_port {
-        f(FouAttr::PeerPort(p));
+        f(uapi::FOU_ATTR_PEER_PORT, &p.to_be_bytes());
     }
     if let Some(i) = port.ifindex {
-        f(FouAttr::Ifindex(i));
+        f(uapi::FOU_ATTR_IFINDEX, &i.to_ne_bytes());
     }
     if cmd != uapi::FOU_CMD_ADD {
         return;
     }
     match port.encap {
         FouEncap::Direct { ipproto } => {
-            f(FouAttr::Type(uapi::FOU_ENCAP_DIRECT));
-            f(FouAttr::IpProto(ipproto));
+            f(uapi::FOU_ATTR_TYPE, &[uapi::FOU_ENCAP_DIRECT]);
+            f(uapi::FOU_ATTR_IPPROTO, &[ipproto]);
         }
         // GUE reads the protocol from each packet: no IPPROTO at all (an IPPROTO of 0 is
         // refused by newer kernels).
-        FouEncap::Gue => f(FouAttr::Type(uapi::FOU_ENCAP_GUE)),
+        FouEncap::Gue => f(uapi::FOU_ATTR_TYPE, &[uapi::FOU_ENCAP_GUE]),
     }
     if port.remcsum_nopartial {
-        f(FouAttr::RemcsumNopartial);
+        f(uapi::FOU_ATTR_REMCSUM_NOPARTIAL, &[]);
     }
+}
+
+/// The length of an attribute with a value of `value_len` bytes, its padding included.
+fn attr_len(value_len: usize) -> usize {
+    (NLA_HEADER_SIZE + value_len).next_multiple_of(4)
 }
 
 /// A request about one port, encoded straight from the port: the bytes of
@@ -547,7 +561,9 @@ impl<'a> PortRequest<'a> {
     /// `FOU_CMD_ADD` for `port`.
     pub fn add(port: &'a FouPort) -> Self {
         let mut len = 0;
-        each_attr(uapi::FOU_CMD_ADD, port, |attr| len += attr.buffer_len());
+        each_attr(uapi::FOU_CMD_ADD, port, |_, value| {
+            len += attr_len(value.len())
+        });
         PortRequest {
             cmd: uapi::FOU_CMD_ADD,
             port,
@@ -576,10 +592,21 @@ impl Emitable for PortRequest<'_> {
     }
 
     fn emit(&self, buffer: &mut [u8]) {
+        // Written here, not through `FouAttr`'s `Nla::emit`, which works out each value's
+        // length four times over: that was two thirds of the instructions of encoding a
+        // batch's add (callgrind). The bytes are the same (the unit test below, and the
+        // golden vectors).
         let mut at = 0;
-        each_attr(self.cmd, self.port, |attr| {
-            attr.emit(&mut buffer[at..]);
-            at += attr.buffer_len();
+        each_attr(self.cmd, self.port, |kind, value| {
+            let len = NLA_HEADER_SIZE + value.len();
+            let out = &mut buffer[at..at + attr_len(value.len())];
+            out[..2].copy_from_slice(&(len as u16).to_ne_bytes());
+            out[2..4].copy_from_slice(&kind.to_ne_bytes());
+            out[NLA_HEADER_SIZE..len].copy_from_slice(value);
+            for pad in &mut out[len..] {
+                *pad = 0;
+            }
+            at += out.len();
         });
     }
 }

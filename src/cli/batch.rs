@@ -31,6 +31,26 @@ fn split_into<'a>(line: &'a str, words: &mut Vec<&'a str>) {
     );
 }
 
+/// The lines of `text`, as `str::lines` gives them (`\n` or `\r\n` ends a line, the last
+/// may have no end), found a byte at a time: `lines` looks for each end with a searcher made
+/// for any character, a seventh of the instructions of reading an `add port` line.
+fn lines_of(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        match rest.bytes().position(|b| b == b'\n') {
+            Some(end) => {
+                let line = &rest[..end];
+                rest = &rest[end + 1..];
+                Some(line.strip_suffix('\r').unwrap_or(line))
+            }
+            None => Some(std::mem::take(&mut rest)),
+        }
+    })
+}
+
 /// The part of `line` from the first of `words` to the last (which `split` took from it).
 fn span<'a>(line: &'a str, words: &[&str]) -> &'a str {
     let offset = |word: &str| word.as_ptr() as usize - line.as_ptr() as usize;
@@ -59,7 +79,7 @@ pub fn parse_lines(text: &str, family: Option<Family>) -> (Vec<Line<'_>>, Vec<(u
     let mut lines = Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1);
     let mut errors = Vec::new();
     let mut words = Vec::new();
-    for (index, raw) in text.lines().enumerate() {
+    for (index, raw) in lines_of(text).enumerate() {
         split_into(raw, &mut words);
         if words.is_empty() {
             continue;
@@ -359,6 +379,29 @@ fn add_ports_checked(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_are_those_of_the_standard_library() {
+        let texts = [
+            "",
+            "\n",
+            "\n\n",
+            "a",
+            "a\n",
+            "a\r\nb\r\n",
+            "a\rb\n\r",
+            "last\r",
+            "\r\n\r\n",
+            "  add\tport  5555 ipproto 4   # ipip\n#all comment\n x#y  #z\n",
+            "\u{a0}word\u{a0} é\x0cf\x0b\tg\n",
+            "\u{2003}ünï #cödé\r\nport\u{85}5\n",
+        ];
+        for text in texts {
+            let ours: Vec<&str> = lines_of(text).collect();
+            let std: Vec<&str> = text.lines().collect();
+            assert_eq!(ours, std, "{text:?}");
+        }
+    }
 
     #[test]
     fn comments_and_blank_lines_are_skipped() {
