@@ -84,7 +84,7 @@ pub fn parse_lines(text: &str, family: Option<Family>) -> (Vec<Line<'_>>, Vec<(u
         if words.is_empty() {
             continue;
         }
-        match parse(&words, family) {
+        match parse::parse_words(&words, family) {
             Ok(Command::Help(_)) => {
                 errors.push((index + 1, Error::invalid("help is not a batch command")))
             }

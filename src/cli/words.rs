@@ -143,10 +143,11 @@ pub fn number(word: &str, what: &str) -> Result<Option<u64>> {
         Some(hex) => (hex, 16),
         None => (word, 10),
     };
-    // One pass over the digits; too many of them saturate, out of any range.
+    // One pass over the digits, a byte at a time (a byte that is not ASCII is no digit);
+    // too many of them saturate, out of any range.
     let mut value: u64 = 0;
-    for c in digits.chars() {
-        let Some(digit) = c.to_digit(radix) else {
+    for b in digits.bytes() {
+        let Some(digit) = char::from(b).to_digit(radix) else {
             return Ok(None);
         };
         value = value
@@ -255,17 +256,18 @@ pub struct Once {
 impl Once {
     const INLINE: usize = 8;
 
-    fn seen(&self) -> impl Iterator<Item = &(&'static str, &'static str)> {
-        self.first[..self.len.min(Self::INLINE)]
-            .iter()
-            .chain(&self.more)
+    /// The keyword that set `field`, if one did.
+    fn setter(&self, field: &str) -> Option<&'static str> {
+        let inline = &self.first[..self.len.min(Self::INLINE)];
+        let mut seen = inline.iter().chain(&self.more);
+        seen.find(|(f, _)| *f == field).map(|(_, keyword)| *keyword)
     }
 
     /// Records that `keyword` sets each of `fields`; an error if one was set already.
     pub fn set(&mut self, keyword: &'static str, fields: &[&'static str]) -> Result<()> {
         for field in fields {
-            if let Some((_, first)) = self.seen().find(|(f, _)| f == field) {
-                let how = if *first == keyword {
+            if let Some(first) = self.setter(field) {
+                let how = if first == keyword {
                     format!("\"{keyword}\" is given twice")
                 } else {
                     format!("\"{first}\" and \"{keyword}\" both set {field}")
