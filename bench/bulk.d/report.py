@@ -650,8 +650,9 @@ def main():
         "timed as the tools are, the whole command with its process start; it also reports "
         "its own time from the first `sendmsg` to the last ack (the requests alone). "
         "rfou's port-add batch and the floor are timed in pairs, a moment apart and each in "
-        "a fresh namespace, taking turns at going first; the verdict is the median of the "
-        "pairs' ratios. Timed a run apart, as they once were, the two saw different load on "
+        "a fresh namespace, taking turns at going first, after the runs (their sockets would "
+        "slow the show, which walks every UDP socket of the host); the verdict is the median "
+        "of the pairs' ratios. Timed a run apart, as they once were, the two saw different load on "
         "the host: in one run the floor's three times were 90, 56 and 88 ms."
     )
     w(
