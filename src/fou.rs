@@ -322,19 +322,26 @@ pub struct FouMessage {
     pub attrs: Vec<FouAttr>,
 }
 
-impl GenlFamily for FouMessage {
-    fn family_name() -> &'static str {
-        uapi::FOU_GENL_NAME
-    }
+/// The `fou` family for a message type with a `cmd`: [`FouMessage`], and [`PortRequest`].
+macro_rules! fou_family {
+    ($message:ty) => {
+        impl GenlFamily for $message {
+            fn family_name() -> &'static str {
+                uapi::FOU_GENL_NAME
+            }
 
-    fn command(&self) -> u8 {
-        self.cmd
-    }
+            fn command(&self) -> u8 {
+                self.cmd
+            }
 
-    fn version(&self) -> u8 {
-        uapi::FOU_GENL_VERSION
-    }
+            fn version(&self) -> u8 {
+                uapi::FOU_GENL_VERSION
+            }
+        }
+    };
 }
+
+fou_family!(FouMessage);
 
 impl Emitable for FouMessage {
     fn buffer_len(&self) -> usize {
@@ -545,9 +552,9 @@ fn attr_len(value_len: usize) -> usize {
 }
 
 /// A request about one port, encoded straight from the port: the bytes of
-/// [`FouMessage::add`] (or `del`, `get`) without its vector of attributes. A batch sends
-/// thousands of adds, and building, encoding and dropping each one's vector was a fifth of
-/// the instructions of a line (callgrind). The wire form: not part of the API.
+/// [`FouMessage::add`] without its vector of attributes. A batch sends thousands of adds, and
+/// building, encoding and dropping each one's vector was a fifth of the instructions of a
+/// line (callgrind). The wire form: not part of the API.
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub struct PortRequest<'a> {
@@ -572,19 +579,7 @@ impl<'a> PortRequest<'a> {
     }
 }
 
-impl GenlFamily for PortRequest<'_> {
-    fn family_name() -> &'static str {
-        uapi::FOU_GENL_NAME
-    }
-
-    fn command(&self) -> u8 {
-        self.cmd
-    }
-
-    fn version(&self) -> u8 {
-        uapi::FOU_GENL_VERSION
-    }
-}
+fou_family!(PortRequest<'_>);
 
 impl Emitable for PortRequest<'_> {
     fn buffer_len(&self) -> usize {
