@@ -87,14 +87,11 @@ fn fou_add_direct_ipip_on_5555() {
 #[test]
 fn window_of_port_adds_asks_one_ack_at_its_end() {
     let ports = [5555u16, 5556, 5557].map(|port| FouPort::direct(port, 4));
-    let requests = ports
-        .iter()
-        .map(|port| {
-            let mut request = GenlMessage::from_payload(PortRequest::add(port));
-            request.set_resolved_family_id(FOU_FAMILY);
-            request
-        })
-        .collect();
+    let requests = ports.iter().map(|port| {
+        let mut request = GenlMessage::from_payload(PortRequest::add(port));
+        request.set_resolved_family_id(FOU_FAMILY);
+        request
+    });
     let bytes = encode_window(requests, NLM_F_REQUEST, 41);
     let add = |port: [u8; 2], flags, seq| {
         genl_seq(

@@ -30,10 +30,12 @@ pub enum Command {
         port: Option<u16>,
         family: Option<Family>,
     },
-    TunnelAdd(TunnelSpec),
+    // The tunnel's settings boxed: unboxed they made every command, `add port` too, 128
+    // bytes, and a batch holds one per line.
+    TunnelAdd(Box<TunnelSpec>),
     TunnelChange {
         name: String,
-        update: TunnelUpdate,
+        update: Box<TunnelUpdate>,
     },
     TunnelEncap {
         name: String,

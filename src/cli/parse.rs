@@ -177,27 +177,53 @@ fn read_port_words(
         family,
         ..PortWords::default()
     };
-    let mut once = words::Once::default();
+    // Each keyword once: its field is still unset (a `Once` per line was a fifth of the
+    // instructions of parsing an `add port` line).
+    let mut family_word: Option<&'static str> = None;
     while let Some(kw) = words.expect_keyword(keywords, context)? {
-        // -4 and -6 set one thing, the family.
-        let field = if kw == "-4" || kw == "-6" {
-            "the family"
-        } else {
-            kw
+        let given = |already_set: bool| match already_set {
+            true => Err(words::set_twice(kw, kw, kw)),
+            false => Ok(()),
         };
-        once.set(kw, &[field])?;
         match kw {
-            "port" => out.port = Some(words::port(words.value("port")?, "port")?),
-            "ipproto" => out.ipproto = Some(proto::parse(words.value("ipproto")?)?),
-            "gue" => out.gue = true,
-            "local" => out.local = Some(words::address(words.value("local")?, "local")?),
-            "peer" => out.peer = Some(words::address(words.value("peer")?, "peer")?),
+            "port" => {
+                given(out.port.is_some())?;
+                out.port = Some(words::port(words.value("port")?, "port")?)
+            }
+            "ipproto" => {
+                given(out.ipproto.is_some())?;
+                out.ipproto = Some(proto::parse(words.value("ipproto")?)?)
+            }
+            "gue" => {
+                given(out.gue)?;
+                out.gue = true
+            }
+            "local" => {
+                given(out.local.is_some())?;
+                out.local = Some(words::address(words.value("local")?, "local")?)
+            }
+            "peer" => {
+                given(out.peer.is_some())?;
+                out.peer = Some(words::address(words.value("peer")?, "peer")?)
+            }
             "peer_port" => {
+                given(out.peer_port.is_some())?;
                 out.peer_port = Some(words::port(words.value("peer_port")?, "peer_port")?)
             }
-            "dev" => out.dev = Some(words.value("dev")?.to_string()),
-            "remcsum_nopartial" => out.remcsum_nopartial = true,
+            "dev" => {
+                given(out.dev.is_some())?;
+                out.dev = Some(words.value("dev")?.to_string())
+            }
+            "remcsum_nopartial" => {
+                given(out.remcsum_nopartial)?;
+                out.remcsum_nopartial = true
+            }
             "-6" | "-4" => {
+                // -4 and -6 set one thing, the family.
+                if let Some(first) = family_word {
+                    return Err(words::set_twice(first, kw, "the family"));
+                }
+                family_word = Some(kw);
                 let said = if kw == "-6" {
                     Family::Inet6
                 } else {
@@ -334,11 +360,11 @@ fn tunnel(words: &mut Words) -> Result<Command> {
                 ))
             })?;
             settings.validate(mode.kind)?;
-            Ok(Command::TunnelAdd(TunnelSpec {
+            Ok(Command::TunnelAdd(Box::new(TunnelSpec {
                 name,
                 mode,
                 settings,
-            }))
+            })))
         }
         "change" => {
             let name = tunnel_name(words, "tunnel change")?;
@@ -348,7 +374,10 @@ fn tunnel(words: &mut Words) -> Result<Command> {
                     "tunnel change cannot change the mode: delete the tunnel and add it again",
                 ));
             }
-            Ok(Command::TunnelChange { name, update })
+            Ok(Command::TunnelChange {
+                name,
+                update: Box::new(update),
+            })
         }
         "delete" => {
             let name = tunnel_name(words, "tunnel del")?;
@@ -564,6 +593,22 @@ mod tests {
                 "\"-4\" and \"-6\" both set the family",
             ),
             ("del port 1 -6 -6", "\"-6\" is given twice"),
+            (
+                "add port 1 gue peer 192.0.2.1 peer 192.0.2.2",
+                "\"peer\" is given twice",
+            ),
+            (
+                "add port 1 gue peer_port 2 peer_port 3",
+                "\"peer_port\" is given twice",
+            ),
+            ("add port 1 gue dev a dev b", "\"dev\" is given twice"),
+            (
+                "add port 1 gue remcsum_nopartial remcsum_nopartial",
+                "\"remcsum_nopartial\" is given twice",
+            ),
+            // Before the value is read: the second `port` is refused, not its value.
+            ("add port 1 gue port x", "\"port\" is given twice"),
+            ("show -4 -4", "\"-4\" is given twice"),
             ("show port 1 port 2", "\"port\" is given twice"),
             (
                 "tunnel add t1 mode ipip mode gre",

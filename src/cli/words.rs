@@ -139,30 +139,34 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// number with a leading zero as octal (`05555` is 2925), which nobody writing a port
 /// means; rfou refuses it rather than read it differently from ip.
 pub fn number(word: &str, what: &str) -> Result<Option<u64>> {
-    let (digits, radix) = match word.strip_prefix("0x").or_else(|| word.strip_prefix("0X")) {
-        Some(hex) => (hex, 16),
-        None => (word, 10),
+    let (digits, radix) = match word.as_bytes() {
+        [b'0', b'x' | b'X', hex @ ..] => (hex, 16),
+        decimal => (decimal, 10),
     };
     // One pass over the digits, a byte at a time (a byte that is not ASCII is no digit);
     // too many of them saturate, out of any range.
     let mut value: u64 = 0;
-    for b in digits.bytes() {
-        let Some(digit) = char::from(b).to_digit(radix) else {
-            return Ok(None);
+    for &b in digits {
+        let digit = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' if radix == 16 => b - b'a' + 10,
+            b'A'..=b'F' if radix == 16 => b - b'A' + 10,
+            _ => return Ok(None),
         };
         value = value
-            .saturating_mul(u64::from(radix))
+            .saturating_mul(radix)
             .saturating_add(u64::from(digit));
     }
     if digits.is_empty() {
         return Ok(None);
     }
-    if radix == 10 && digits.len() > 1 && digits.starts_with('0') {
-        let octal = match u64::from_str_radix(digits, 8) {
+    if radix == 10 && digits.len() > 1 && digits[0] == b'0' {
+        // Decimal: the digits are the whole word.
+        let octal = match u64::from_str_radix(word, 8) {
             Ok(n) => format!("ip reads it as octal, {n}"),
             Err(_) => "ip reads a leading zero as octal, and refuses it".to_string(),
         };
-        let plain = digits.trim_start_matches('0');
+        let plain = word.trim_start_matches('0');
         return Err(Error::invalid(format!(
             "{what} \"{word}\" has a leading zero: {octal}; rfou does not guess: write {} \
              (decimal) or 0x... (hexadecimal)",
@@ -267,14 +271,7 @@ impl Once {
     pub fn set(&mut self, keyword: &'static str, fields: &[&'static str]) -> Result<()> {
         for field in fields {
             if let Some(first) = self.setter(field) {
-                let how = if first == keyword {
-                    format!("\"{keyword}\" is given twice")
-                } else {
-                    format!("\"{first}\" and \"{keyword}\" both set {field}")
-                };
-                return Err(Error::invalid(format!(
-                    "{how}: say it once (ip would silently take the last)"
-                )));
+                return Err(set_twice(first, keyword, field));
             }
         }
         for field in fields {
@@ -286,6 +283,19 @@ impl Once {
         }
         Ok(())
     }
+}
+
+/// The error for `keyword` setting `field`, which `first` set already (the same keyword
+/// given twice, or two that set one thing).
+pub fn set_twice(first: &str, keyword: &str, field: &str) -> Error {
+    let how = if first == keyword {
+        format!("\"{keyword}\" is given twice")
+    } else {
+        format!("\"{first}\" and \"{keyword}\" both set {field}")
+    };
+    Error::invalid(format!(
+        "{how}: say it once (ip would silently take the last)"
+    ))
 }
 
 #[cfg(test)]
