@@ -76,8 +76,9 @@ impl NlSocket {
     /// Opens a socket of the given netlink protocol (`NETLINK_ROUTE`, `NETLINK_GENERIC`) in the
     /// network namespace of the calling thread.
     pub fn open(protocol: isize) -> io::Result<Self> {
-        let mut socket = Socket::new(protocol)?;
-        socket.bind_auto()?;
+        let socket = Socket::new(protocol)?;
+        // Connected to the kernel, so nothing else can send to it; connecting binds the
+        // socket to a port id of its own, as an explicit bind would (two system calls more).
         socket.connect(&SocketAddr::new(0, 0))?;
         // Extended acks carry the kernel's own reason; capped acks keep each ack to a header,
         // which is what lets a window of requests share the receive buffer.
@@ -266,10 +267,32 @@ impl NlSocket {
         I: NetlinkSerializable,
     {
         // Requests answered by an ack alone: what data a reply might hold is not read.
-        self.request_many_replies(payloads, flags, |_| Ok(()))
-            .into_iter()
-            .map(|result| result.map(|_| ()))
-            .collect()
+        let payloads = payloads.into_iter();
+        let mut results = Vec::with_capacity(payloads.size_hint().0);
+        self.each_window(payloads, flags, |socket, out, first, count| {
+            results.extend(socket.send_window_with(out, first, count, |_, _| {}))
+        });
+        results
+    }
+
+    /// Encodes `payloads` a window at a time (`WINDOW` requests numbered on from the last
+    /// sequence number, the last asking for an ack) and hands each window to `send` with its
+    /// first number and its count. One buffer serves every window.
+    fn each_window<I: NetlinkSerializable>(
+        &mut self,
+        payloads: impl IntoIterator<Item = I>,
+        flags: u16,
+        mut send: impl FnMut(&mut Self, &[u8], u32, usize),
+    ) {
+        let mut payloads = payloads.into_iter().peekable();
+        let mut out = Vec::new();
+        while payloads.peek().is_some() {
+            let first = self.seq.wrapping_add(1);
+            out.clear();
+            let count = encode_window_into(payloads.by_ref().take(WINDOW), flags, first, &mut out);
+            self.seq = first.wrapping_add(count as u32 - 1);
+            send(self, &out, first, count);
+        }
     }
 
     /// Sends one encoded window of `count` requests numbered from `first`, reads every
@@ -324,16 +347,11 @@ impl NlSocket {
     where
         I: NetlinkSerializable,
     {
-        let mut payloads = payloads.into_iter().peekable();
+        let payloads = payloads.into_iter();
         let mut results = Vec::with_capacity(payloads.size_hint().0);
-        while payloads.peek().is_some() {
-            let first = self.seq.wrapping_add(1);
-            let window: Vec<I> = payloads.by_ref().take(WINDOW).collect();
-            let count = window.len();
-            let out = encode_window(window, flags, first);
-            self.seq = first.wrapping_add(count as u32 - 1);
+        self.each_window(payloads, flags, |socket, out, first, count| {
             let mut data: Vec<Option<Result<T, NlError>>> = (0..count).map(|_| None).collect();
-            let ends = self.send_window_with(&out, first, count, |index, body| {
+            let ends = socket.send_window_with(out, first, count, |index, body| {
                 if data[index].is_none() {
                     data[index] = Some(parse(body));
                 }
@@ -342,7 +360,7 @@ impl NlSocket {
                 end?;
                 reply.transpose()
             }));
-        }
+        });
         results
     }
 
@@ -384,19 +402,42 @@ pub fn encode<I: NetlinkSerializable>(payload: I, flags: u16, seq: u32) -> Vec<u
 
 /// The requests of one window, back to back, numbered from `first`; only the last asks for an
 /// ack (see [`NlSocket::request_many`]).
-pub fn encode_window<I: NetlinkSerializable>(payloads: Vec<I>, flags: u16, first: u32) -> Vec<u8> {
+pub fn encode_window<I: NetlinkSerializable>(
+    payloads: impl IntoIterator<Item = I>,
+    flags: u16,
+    first: u32,
+) -> Vec<u8> {
     let mut out = Vec::new();
-    let last = payloads.len().saturating_sub(1);
-    for (index, payload) in payloads.into_iter().enumerate() {
-        let ack = if index == last { NLM_F_ACK } else { 0 };
-        let seq = first.wrapping_add(index as u32);
-        encode_into(payload, flags | ack, seq, &mut out);
-        if index == 0 {
-            // The requests of a window are alike: room for all of them at once.
-            out.reserve(out.len() * last);
-        }
-    }
+    encode_window_into(payloads, flags, first, &mut out);
     out
+}
+
+/// [`encode_window`] appended to `out`; returns how many requests it holds.
+fn encode_window_into<I: NetlinkSerializable>(
+    payloads: impl IntoIterator<Item = I>,
+    flags: u16,
+    first: u32,
+    out: &mut Vec<u8>,
+) -> usize {
+    let mut count = 0;
+    let mut last = out.len();
+    for payload in payloads {
+        last = out.len();
+        encode_into(payload, flags, first.wrapping_add(count as u32), out);
+        if count == 0 {
+            // The requests of a window are alike: room for a window of them at once.
+            out.reserve((out.len() - last) * (WINDOW - 1));
+        }
+        count += 1;
+    }
+    if count > 0 {
+        // The last one asks for the ack: its flags, set in its header once it is known to
+        // be the last (bytes 6 and 7: length u32, type u16, then flags u16).
+        let at = last + 6;
+        let set = u16::from_ne_bytes([out[at], out[at + 1]]) | NLM_F_ACK;
+        out[at..at + 2].copy_from_slice(&set.to_ne_bytes());
+    }
+    count
 }
 
 /// The answer to one request, datagram by datagram: its messages, its end (ack, error or end
