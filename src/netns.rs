@@ -19,7 +19,7 @@ pub fn path(name: &str) -> Result<PathBuf> {
             "\"{name}\" is not a network namespace name"
         )));
     }
-    let path = PathBuf::from(NETNS_RUN_DIR).join(name);
+    let path = file_of(name);
     if !path.exists() {
         return Err(Error::invalid(format!(
             "network namespace \"{name}\" does not exist (no {}); create it with `ip netns add {name}`",
@@ -28,6 +28,12 @@ pub fn path(name: &str) -> Result<PathBuf> {
         .with_kind(ErrorKind::NoSuchNamespace));
     }
     Ok(path)
+}
+
+/// Where `ip netns` keeps the namespace NAME (`/run/netns/NAME`), for a name [`path`]
+/// checked already.
+pub(crate) fn file_of(name: &str) -> PathBuf {
+    PathBuf::from(NETNS_RUN_DIR).join(name)
 }
 
 /// Runs `f` with the calling thread inside namespace `name`, then returns to the namespace it

@@ -20,11 +20,14 @@ pub const NAMES: &[(&str, u8)] = &[
 /// Parses `ipproto`'s value: 1..255 (decimal or hexadecimal; a leading zero, octal to ip,
 /// is refused) or one of [`NAMES`].
 pub fn parse(word: &str) -> Result<u8> {
-    if let Some((_, number)) = NAMES
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(word))
-    {
-        return Ok(*number);
+    // No name starts with a digit: a number skips the names (most `ipproto`s are numbers).
+    if !word.starts_with(|c: char| c.is_ascii_digit()) {
+        if let Some((_, number)) = NAMES
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(word))
+        {
+            return Ok(*number);
+        }
     }
     match crate::cli::words::number(word, "ipproto")? {
         Some(0) => Err(Error::invalid(
@@ -53,6 +56,12 @@ mod tests {
         assert_eq!(parse("ipv6").unwrap(), 41);
         assert_eq!(parse("sit").unwrap(), 41);
         assert_eq!(parse("GRE").unwrap(), 47);
+    }
+
+    #[test]
+    fn no_name_starts_with_a_digit() {
+        // What lets a number skip the names.
+        assert!(NAMES.iter().all(|(name, _)| !name.starts_with(|c: char| c.is_ascii_digit())));
     }
 
     #[test]

@@ -205,9 +205,9 @@ fn still_named(handle: &Handle, name: &str) -> bool {
         // Cannot tell (no privilege to ask): nothing to claim either way.
         return true;
     };
-    match crate::netns::path(name)
-        .and_then(|p| std::fs::metadata(&p).map_err(|e| Error::system(e.to_string())))
-    {
+    // The name was checked when the handle was opened; gone or another file now, it is not
+    // the namespace any more (one `stat`: checking that it exists first was a second).
+    match std::fs::metadata(crate::netns::file_of(name)) {
         Ok(meta) => (meta.dev(), meta.ino()) == id,
         Err(_) => false,
     }
