@@ -423,27 +423,14 @@ pub fn port_from_reply(payload: &[u8]) -> Result<FouPort, DecodeError> {
     let attrs = payload
         .get(GENL_HEADER..)
         .ok_or_else(|| DecodeError::from("fou reply shorter than its generic-netlink header"))?;
-    // The attributes are walked here rather than with `NlasIterator`: in a list of
-    // thousands of ports its checks and buffers were a sixth of `show`'s time. Each is a
-    // header (length including itself, type; both u16) and its value, padded to 4 bytes.
-    const NLA_HEADER: usize = 4;
-    const NLA_TYPE_MASK: u16 = !(1 << 15 | 1 << 14); // less NLA_F_NESTED, NLA_F_NET_BYTEORDER
     let mut reading = PortReading::default();
-    let mut rest = attrs;
-    while rest.len() >= NLA_HEADER {
-        let len = u16::from_ne_bytes([rest[0], rest[1]]) as usize;
-        let kind = u16::from_ne_bytes([rest[2], rest[3]]) & NLA_TYPE_MASK;
-        let value = rest.get(NLA_HEADER..len).ok_or_else(|| {
-            DecodeError::from(format!(
-                "fou reply: attribute {kind} of {len} bytes does not fit in {} bytes",
-                rest.len()
-            ))
-        })?;
+    for attr in crate::netlink::attrs(attrs) {
+        let (kind, value) =
+            attr.map_err(|overrun| DecodeError::from(format!("fou reply: {overrun}")))?;
         // Attributes this version does not know are left unread.
         if let Some(attr) = known_attr(kind, value)? {
             reading.take(&attr);
         }
-        rest = rest.get(len.next_multiple_of(4)..).unwrap_or(&[]);
     }
     reading.finish()
 }
