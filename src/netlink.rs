@@ -66,6 +66,10 @@ impl NlError {
     }
 }
 
+/// What [`NlSocket::each_window`] hands each encoded window to: the socket, the window's
+/// bytes, its first sequence number, and how many requests it holds.
+type SendWindow<'a> = dyn FnMut(&mut NlSocket, &[u8], u32, usize) + 'a;
+
 pub struct NlSocket {
     socket: Socket,
     seq: u32,
@@ -269,8 +273,8 @@ impl NlSocket {
         // Requests answered by an ack alone: what data a reply might hold is not read.
         let payloads = payloads.into_iter();
         let mut results = Vec::with_capacity(payloads.size_hint().0);
-        self.each_window(payloads, flags, |socket, out, first, count| {
-            results.extend(socket.send_window_with(out, first, count, |_, _| {}))
+        self.each_window(payloads, flags, &mut |socket, out, first, count| {
+            results.extend(socket.send_window_with(out, first, count, &mut |_, _| {}))
         });
         results
     }
@@ -278,11 +282,15 @@ impl NlSocket {
     /// Encodes `payloads` a window at a time (`WINDOW` requests numbered on from the last
     /// sequence number, the last asking for an ack) and hands each window to `send` with its
     /// first number and its count. One buffer serves every window.
+    ///
+    /// `send` and `on_data` below are trait objects: one copy of the code that sends and
+    /// reads serves every kind of request, where generics made one per kind and per caller
+    /// (in the emulated VM, each copy a process runs is translated the first time).
     fn each_window<I: NetlinkSerializable>(
         &mut self,
         payloads: impl IntoIterator<Item = I>,
         flags: u16,
-        mut send: impl FnMut(&mut Self, &[u8], u32, usize),
+        send: &mut SendWindow,
     ) {
         let mut payloads = payloads.into_iter().peekable();
         let mut out = Vec::new();
@@ -303,7 +311,7 @@ impl NlSocket {
         out: &[u8],
         first: u32,
         count: usize,
-        mut on_data: impl FnMut(usize, &[u8]),
+        on_data: &mut dyn FnMut(usize, &[u8]),
     ) -> Vec<Result<(), NlError>> {
         let mut window = Window::new(first, count);
         if let Err(err) = self.socket.send(out, 0) {
@@ -349,9 +357,9 @@ impl NlSocket {
     {
         let payloads = payloads.into_iter();
         let mut results = Vec::with_capacity(payloads.size_hint().0);
-        self.each_window(payloads, flags, |socket, out, first, count| {
+        self.each_window(payloads, flags, &mut |socket, out, first, count| {
             let mut data: Vec<Option<Result<T, NlError>>> = (0..count).map(|_| None).collect();
-            let ends = socket.send_window_with(out, first, count, |index, body| {
+            let ends = socket.send_window_with(out, first, count, &mut |index, body| {
                 if data[index].is_none() {
                     data[index] = Some(parse(body));
                 }
