@@ -419,9 +419,8 @@ impl FouMessage {
 /// generic-netlink header, then the attributes): what [`FouMessage::to_port`] reads, without
 /// first making a [`FouMessage`] (one allocation or more per port, in lists of thousands).
 pub fn port_from_reply(payload: &[u8]) -> Result<FouPort, DecodeError> {
-    const GENL_HEADER: usize = 4;
     let attrs = payload
-        .get(GENL_HEADER..)
+        .get(netlink_packet_generic::constants::GENL_HDRLEN..)
         .ok_or_else(|| DecodeError::from("fou reply shorter than its generic-netlink header"))?;
     let mut reading = PortReading::default();
     for attr in crate::netlink::attrs(attrs) {
