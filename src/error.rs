@@ -2,6 +2,7 @@
 //! kind, so a program can act on it without reading the text.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// What kind of failure an [`Error`] is: match on this, never on the message.
 ///
@@ -39,41 +40,43 @@ pub enum ErrorKind {
     /// loaded.
     ModuleMissing,
     /// The request itself is wrong (a port out of range, ipproto 0, a device that is not a
-    /// tunnel...): nothing was sent to the kernel.
+    /// tunnel...): found before anything was sent to the kernel.
     InvalidInput,
-    /// The kernel refused for another reason; the errno it answered.
-    KernelRefused(i32),
-    /// Anything else the system refused: a socket, a namespace file, an unreadable reply.
+    /// The kernel refused for another reason; [`Error::errno`] says which.
+    KernelRefused,
+    /// Anything else the system refused: a socket, a namespace file, an unreadable reply, a
+    /// state that does not read back as it was written.
     System,
 }
 
-/// Why an operation failed: a sentence for people ([`fmt::Display`]) and an [`ErrorKind`]
-/// for programs ([`Error::kind`]).
-///
-/// Errors of the caller's input ([`Error::exit_code`] 2) were found before anything was
-/// sent to the kernel.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why an operation failed: a sentence for people ([`fmt::Display`]), an [`ErrorKind`] for
+/// programs ([`Error::kind`]), the errno the kernel answered where it did ([`Error::errno`]),
+/// and what it happened in: [`Error::context`] puts a sentence in front, and the error it
+/// wraps is its [`std::error::Error::source`].
+#[derive(Debug, Clone)]
 pub struct Error {
     kind: ErrorKind,
     errno: Option<i32>,
-    /// The caller's mistake (exit status 2), kept apart from `kind`: a missing device or
-    /// namespace named by the caller is bad input too.
-    input: bool,
     message: String,
+    /// What is worth knowing after the failure (what became of the changes before it).
+    notes: Vec<String>,
+    /// The error this one says the context of, or the system's own error it came from.
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    /// Whether `source` is an rfou error this one gives the context of: then its text
+    /// follows this one's message.
+    wraps: bool,
 }
 
 impl Error {
-    /// An error of kind `kind` with `message`; [`ErrorKind::InvalidInput`] counts as bad
-    /// input (exit status 2), every other kind as a failure (1).
+    /// An error of kind `kind` with `message`.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error {
             kind,
-            errno: match kind {
-                ErrorKind::KernelRefused(errno) => Some(errno),
-                _ => None,
-            },
-            input: kind == ErrorKind::InvalidInput,
+            errno: None,
             message: message.into(),
+            notes: Vec::new(),
+            source: None,
+            wraps: false,
         }
     }
 
@@ -93,7 +96,7 @@ impl Error {
     pub fn kernel(errno: i32, message: impl Into<String>) -> Self {
         let kind = match errno {
             libc::EPERM | libc::EACCES => ErrorKind::PermissionDenied,
-            _ => ErrorKind::KernelRefused(errno),
+            _ => ErrorKind::KernelRefused,
         };
         Error {
             errno: Some(errno),
@@ -101,9 +104,16 @@ impl Error {
         }
     }
 
-    /// The same error, of kind `kind`: its message, errno and exit status stay.
-    pub(crate) fn with_kind(mut self, kind: ErrorKind) -> Self {
+    /// The same error, of kind `kind`: its message and errno stay.
+    pub fn with_kind(mut self, kind: ErrorKind) -> Self {
         self.kind = kind;
+        self
+    }
+
+    /// The same error, with the system error it came from as its source.
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self.wraps = false;
         self
     }
 
@@ -112,52 +122,69 @@ impl Error {
         self.kind
     }
 
-    /// The sentence that says what failed and why (what [`fmt::Display`] prints).
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-
-    /// The exit status the command line uses for this error: 2 for bad input, 1 otherwise.
-    pub fn exit_code(&self) -> i32 {
-        if self.input {
-            2
-        } else {
-            1
-        }
-    }
-
-    /// The errno the kernel answered, if this is a kernel refusal (whatever its kind).
+    /// The errno the kernel (or the system) answered, where it did, whatever the kind.
     pub fn errno(&self) -> Option<i32> {
         self.errno
     }
 
-    /// The same error with `context` put in front of its message.
-    pub fn context(mut self, context: &str) -> Self {
-        self.message = format!("{context}: {}", self.message);
-        self
+    /// This error said in the context `context`: `context` comes first in the message, the
+    /// kind and errno stay, and this error becomes the new one's source.
+    pub fn context(self, context: impl Into<String>) -> Self {
+        Error {
+            kind: self.kind,
+            errno: self.errno,
+            message: context.into(),
+            notes: Vec::new(),
+            source: Some(Arc::new(self)),
+            wraps: true,
+        }
     }
 
-    /// The same error with `more` said after its message.
-    pub fn context_after(mut self, more: &str) -> Self {
-        self.message = format!("{}; {more}", self.message);
+    /// The same error with `note` said after its message: what is worth knowing after it
+    /// (what became of the changes made before the failure).
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
         self
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.message)?;
+        if let (true, Some(inner)) = (self.wraps, &self.source) {
+            write!(f, ": {inner}")?;
+        }
+        for note in &self.notes {
+            write!(f, "; {note}")?;
+        }
+        Ok(())
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl PartialEq for Error {
+    /// Two errors are equal when they say the same of the same kind and errno.
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind
+            && self.errno == other.errno
+            && self.to_string() == other.to_string()
+    }
+}
+
+impl Eq for Error {}
 
 /// `Result` with rfou's [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// The text of an errno, as strerror gives it ("Address already in use").
-#[doc(hidden)]
-pub fn errno_text(errno: i32) -> String {
+pub(crate) fn errno_text(errno: i32) -> String {
     let text = std::io::Error::from_raw_os_error(errno).to_string();
     // std appends " (os error N)"; the name alone reads better in a sentence.
     match text.find(" (os error") {
@@ -169,6 +196,7 @@ pub fn errno_text(errno: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::error::Error as _;
 
     #[test]
     fn kernel_refusals_are_classified_by_errno_and_keep_it() {
@@ -180,26 +208,36 @@ mod tests {
             ErrorKind::PermissionDenied
         );
         let err = Error::kernel(libc::EBUSY, "busy");
-        assert_eq!(err.kind(), ErrorKind::KernelRefused(libc::EBUSY));
-        assert_eq!(err.exit_code(), 1);
+        assert_eq!(err.kind(), ErrorKind::KernelRefused);
+        assert_eq!(err.errno(), Some(libc::EBUSY));
     }
 
     #[test]
-    fn a_new_kind_keeps_the_exit_status_and_errno() {
-        let err = Error::invalid("device \"x\" does not exist").with_kind(ErrorKind::NoSuchDevice);
-        assert_eq!(err.kind(), ErrorKind::NoSuchDevice);
-        assert_eq!(err.exit_code(), 2);
+    fn a_new_kind_keeps_the_errno() {
         let err = Error::kernel(libc::EADDRINUSE, "taken").with_kind(ErrorKind::PortInUse);
+        assert_eq!(err.kind(), ErrorKind::PortInUse);
         assert_eq!(err.errno(), Some(libc::EADDRINUSE));
-        assert_eq!(err.exit_code(), 1);
     }
 
     #[test]
-    fn context_changes_the_message_only() {
-        let err = Error::invalid("b").context("a").context_after("c");
+    fn context_goes_in_front_and_the_error_becomes_its_source() {
+        let inner = Error::kernel(libc::EEXIST, "b");
+        let err = inner.clone().context("a").with_note("c");
         assert_eq!(err.to_string(), "a: b; c");
-        assert_eq!(err.kind(), ErrorKind::InvalidInput);
-        assert_eq!(err.exit_code(), 2);
-        assert_eq!(Error::system("s").exit_code(), 1);
+        assert_eq!(err.kind(), ErrorKind::KernelRefused);
+        assert_eq!(err.errno(), Some(libc::EEXIST));
+        let source = err.source().expect("a source");
+        assert_eq!(source.to_string(), "b");
+        // Notes of the inner error stay with it, in its place.
+        let err = Error::invalid("x").with_note("y").context("w");
+        assert_eq!(err.to_string(), "w: x; y");
+    }
+
+    #[test]
+    fn a_system_error_keeps_its_source_without_repeating_it() {
+        let io = std::io::Error::from_raw_os_error(libc::ENOENT);
+        let err = Error::system("cannot read f").with_source(io);
+        assert_eq!(err.to_string(), "cannot read f");
+        assert!(err.source().is_some());
     }
 }

@@ -17,9 +17,8 @@ use std::sync::Arc;
 use netlink_packet_core::{NetlinkDeserializable, NetlinkSerializable};
 
 use crate::error::{errno_text, Error, ErrorKind, Result};
-use crate::modules;
-use crate::netlink::{NlError, NlSocket};
-use crate::netns;
+use crate::sys::lock::ChangeLock;
+use crate::sys::{modules, netns, NlError, NlSocket};
 
 /// The netlink sockets of one network namespace.
 ///
@@ -31,7 +30,7 @@ use crate::netns;
 /// let mut handle = Handle::in_netns("blue")?;
 /// handle.fou_add(&FouPort::direct(5555, 4))?;
 /// for port in handle.fou_list()? {
-///     println!("{port}");
+///     println!("port {} ({})", port.port, port.family.name());
 /// }
 /// # Ok::<(), rfou::Error>(())
 /// ```
@@ -44,7 +43,7 @@ pub struct Handle {
     pub(crate) diag: LazySocket,
     pub(crate) fou_family: Option<u16>,
     /// The namespace's change lock while a batch holds it (see [`Handle::hold_change_lock`]).
-    pub(crate) held_lock: Option<crate::tunnel::link::ChangeLock>,
+    held_lock: Option<ChangeLock>,
 }
 
 /// Which namespace a [`Handle`] works in, as messages name it.
@@ -125,11 +124,9 @@ impl Handle {
         }
     }
 
-    /// The namespace this handle works in, for messages: `namespace "blue"`, `namespace
-    /// /proc/1/ns/net`, `the namespace of fd 7` or `this namespace`. For the command's
-    /// messages: not part of the API.
-    #[doc(hidden)]
-    pub fn where_(&self) -> String {
+    /// The namespace this handle works in, as messages name it: `namespace "blue"`,
+    /// `namespace /proc/1/ns/net`, `the namespace of fd 7` or `this namespace`.
+    pub fn place(&self) -> String {
         match &self.netns {
             Place::Named(name) => format!("namespace \"{name}\""),
             Place::Path(path) => format!("namespace {}", path.display()),
@@ -193,11 +190,62 @@ impl Handle {
         }
     }
 
-    /// Whether the generic-netlink controller knows family `name` now (nothing is loaded).
-    /// For `rfou doctor`: not part of the API.
-    #[doc(hidden)]
+    /// Whether the generic-netlink controller of this namespace knows family `name` now
+    /// (`fou`, `ethtool`...); loads nothing.
     pub fn has_genl_family(&mut self, name: &str) -> bool {
         self.resolve_family(name).is_ok()
+    }
+
+    /// The device and inode numbers of this handle's network namespace: the same for every
+    /// process in that namespace, however it got there (`-n NAME`, `ip netns exec`).
+    pub fn netns_id(&self) -> Result<(u64, u64)> {
+        self.route
+            .netns_id()
+            .map_err(|e| Error::system(format!("cannot tell which namespace this is: {e}")))
+    }
+
+    /// Whether the namespace this handle was opened on by name (`/run/netns/NAME`) is still
+    /// there under that name: `false` when it was deleted, or another namespace took the
+    /// name, since. Always `true` for a handle opened otherwise, or where the namespace's
+    /// identity cannot be read (nothing to claim either way).
+    pub fn netns_still_named(&self) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        let Place::Named(name) = &self.netns else {
+            return true;
+        };
+        let Ok(id) = self.route.netns_id() else {
+            return true;
+        };
+        match std::fs::metadata(netns::file_of(name)) {
+            Ok(meta) => (meta.dev(), meta.ino()) == id,
+            Err(_) => false,
+        }
+    }
+
+    /// Takes this namespace's change lock (see `sys::lock`), unless this handle holds it
+    /// already.
+    pub(crate) fn change_lock(&self) -> Result<ChangeLock> {
+        if self.held_lock.is_some() {
+            return Ok(ChangeLock::none());
+        }
+        ChangeLock::take(self.route.netns_id())
+    }
+
+    /// Takes this namespace's change lock, if not held yet, and keeps it until
+    /// [`Handle::release_change_lock`]: every change made meanwhile takes none of its own. A
+    /// batch holds it from its first tunnel change to its end, rather than taking it again
+    /// for each line. The lock keeps other rfou processes (not other tools) from changing
+    /// what this handle has read and is about to write back.
+    pub fn hold_change_lock(&mut self) -> Result<()> {
+        if self.held_lock.is_none() {
+            self.held_lock = Some(self.change_lock()?);
+        }
+        Ok(())
+    }
+
+    /// Lets go of the lock [`Handle::hold_change_lock`] took.
+    pub fn release_change_lock(&mut self) {
+        self.held_lock = None;
     }
 
     fn resolve_family(&mut self, name: &str) -> std::result::Result<u16, NlError> {
@@ -210,7 +258,7 @@ impl Handle {
         let reason = match (&err.message, err.errno) {
             (_, libc::EPERM) => format!(
                 "permission denied in {}: this needs CAP_NET_ADMIN (run as root)",
-                self.where_()
+                self.place()
             ),
             (Some(text), errno) if !text.is_empty() => format!("{text} ({})", errno_text(errno)),
             (_, errno) => errno_text(errno),
@@ -228,18 +276,20 @@ impl NlSocket {
             cmd: GenlCtrlCmd::GetFamily,
             nlas: vec![GenlCtrlAttrs::FamilyName(name.to_string())],
         });
-        // Only the id is read: decoding the whole reply (the family's operations, policies
-        // and groups) ran more code than a batch's lines do, and in the emulated VM each
-        // piece of code a process runs is translated the first time it runs.
+        // Only the id is read, not the family's operations, policies and groups: less code
+        // to run for one number.
         let mut answers = self.request_many_replies([request], NLM_F_REQUEST, family_id_in);
         match answers.pop() {
             Some(Ok(Some(Some(id)))) => Ok(id),
             Some(Err(err)) => Err(err),
-            // No reply, or one without an id: the kernel does not know the family.
-            _ => Err(NlError {
-                errno: libc::ENOENT,
-                message: None,
-            }),
+            // The kernel answers a family it does not know with ENOENT (above); a reply
+            // without an id, or none at all, is a reply that cannot be read.
+            Some(Ok(Some(None))) => Err(NlError::decode(format!(
+                "the controller's reply about family \"{name}\" has no family id"
+            ))),
+            Some(Ok(None)) | None => Err(NlError::decode(format!(
+                "the controller did not reply about family \"{name}\""
+            ))),
         }
     }
 }
@@ -248,7 +298,7 @@ impl NlSocket {
 /// header, then the attributes), if it gives one.
 fn family_id_in(payload: &[u8]) -> std::result::Result<Option<u16>, NlError> {
     let attrs = payload.get(GENL_HDRLEN..).unwrap_or(&[]);
-    for attr in crate::netlink::attrs(attrs) {
+    for attr in crate::sys::attrs::attrs(attrs) {
         let (kind, value) = attr.map_err(NlError::decode)?;
         if let (CTRL_ATTR_FAMILY_ID, &[a, b]) = (kind, value) {
             return Ok(Some(u16::from_ne_bytes([a, b])));
@@ -319,7 +369,7 @@ impl LazySocket {
     /// [`NlSocket::request_many_replies`]; every request fails if the socket cannot be opened.
     pub fn request_many_replies<I, T>(
         &mut self,
-        payloads: Vec<I>,
+        payloads: impl IntoIterator<Item = I>,
         flags: u16,
         parse: impl FnMut(&[u8]) -> std::result::Result<T, NlError>,
     ) -> Vec<std::result::Result<Option<T>, NlError>>
@@ -330,6 +380,21 @@ impl LazySocket {
             Ok(socket) => socket.request_many_replies(payloads, flags, parse),
             Err(err) => payloads.into_iter().map(|_| Err(err.clone())).collect(),
         }
+    }
+
+    /// One "do" request, acked, and its one reply read by `parse` (`None`: it had none).
+    pub fn request_one<I, T>(
+        &mut self,
+        payload: I,
+        flags: u16,
+        parse: impl FnMut(&[u8]) -> std::result::Result<T, NlError>,
+    ) -> std::result::Result<Option<T>, NlError>
+    where
+        I: NetlinkSerializable,
+    {
+        self.request_many_replies([payload], flags, parse)
+            .pop()
+            .unwrap_or(Ok(None))
     }
 
     /// [`NlSocket::dump_with`].

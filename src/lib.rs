@@ -5,24 +5,13 @@
 //! ip6tnl and GRE tunnels through rtnetlink ([`Tunnel`], [`Encap`]). Everything goes through
 //! a [`Handle`] on one network namespace. Changing anything needs `CAP_NET_ADMIN`.
 //!
-//! # Stability
-//!
-//! What these pages show is the library's API: [`Handle`] and its methods, the types they
-//! take and give, [`Error`] and [`ErrorKind`], and the modules [`fou`], [`tunnel`],
-//! [`state`], [`error`] and [`handle`].
-//!
-//! A program that embeds rfou depends on it as it is:
+//! The `rfou` command is a package of its own (`rfou-cli`); this crate knows nothing of the
+//! command line. Its API is what these pages show.
 //!
 //! ```toml
 //! [dependencies]
 //! rfou = "0.1"
 //! ```
-//!
-//! The `rfou` command is a package of its own (`rfou-cli`, in `cli/` of the repository). It
-//! turns on this crate's `cli` feature, off by default, which makes public, hidden from these
-//! pages, the modules the command, the tests and the fuzz targets share (`cli`, `netlink`,
-//! `output`, `netns`, `proto`, `doctor`, `modules`, `tunnel::link`, the parts of `state`):
-//! they are not an API and change without notice.
 //!
 //! # Examples
 //!
@@ -43,8 +32,9 @@
 //!
 //! ```no_run
 //! # let mut handle = rfou::Handle::new()?;
+//! let devices = handle.devices()?;
 //! for port in handle.fou_list()? {
-//!     println!("{port}"); // port 5555 ipproto 4
+//!     println!("{}", port.words(true, &devices).join(" ")); // port 5555 ipproto 4
 //! }
 //! # Ok::<(), rfou::Error>(())
 //! ```
@@ -57,7 +47,7 @@
 //! # let mut handle = Handle::new()?;
 //! handle.fou_del(&FouPort::direct(5555, 4))?;
 //! let deleted = handle.fou_del_matching(&FouPort::gue(5556).ipv6())?;
-//! println!("deleted {deleted}");
+//! println!("deleted port {}", deleted.port);
 //! # Ok::<(), rfou::Error>(())
 //! ```
 //!
@@ -75,23 +65,20 @@
 //! # Ok::<(), rfou::Error>(())
 //! ```
 //!
-//! Create a tunnel and change it: settings left `None` stay as they are.
+//! Create a tunnel and change it: [`TunnelSettings`] is what both take, by field or by the
+//! keywords of the command line ([`TunnelSettings::set`]). Settings left `None` get their
+//! defaults when a tunnel is made, and stay as they are when it is changed.
 //!
 //! ```no_run
-//! use rfou::{TunnelMode, TunnelSpec, TunnelUpdate};
+//! use rfou::tunnel::Input;
+//! use rfou::{TunnelKind, TunnelSettings, TunnelSpec};
 //! # let mut handle = rfou::Handle::new()?;
-//! let spec = TunnelSpec {
-//!     name: "tun2".into(),
-//!     mode: TunnelMode::parse("ipip")?,
-//!     settings: TunnelUpdate {
-//!         remote: Some("192.0.2.2".parse().unwrap()),
-//!         local: Some("192.0.2.1".parse().unwrap()),
-//!         ..Default::default()
-//!     },
-//! };
-//! handle.tunnel_add(&spec)?;
-//! let update = TunnelUpdate { ttl: Some(64), ..Default::default() };
-//! handle.tunnel_change("tun2", &update)?;
+//! let mut settings = TunnelSettings::default();
+//! settings.remote = Some("192.0.2.2".parse().unwrap());
+//! settings.set("local", Input::Word("192.0.2.1"), None)?;
+//! handle.tunnel_add(&TunnelSpec { name: "tun2".into(), kind: TunnelKind::Ipip, settings })?;
+//! let change = TunnelSettings { ttl: Some(64), ..Default::default() };
+//! handle.tunnel_change("tun2", &change)?;
 //! handle.tunnel_del("tun2")?;
 //! # Ok::<(), rfou::Error>(())
 //! ```
@@ -103,20 +90,21 @@
 //! # let mut handle = rfou::Handle::new()?;
 //! for tunnel in handle.tunnels()? {
 //!     if tunnel.encap.kind != EncapType::None {
-//!         println!("{} ({}): {:?} to port {}", tunnel.name, tunnel.mode(), tunnel.encap.kind, tunnel.encap.dport);
+//!         println!("{} ({}): {} to port {}", tunnel.name, tunnel.mode().word(), tunnel.encap.kind, tunnel.encap.dport);
 //!     }
 //! }
 //! # Ok::<(), rfou::Error>(())
 //! ```
 //!
 //! Apply a desired state (the file `rfou apply` reads): the namespace is made to hold it,
-//! all or nothing; with `check`, only the plan is made.
+//! all or nothing; with `check`, only the plan is made, and checked as applying would.
 //!
 //! ```no_run
+//! use rfou::state::ApplyOptions;
 //! # let mut handle = rfou::Handle::new()?;
 //! let text = "[[port]]\nport = 5555\nipproto = \"ipip\"\n";
 //! let desired = rfou::state::parse("net.toml", text)?;
-//! let plan = handle.apply_state(&desired, "net.toml", false, false)?;
+//! let plan = handle.apply_state(&desired, "net.toml", ApplyOptions::default())?;
 //! for line in plan.lines() {
 //!     println!("{line}"); // + port 5555 ipproto 4
 //! }
@@ -154,37 +142,38 @@
 
 #![warn(missing_docs)]
 
-/// Declares modules the `rfou` command, the tests and the fuzz targets share: public (and
-/// hidden from the docs) with the `cli` feature, private without it. Without it, what only
-/// the command uses is unused: that is not dead code.
-macro_rules! internal_modules {
-    ($($name:ident),* $(,)?) => {
-        $(
-            #[cfg(feature = "cli")]
-            #[doc(hidden)]
-            pub mod $name;
-            #[cfg(not(feature = "cli"))]
-            #[allow(dead_code)]
-            pub(crate) mod $name;
-        )*
-    };
-}
-
-internal_modules!(cli, doctor, modules, netlink, netns, output, proto);
-
+pub mod devices;
 pub mod error;
 pub mod fou;
-pub mod handle;
-mod ports;
+mod handle;
+mod links;
 pub mod state;
+mod sys;
 pub mod tunnel;
+pub mod txn;
+pub mod values;
 
+#[cfg(test)]
+mod golden;
+#[cfg(test)]
+mod properties;
+
+pub use devices::{Device, Devices};
 pub use error::{Error, ErrorKind, Result};
 pub use fou::{Family, FouEncap, FouPort};
 pub use handle::Handle;
-pub use ports::validate as validate_port;
-pub use ports::validate_add as validate_port_add;
+pub use sys::modules;
 pub use tunnel::{
     ChangeReport, Encap, EncapSpec, EncapType, MtuChange, SourcePort, Tunnel, TunnelKind,
-    TunnelMode, TunnelSpec, TunnelUpdate,
+    TunnelMode, TunnelSettings, TunnelSpec,
 };
+
+/// The decoders of the kernel's bytes, reachable by the fuzz targets (built with
+/// `--cfg fuzzing`) and nothing else: not part of the API.
+#[cfg(fuzzing)]
+pub mod fuzzing {
+    pub use crate::fou::wire::decode_port;
+    pub use crate::sys::answer::{decode_datagram, Decoded};
+    pub use crate::sys::socket::WINDOW;
+    pub use crate::tunnel::wire::decode_link;
+}

@@ -1,80 +1,41 @@
-//! The `rfou` command: global options here, everything else in `rfou::cli`.
+//! The `rfou` command: the global options, the command or batch they name, and the exit
+//! status. Everything else is the `rfou_cli` library's.
 
 use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
-use rfou::cli::{self, batch, exec, Command, Format};
 use rfou::{Error, Family, Handle};
-
-mod quick;
-
-/// Configure Linux Foo-over-UDP (FOU) and Generic UDP Encapsulation (GUE).
-#[derive(Parser, Debug, Default, PartialEq, Eq)]
-#[command(name = "rfou", version, disable_help_subcommand = true)]
-#[command(override_usage = cli::help::USAGE_LINE, after_help = cli::help::grammar())]
-pub struct Args {
-    /// Act inside network namespace NAME (/run/netns/NAME, as `ip -n`)
-    #[arg(short = 'n', long = "netns", value_name = "NAME")]
-    pub netns: Option<String>,
-    /// JSON output
-    #[arg(short = 'j', long)]
-    pub json: bool,
-    /// Indent JSON output
-    #[arg(short = 'p', long)]
-    pub pretty: bool,
-    /// Read commands from FILE (- for standard input), one a line
-    #[arg(short = 'b', long = "batch", value_name = "FILE")]
-    pub batch: Option<String>,
-    /// With --batch: go on past failing lines and report each
-    #[arg(long, requires = "batch", conflicts_with = "atomic")]
-    pub force: bool,
-    /// With --batch: on any failure, undo every line applied, leaving the namespace as before
-    #[arg(long, requires = "batch")]
-    pub atomic: bool,
-    /// IPv6 receive ports
-    #[arg(short = '6', conflicts_with = "ipv4")]
-    pub ipv6: bool,
-    /// IPv4 receive ports
-    #[arg(short = '4')]
-    pub ipv4: bool,
-    /// The command: add, del, show, tunnel ... (see below)
-    #[arg(
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "COMMAND"
-    )]
-    pub words: Vec<String>,
-}
+use rfou_cli::exit::{self, BAD_INPUT};
+use rfou_cli::{args, batch, complete, exec, help, quick, Command, Format};
 
 fn main() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().skip(1).collect();
-    // The shell stubs' completer: before clap, which would read the words as options.
+    // The shell stubs' completer: before the options, which would read the words as options.
     if argv.first().is_some_and(|w| w == "__complete") {
         let words: Vec<String> = argv[1..]
             .iter()
             .map(|w| w.to_string_lossy().into_owned())
             .collect();
-        cli::completions::run(&words, &mut std::io::stdout().lock());
+        complete::run(&words, &mut std::io::stdout().lock());
         return ExitCode::SUCCESS;
     }
     // Plain command lines skip clap (see quick.rs); clap reads the rest, with its messages.
     let args = match quick::read(&argv) {
         Some(args) => args,
-        None => match Args::try_parse() {
+        None => match args::read(argv) {
             Ok(args) => args,
             Err(e) => return clap_error(&e),
         },
     };
-    let family = match (args.ipv6, args.ipv4) {
+    let family = match (args.has("-6"), args.has("-4")) {
         (true, _) => Some(Family::Inet6),
         (_, true) => Some(Family::Inet),
         _ => None,
     };
     let format = Format {
-        json: args.json,
-        pretty: args.pretty,
+        json: args.has("-j"),
+        pretty: args.has("-p"),
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -88,10 +49,11 @@ fn main() -> ExitCode {
     // Parse before opening anything: a bad command line touches nothing.
     let command = match &args.batch {
         Some(_) => None,
-        None => match cli::parse(&args.words, family) {
+        None => match rfou_cli::parse(&args.words, family) {
             Ok(Command::Help(topic)) => {
-                return match cli::help::text(topic.as_deref()) {
+                return match help::text(topic.as_deref()) {
                     Ok(text) => {
+                        // Help that cannot be written has nowhere else to go.
                         let _ = out.write_all(text.as_bytes());
                         ExitCode::SUCCESS
                     }
@@ -113,10 +75,10 @@ fn main() -> ExitCode {
     let status = match (&command, &args.batch) {
         (Some(Command::Apply { file, check, prune }), _) => {
             match exec::apply(file, *check, *prune, &mut handle, format, &mut out) {
-                Ok(status) => status as i32,
-                Err(e) => {
+                Ok(status) => status,
+                Err(failure) => {
                     let _ = out.flush();
-                    return fail(&e);
+                    return fail_apply(&failure, format, &mut out);
                 }
             }
         }
@@ -129,26 +91,46 @@ fn main() -> ExitCode {
                 file,
                 family,
                 mode: batch::Mode {
-                    force: args.force,
-                    atomic: args.atomic,
+                    force: args.has("--force"),
+                    atomic: args.has("--atomic"),
                 },
             };
-            let mut io = cli::Io {
+            let mut io = rfou_cli::Io {
                 format,
                 out: &mut out,
                 err: &mut err,
             };
-            batch::run(batch, &mut handle, &mut io)
+            batch::run(batch, &mut handle, &mut io) as u8
         }
         (None, None) => unreachable!("a command or a batch"),
     };
     let _ = out.flush();
-    ExitCode::from(status as u8)
+    ExitCode::from(status)
 }
 
 fn fail(e: &Error) -> ExitCode {
-    eprintln!("rfou: {e}");
-    ExitCode::from(e.exit_code() as u8)
+    eprintln!("rfou: {}", rfou_cli::output::for_message(&e.to_string()));
+    ExitCode::from(exit::status(e))
+}
+
+/// A failed `apply`: said on standard error; with `-j` also as the JSON a program reads,
+/// `{"changed": BOOL, "changes": [], "error": MESSAGE}`, where `changed` says whether the
+/// namespace may differ from before (an undo that did not read back as before).
+fn fail_apply(
+    failure: &rfou::state::ApplyFailure,
+    format: Format,
+    out: &mut dyn Write,
+) -> ExitCode {
+    if format.json {
+        let value = serde_json::json!({
+            "changed": failure.changed,
+            "changes": [],
+            "error": failure.error.to_string(),
+        });
+        let _ = writeln!(out, "{}", rfou_cli::output::to_json(&value, format.pretty));
+        let _ = out.flush();
+    }
+    fail(&failure.error)
 }
 
 /// clap's errors in rfou's voice: one line, `rfou: ...`, exit status 2, as every other bad
@@ -198,5 +180,5 @@ fn clap_error(e: &clap::Error) -> ExitCode {
         None => String::new(),
     };
     eprintln!("rfou: {message}{guess}");
-    ExitCode::from(2)
+    ExitCode::from(BAD_INPUT)
 }

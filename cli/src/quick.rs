@@ -1,9 +1,8 @@
-//! The global options of the common command lines, read without clap.
+//! The global options of the common command lines, read without clap, from the one table
+//! of them ([`crate::grammar::GLOBAL_OPTIONS`]).
 //!
 //! clap builds its whole command (every option, its help, its conflicts) before it reads a
-//! word: about a third of the code a command runs, measured with valgrind (1,053 of the 3,316
-//! distinct superblocks of `rfou -j show`). Under emulation, where each process translates
-//! the code it runs afresh, that is a large part of a single command's time.
+//! word, a good part of the code a short command runs (docs/bulk.md says how much).
 //!
 //! [`read`] takes only command lines whose meaning is plain: separate options (`-n NAME`,
 //! `--json`, ...) each at most once, then the command's words. Anything else (`-jp`,
@@ -14,32 +13,26 @@
 
 use std::ffi::OsString;
 
-use crate::Args;
+use crate::grammar::{global_option, OptionArg, GLOBAL_OPTIONS};
 
-/// The options `Args` gives a value, as `rfou` spells them.
-enum Opt {
-    Netns,
-    Batch,
-    Json,
-    Pretty,
-    Force,
-    Atomic,
-    Ipv6,
-    Ipv4,
+/// The global options as read from a command line, and the command's words.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Args {
+    /// `-n NAME`.
+    pub netns: Option<String>,
+    /// `-b FILE`.
+    pub batch: Option<String>,
+    /// The flags given, by id (`-j`, `--force`, `-6`...).
+    pub flags: Vec<&'static str>,
+    /// The command and its words.
+    pub words: Vec<String>,
 }
 
-fn option(word: &str) -> Option<Opt> {
-    Some(match word {
-        "-n" | "--netns" => Opt::Netns,
-        "-b" | "--batch" => Opt::Batch,
-        "-j" | "--json" => Opt::Json,
-        "-p" | "--pretty" => Opt::Pretty,
-        "--force" => Opt::Force,
-        "--atomic" => Opt::Atomic,
-        "-6" => Opt::Ipv6,
-        "-4" => Opt::Ipv4,
-        _ => return None,
-    })
+impl Args {
+    /// Whether the flag of id `id` (short name, or long where it has none) was given.
+    pub fn has(&self, id: &str) -> bool {
+        self.flags.contains(&id)
+    }
 }
 
 /// The arguments (without the program name) as clap would read them, or `None` where clap
@@ -57,35 +50,46 @@ pub fn read(argv: &[OsString]) -> Option<Args> {
             }
             break;
         }
-        let flag = |set: &mut bool| (!std::mem::replace(set, true)).then_some(());
-        let value = |slot: &mut Option<String>, next: Option<&OsString>| {
-            let value = next?.to_str()?;
-            // clap takes "-" as a value and refuses any other word starting with '-'.
-            if slot.is_some() || (value.starts_with('-') && value != "-") {
-                return None;
+        let option = global_option(word)?;
+        // -h and -V print; clap says how.
+        if matches!(option.id(), "-h" | "-V") {
+            return None;
+        }
+        match option.arg {
+            OptionArg::None => {
+                if args.has(option.id()) {
+                    return None;
+                }
+                args.flags.push(option.id());
             }
-            *slot = Some(value.to_string());
-            Some(())
-        };
-        match option(word)? {
-            Opt::Netns => value(&mut args.netns, words.next())?,
-            Opt::Batch => value(&mut args.batch, words.next())?,
-            Opt::Json => flag(&mut args.json)?,
-            Opt::Pretty => flag(&mut args.pretty)?,
-            Opt::Force => flag(&mut args.force)?,
-            Opt::Atomic => flag(&mut args.atomic)?,
-            Opt::Ipv6 => flag(&mut args.ipv6)?,
-            Opt::Ipv4 => flag(&mut args.ipv4)?,
+            OptionArg::Netns | OptionArg::File => {
+                let value = words.next()?.to_str()?;
+                // clap takes "-" as a value and refuses any other word starting with '-'.
+                let slot = if option.arg == OptionArg::Netns {
+                    &mut args.netns
+                } else {
+                    &mut args.batch
+                };
+                if slot.is_some() || (value.starts_with('-') && value != "-") {
+                    return None;
+                }
+                *slot = Some(value.to_string());
+            }
         }
     }
-    // clap's rules (see `Args`): --force and --atomic need --batch and exclude each other;
-    // -6 excludes -4.
-    let batch = args.batch.is_some();
-    if ((args.force || args.atomic) && !batch) || (args.force && args.atomic) {
-        return None;
-    }
-    if args.ipv6 && args.ipv4 {
-        return None;
+    // In the table's order, as clap gives them.
+    let position = |id: &&str| GLOBAL_OPTIONS.iter().position(|o| o.id() == *id);
+    args.flags.sort_by_key(position);
+    // The table's rules, as clap applies them: what an option needs and what it excludes.
+    let given = |id: &str| match id {
+        "-n" => args.netns.is_some(),
+        "-b" => args.batch.is_some(),
+        other => args.has(other),
+    };
+    for option in GLOBAL_OPTIONS.iter().filter(|o| given(o.id())) {
+        if option.needs.iter().any(|n| !given(n)) || option.excludes.iter().any(|x| given(x)) {
+            return None;
+        }
     }
     Some(args)
 }
@@ -93,7 +97,6 @@ pub fn read(argv: &[OsString]) -> Option<Args> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
 
     /// Each option once (its other spelling is the same arm of `option`, and the same
     /// `Arg` of clap's), values, a command word, and some of what only clap reads.
@@ -104,8 +107,7 @@ mod tests {
     ];
 
     fn clap_reads(argv: &[OsString]) -> Option<Args> {
-        let all = std::iter::once(OsString::from("rfou")).chain(argv.iter().cloned());
-        Args::try_parse_from(all).ok()
+        crate::args::read(argv.iter().cloned()).ok()
     }
 
     /// Every sequence of up to `len` tokens: what `read` takes, clap reads the same.

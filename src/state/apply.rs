@@ -1,143 +1,78 @@
-//! Applying a [`Plan`], all or nothing: every change made is logged with what undoes it; when
-//! the kernel refuses one, the log is undone in reverse and the namespace read back to check
-//! that it holds what it held before. Only what was checked is claimed.
-//!
-//! Tunnels are built and checked by the code of `tunnel add` and `tunnel change`
-//! (`TunnelUpdate::apply_whole`, `Handle::prepare_change`), against the state read once at
-//! the start: what those commands refuse before sending is refused here before anything is
-//! sent. The state is read twice in a run, at the start and at the end (the check); port and
-//! tunnel additions go many per `sendmsg`.
+//! Applying a [`Plan`], all or nothing. Every change is first built and checked as
+//! `tunnel add` and `tunnel change` check theirs, against the tunnels as each change will
+//! find them, so that `--check` runs every check `apply` runs and a refusal found so is said
+//! before anything is sent. Then the changes are made, each logged with what undoes it
+//! ([`Transaction`]), and the namespace is read back: if the kernel refused a change, or
+//! kept something else than was asked, every change is undone and the namespace read back
+//! again and compared with what it held before. Only what was checked is claimed.
 
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST};
-use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
-use netlink_packet_route::RouteNetlinkMessage;
 
-use super::plan::{plan, Change, Plan};
-use super::{tunnel_tos, Current, DesiredState, DesiredTunnel};
-use crate::error::{Error, Result};
+use super::plan::{plan, tunnel_words, Change, Plan};
+use super::{ApplyOptions, DesiredState, DesiredTunnel};
+use crate::error::{Error, ErrorKind, Result};
 use crate::fou::FouPort;
 use crate::handle::Handle;
-use crate::modules;
-use crate::tunnel::link::{link_name, new_link_request, tunnel_of};
-use crate::tunnel::{EncapSpec, EncapType, Tunnel, TunnelData, TunnelSpec, TunnelUpdate};
+use crate::sys::modules;
+use crate::tunnel::{PreparedAdd, PreparedChange, Tunnel};
+use crate::txn::{Snapshot, Transaction, Undo};
 
-/// What an apply did: the plan it carried out, checked by reading the namespace back.
+/// Why `apply_state` failed, and whether the namespace may differ from before because of
+/// it (an undo that did not read back as before, or a namespace that went away mid-run):
+/// what a program driving rfou reports as changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Applied {
-    /// The plan that was carried out.
-    pub plan: Plan,
+pub struct ApplyFailure {
+    /// What failed, and what became of the changes made before it.
+    pub error: Error,
+    /// Whether the namespace may now differ from what it held before the run.
+    pub changed: bool,
 }
 
-/// What undoes one change that was made.
-enum Undo {
-    DelPort(FouPort),
-    AddPort(FouPort),
-    DelTunnel(String),
-    /// Put every setting, the MTU and the up state back.
-    Restore(Tunnel),
-    /// Make a deleted tunnel again (a new device: its addresses and routes are gone).
-    Recreate(Tunnel),
+impl From<Error> for ApplyFailure {
+    /// A failure before anything was changed.
+    fn from(error: Error) -> Self {
+        ApplyFailure {
+            error,
+            changed: false,
+        }
+    }
 }
 
-/// A change of [`Plan`] made ready to send: checked, its attributes built.
+impl From<ApplyFailure> for Error {
+    fn from(failure: ApplyFailure) -> Self {
+        failure.error
+    }
+}
+
+/// A change of a plan, checked and ready to send.
 enum Step<'a> {
-    /// A port change, made as it is.
     Port(&'a Change),
-    Add(NewTunnel),
+    Add(NewTunnel<'a>),
     Change {
         current: &'a Tunnel,
-        data: TunnelData,
-        mtu: Option<u32>,
-        up: Option<bool>,
+        change: PreparedChange,
     },
     /// Delete `current`, then make the new one.
     Replace {
         current: &'a Tunnel,
-        new: NewTunnel,
+        new: NewTunnel<'a>,
     },
     Del(&'a Tunnel),
 }
 
-/// A tunnel to make: the request's parts, and the plan's line for messages.
-struct NewTunnel {
-    spec: TunnelSpec,
-    data: TunnelData,
-    mtu: Option<u32>,
-    up: bool,
-    what: String,
-}
-
-impl NewTunnel {
-    /// One RTM_NEWLINK that makes the tunnel with its MTU and up state.
-    fn request(&self) -> RouteNetlinkMessage {
-        let RouteNetlinkMessage::NewLink(mut message) =
-            new_link_request(&self.spec.name, self.spec.mode.kind, self.data.clone())
-        else {
-            unreachable!("new_link_request makes a NewLink")
-        };
-        if let Some(mtu) = self.mtu {
-            message.attributes.push(LinkAttribute::Mtu(mtu));
-        }
-        if self.up {
-            message.header.flags = LinkFlags::Up;
-            message.header.change_mask = LinkFlags::Up;
-        }
-        RouteNetlinkMessage::NewLink(message)
-    }
-}
-
-/// The settings of `d` as `tunnel add` and `tunnel change` take them, every one given (with
-/// `TunnelUpdate::apply_whole`, what is `None` here is cleared).
-pub(super) fn update_of(d: &DesiredTunnel) -> TunnelUpdate {
-    let kind = d.mode.kind;
-    TunnelUpdate {
-        remote: d.remote,
-        local: d.local,
-        ttl: Some(d.ttl),
-        tos: (!kind.ipv6_underlay()).then_some(d.tos),
-        dev: d.dev.clone(),
-        ikey: d.ikey,
-        okey: d.okey,
-        // Always given: a tunnel the file has without encapsulation loses the one it has.
-        encap: Some(if d.encap.kind == EncapType::None {
-            EncapSpec {
-                kind: Some(EncapType::None),
-                ..EncapSpec::default()
-            }
-        } else {
-            EncapSpec {
-                kind: Some(d.encap.kind),
-                sport: Some(d.encap.sport),
-                dport: Some(d.encap.dport),
-                csum: Some(d.encap.csum),
-                csum6: Some(d.encap.csum6),
-                remcsum: Some(d.encap.remcsum),
-            }
-        }),
-    }
+/// A tunnel to make, and the entry that asks for it.
+struct NewTunnel<'a> {
+    add: PreparedAdd,
+    desired: &'a DesiredTunnel,
+    /// Its underlay device where that is a tunnel made in the same run: its index is known
+    /// only once it is made.
+    underlay_made_here: Option<&'a str>,
 }
 
 impl Handle {
-    /// The namespace's state, read whole: ports (with what the dump loses), tunnels, devices.
-    pub fn read_state(&mut self) -> Result<Current> {
-        let ports = self.fou_list()?;
-        let links = self.links()?;
-        Ok(Current {
-            ports,
-            tunnels: links.iter().filter_map(tunnel_of).collect(),
-            devices: links
-                .iter()
-                .filter_map(|l| Some((link_name(l)?.to_string(), l.header.index)))
-                .collect(),
-            flags: links
-                .iter()
-                .map(|l| (l.header.index, l.header.flags))
-                .collect(),
-        })
-    }
-
-    /// Makes the namespace hold `desired` (see [`plan`]): reads it, plans, applies the plan
-    /// all or nothing, and reads it back to check. With `check`, only plans.
+    /// Makes the namespace hold `desired` (see [`plan()`]): reads it, plans, checks the plan,
+    /// applies it all or nothing, and reads it back to check. With `options.check`, only
+    /// plans and checks. `file` names the file in messages.
     ///
     /// A run that changes the namespace holds its change lock (the one `tunnel change`
     /// takes) from the first read to the read back: another rfou's change cannot come in
@@ -146,109 +81,134 @@ impl Handle {
         &mut self,
         desired: &DesiredState,
         file: &str,
-        prune: bool,
-        check: bool,
-    ) -> Result<Plan> {
-        let _lock = if check {
+        options: ApplyOptions,
+    ) -> std::result::Result<Plan, ApplyFailure> {
+        let _lock = if options.check {
             None
         } else {
-            // A port the dump lost would be planned as missing, and its add refused: with
-            // UDP socket diagnostics the list is whole (see `Handle::fou_ports`). Without the
-            // module the list is the dump's, as `show`'s is.
-            let _ = modules::load("udp_diag");
+            if options.prune {
+                // A port the dump lost would not be pruned: with UDP socket diagnostics the
+                // list is whole (see `Handle::fou_ports`).
+                if let Err(why) = modules::load("udp_diag") {
+                    return Err(Error::new(
+                        ErrorKind::ModuleMissing,
+                        format!("--prune needs the whole list of fou ports, and the udp_diag module that gives it could not be loaded ({why})"),
+                    )
+                    .into());
+                }
+            }
             Some(self.change_lock()?)
         };
-        let before = self.read_state()?;
-        let planned = plan(desired, &before, prune, file)?;
-        if check || planned.is_empty() {
+        let before = self.read_for(desired)?;
+        let planned = plan(desired, &before, options.prune, file)?;
+        let steps = self
+            .prepare(&planned, &before)
+            .map_err(|err| err.with_note("nothing was changed"))?;
+        if options.check || planned.is_empty() {
             return Ok(planned);
         }
-        self.apply_plan(&planned, &before)?;
-        let after = self.read_state()?;
-        let left = plan(desired, &after, prune, file)?;
+        let mut txn = Transaction::new(before.clone());
+        if let Err(err) = self.run(&steps, &mut txn) {
+            return Err(self.abandon(txn, err));
+        }
+        if !self.netns_still_named() {
+            return Err(ApplyFailure {
+                error: Error::new(
+                    ErrorKind::NoSuchNamespace,
+                    format!(
+                        "{} was deleted (or replaced) while {file} was applied: what was applied went with it",
+                        self.place()
+                    ),
+                ),
+                changed: true,
+            });
+        }
+        let after = match self.read_for(desired) {
+            Ok(after) => after,
+            Err(err) => return Err(self.abandon(txn, err)),
+        };
+        let left = match plan(desired, &after, options.prune, file) {
+            Ok(left) => left,
+            Err(err) => return Err(self.abandon(txn, err)),
+        };
         if !left.is_empty() {
-            return Err(Error::system(format!(
-                "every change was accepted, but the namespace read back still differs from {file}: {}",
-                left.lines().join("; ")
-            )));
+            let err = Error::system(format!(
+                "the kernel accepted every change of {file} but keeps other values than asked: {}",
+                left.lines()
+                    .iter()
+                    .map(|l| kept_instead(l))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
+            return Err(self.abandon(txn, err));
         }
         Ok(planned)
     }
 
-    /// Carries out `plan` over the state `before` it was made from. Every tunnel change is
-    /// first built and checked as `tunnel add` and `tunnel change` check theirs, against the
-    /// tunnels as each change will find them: a refusal found so is said before anything is
-    /// sent. On a refusal by the kernel, undoes what was done and says whether the namespace
-    /// reads back as `before`.
-    pub fn apply_plan(&mut self, plan: &Plan, before: &Current) -> Result<()> {
-        let steps = self
-            .prepare(plan, before)
-            .map_err(|err| followed_by(err, "nothing had been changed"))?;
-        let mut log = Vec::new();
-        let mut rest = steps.as_slice();
-        while !rest.is_empty() {
-            // Port additions in a row go many to a sendmsg, as a batch sends them; so do
-            // tunnel additions.
-            let ports = rest
-                .iter()
-                .take_while(|s| matches!(s, Step::Port(Change::AddPort { .. })))
-                .count();
-            let tunnels = rest
-                .iter()
-                .take_while(|s| matches!(s, Step::Add(_)))
-                .count();
-            let (result, done) = if ports > 1 {
-                let changes: Vec<&Change> = rest[..ports]
-                    .iter()
-                    .filter_map(|s| match s {
-                        Step::Port(c) => Some(*c),
-                        _ => None,
-                    })
-                    .collect();
-                (self.add_ports(&changes, &mut log), ports)
-            } else if tunnels > 0 {
-                let adds: Vec<&NewTunnel> = rest[..tunnels]
-                    .iter()
-                    .filter_map(|s| match s {
-                        Step::Add(a) => Some(a),
-                        _ => None,
-                    })
-                    .collect();
-                (self.add_tunnels(&adds, &mut log), tunnels)
-            } else {
-                (self.apply_step(&rest[0], &mut log), 1)
-            };
-            if let Err(err) = result {
-                let undone = self.undo(log, before);
-                return Err(followed_by(err, &undone));
-            }
-            rest = &rest[done..];
+    /// The namespace, read for `desired`: where the kernel's dump may have lost ports, each
+    /// port the file names that the list lacks is looked up by an exact get (so that a port
+    /// that exists is never planned as missing).
+    fn read_for(&mut self, desired: &DesiredState) -> Result<Snapshot> {
+        let mut snapshot = self.snapshot(true)?;
+        if snapshot.notes.is_empty() {
+            return Ok(snapshot);
         }
-        Ok(())
+        let have: std::collections::HashSet<_> =
+            snapshot.ports().iter().map(FouPort::socket).collect();
+        let mut found = Vec::new();
+        for d in &desired.ports {
+            let mut port = d.port.clone();
+            if let Some(dev) = &d.dev {
+                match snapshot.devices.index_of(dev) {
+                    Some(index) => port.ifindex = Some(index),
+                    None => continue,
+                }
+            }
+            if !have.contains(&port.socket()) {
+                found.extend(self.fou_get(&port)?);
+            }
+        }
+        if let Some(ports) = &mut snapshot.ports {
+            ports.extend(found);
+        }
+        Ok(snapshot)
+    }
+
+    /// Undoes what `txn` logged after `err`; the error then says what became of it.
+    fn abandon(&mut self, txn: Transaction, err: Error) -> ApplyFailure {
+        let rollback = txn.rollback(self);
+        ApplyFailure {
+            error: err.with_note(rollback.describe(&self.place())),
+            changed: !rollback.as_before(),
+        }
     }
 
     /// Builds and checks every change of `plan`, in order, against the tunnels as the change
     /// will find them (those of `before`, less what earlier changes delete, with what they
     /// change and add): nothing is sent that changes the namespace.
-    fn prepare<'a>(&mut self, plan: &'a Plan, before: &'a Current) -> Result<Vec<Step<'a>>> {
+    fn prepare<'a>(&mut self, plan: &'a Plan, before: &'a Snapshot) -> Result<Vec<Step<'a>>> {
         let mut tunnels: Vec<Tunnel> = before.tunnels.clone();
         let mut steps = Vec::with_capacity(plan.changes.len());
+        let mut pending_changes = Vec::new();
         for change in &plan.changes {
             let what = || format!("cannot apply `{}`", change.lines().join("; "));
-            let step = match change {
+            match change {
                 Change::AddPort { .. } | Change::DelPort { .. } | Change::ReplacePort { .. } => {
-                    Step::Port(change)
+                    steps.push(Step::Port(change))
                 }
                 Change::DelTunnel(t) => {
+                    let held = self.tunnel_attachments(t)?;
+                    if !held.is_empty() {
+                        return Err(Error::invalid(format!(
+                            "{}: tunnel \"{}\" carries {}, which deleting it loses for good and no undo could bring back; \
+                             remove them first, or leave the tunnel out of --prune by naming it in the file",
+                            what(),
+                            t.name,
+                            held.join(", ")
+                        )));
+                    }
                     tunnels.retain(|o| o.name != t.name);
-                    Step::Del(t)
-                }
-                Change::AddTunnel(d) => {
-                    let new = self
-                        .new_tunnel(d, before, &tunnels)
-                        .map_err(|e| e.context(&what()))?;
-                    tunnels.push(made(&new));
-                    Step::Add(new)
+                    steps.push(Step::Del(t));
                 }
                 Change::ReplaceTunnel {
                     current, desired, ..
@@ -256,81 +216,163 @@ impl Handle {
                     tunnels.retain(|o| o.name != current.name);
                     let new = self
                         .new_tunnel(desired, before, &tunnels)
-                        .map_err(|e| e.context(&what()))?;
-                    tunnels.push(made(&new));
-                    Step::Replace { current, new }
+                        .map_err(|e| e.context(what()))?;
+                    tunnels.push(new.add.as_tunnel());
+                    steps.push(Step::Replace { current, new });
                 }
-                Change::ChangeTunnel {
-                    current, desired, ..
-                } => {
-                    let update = update_of(desired);
-                    let link = desired.dev.as_ref().map(|d| before.devices[d]);
-                    let flags = before
-                        .flags
-                        .get(&current.ifindex)
-                        .copied()
-                        .unwrap_or(LinkFlags::empty());
-                    let prepared = self
-                        .prepare_change(current, flags, &update, link, Some(desired.mode), &tunnels)
-                        .map_err(|e| e.context(&what()))?;
-                    // An MTU the file names is sent as it is; otherwise the one worked out
-                    // for the change (the ip6 kinds would lose one given by hand).
-                    let mtu = desired.mtu.or(prepared.mtu);
-                    let after = Tunnel::from_data(
-                        current.name.clone(),
-                        current.ifindex,
-                        current.kind,
-                        mtu.unwrap_or(current.mtu),
-                        prepared.data.clone(),
-                    );
-                    for t in tunnels.iter_mut().filter(|t| t.name == current.name) {
-                        *t = after.clone();
-                    }
-                    Step::Change {
-                        current,
-                        data: prepared.data,
-                        mtu,
-                        up: desired.up.filter(|u| *u != current.up),
-                    }
+                Change::ChangeTunnel { .. } => pending_changes.push(change),
+                Change::AddTunnel(desired) => {
+                    // Every change in place goes before the first addition.
+                    self.prepare_changes(&mut pending_changes, &mut tunnels, &mut steps)?;
+                    let new = self
+                        .new_tunnel(desired, before, &tunnels)
+                        .map_err(|e| e.context(what()))?;
+                    tunnels.push(new.add.as_tunnel());
+                    steps.push(Step::Add(new));
                 }
-            };
-            steps.push(step);
+            }
         }
+        self.prepare_changes(&mut pending_changes, &mut tunnels, &mut steps)?;
         Ok(steps)
     }
 
-    /// The tunnel `d` made ready to add, checked against `tunnels`.
-    fn new_tunnel(
+    /// Checks the changes in place of `pending` in an order the kernel accepts: one whose
+    /// new endpoints another tunnel still has waits for that tunnel's own change. Where they
+    /// wait on each other (two tunnels that swap remotes), the first one's refusal is said,
+    /// and why.
+    fn prepare_changes<'a>(
         &mut self,
-        d: &DesiredTunnel,
-        before: &Current,
-        tunnels: &[Tunnel],
-    ) -> Result<NewTunnel> {
-        let spec = TunnelSpec {
-            name: d.name.clone(),
-            mode: d.mode,
-            settings: update_of(d),
-        };
-        let link = d.dev.as_ref().map(|dev| before.devices[dev]);
-        let data = self.new_tunnel_data(&spec, link)?;
-        let new = NewTunnel {
-            spec,
-            data,
-            mtu: d.mtu,
-            up: d.up == Some(true),
-            what: format!("cannot apply `{}`", super::plan::desired_words(d)),
-        };
-        self.check_endpoints(
-            &format!("cannot create tunnel \"{}\"", d.name),
-            &made(&new),
-            tunnels,
-        )?;
-        Ok(new)
+        pending: &mut Vec<&'a Change>,
+        tunnels: &mut [Tunnel],
+        steps: &mut Vec<Step<'a>>,
+    ) -> Result<()> {
+        while !pending.is_empty() {
+            let mut first_refusal = None;
+            let mut done = None;
+            for (at, change) in pending.iter().enumerate() {
+                let Change::ChangeTunnel {
+                    current, desired, ..
+                } = change
+                else {
+                    unreachable!("only changes in place wait")
+                };
+                let settings = desired.spec.settings.whole(desired.spec.kind);
+                match self.prepare_change(current, &settings, true, tunnels) {
+                    Ok(prepared) => {
+                        done = Some((at, current, prepared));
+                        break;
+                    }
+                    Err(err) if err.errno() == Some(libc::EEXIST) && pending.len() > 1 => {
+                        first_refusal.get_or_insert(err);
+                    }
+                    Err(err) => {
+                        return Err(err.context(format!(
+                            "cannot apply the changes of tunnel \"{}\"",
+                            current.name
+                        )))
+                    }
+                }
+            }
+            let Some((at, current, change)) = done else {
+                let err = first_refusal.expect("a refusal where nothing could go first");
+                return Err(err.with_note(format!(
+                    "tunnels {} would each take endpoints another of them still has, in any order: \
+                     change one of them in a run of its own first, or delete and add them",
+                    pending
+                        .iter()
+                        .filter_map(|c| match c {
+                            Change::ChangeTunnel { current, .. } => Some(format!("\"{}\"", current.name)),
+                            _ => None,
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            };
+            let after = current.with_attrs(change.attrs.clone());
+            for t in tunnels.iter_mut().filter(|t| t.name == current.name) {
+                *t = after.clone();
+            }
+            steps.push(Step::Change { current, change });
+            pending.remove(at);
+        }
+        Ok(())
     }
 
-    /// Adds the ports of `changes` (all [`Change::AddPort`]) many per `sendmsg`, and logs
-    /// each one added; the error names the first port refused.
-    fn add_ports(&mut self, changes: &[&Change], log: &mut Vec<Undo>) -> Result<()> {
+    /// The tunnel `desired` makes, ready to add and checked against `tunnels`.
+    fn new_tunnel<'a>(
+        &mut self,
+        desired: &'a DesiredTunnel,
+        before: &Snapshot,
+        tunnels: &[Tunnel],
+    ) -> Result<NewTunnel<'a>> {
+        let spec = &desired.spec;
+        let (link, underlay_made_here) = match &spec.settings.dev {
+            Some(dev) => match before.devices.index_of(dev) {
+                Some(index) => (Some(index), None),
+                None => (None, Some(dev.as_str())),
+            },
+            None => (None, None),
+        };
+        let add = self.prepare_add(spec, link)?;
+        crate::tunnel::rules::check_endpoints(
+            &format!("cannot create tunnel \"{}\"", spec.name),
+            &add.as_tunnel(),
+            tunnels,
+            &self.place(),
+        )?;
+        Ok(NewTunnel {
+            add,
+            desired,
+            underlay_made_here,
+        })
+    }
+
+    /// Makes every change of `steps`, logging each in `txn`; stops at the first refusal.
+    fn run(&mut self, steps: &[Step], txn: &mut Transaction) -> Result<()> {
+        let mut rest = steps;
+        while let Some(step) = rest.first() {
+            // Port additions in a row go many to a sendmsg, as a batch sends them; so do
+            // tunnel additions whose underlay is known.
+            let ports = rest
+                .iter()
+                .take_while(|s| matches!(s, Step::Port(Change::AddPort { .. })))
+                .count();
+            let tunnels = rest
+                .iter()
+                .take_while(|s| matches!(s, Step::Add(n) if n.underlay_made_here.is_none()))
+                .count();
+            let done = if ports > 1 {
+                self.add_ports(&rest[..ports], txn)?;
+                ports
+            } else if tunnels > 1 {
+                let adds: Vec<&NewTunnel> = rest[..tunnels]
+                    .iter()
+                    .filter_map(|s| match s {
+                        Step::Add(a) => Some(a),
+                        _ => None,
+                    })
+                    .collect();
+                self.add_tunnels(&adds, txn)?;
+                tunnels
+            } else {
+                self.run_step(step, txn)?;
+                1
+            };
+            rest = &rest[done..];
+        }
+        Ok(())
+    }
+
+    /// Adds the ports of `steps` (all additions) many per `sendmsg`, and logs each one added;
+    /// the error names the first port refused.
+    fn add_ports(&mut self, steps: &[Step], txn: &mut Transaction) -> Result<()> {
+        let changes: Vec<&Change> = steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Port(c) => Some(*c),
+                _ => None,
+            })
+            .collect();
         let ports: Vec<FouPort> = changes
             .iter()
             .filter_map(|c| match c {
@@ -338,14 +380,18 @@ impl Handle {
                 _ => None,
             })
             .collect();
-        let results = self.fou_add_many(&ports);
         let mut first_error = None;
-        for ((result, port), change) in results.into_iter().zip(&ports).zip(changes) {
+        for ((result, port), change) in self
+            .fou_add_many(&ports)
+            .into_iter()
+            .zip(&ports)
+            .zip(changes)
+        {
             match result {
-                Ok(()) => log.push(Undo::DelPort(port.clone())),
+                Ok(()) => txn.record(Undo::DelPort(port.clone())),
                 Err(err) if first_error.is_none() => {
-                    let what = change.lines().join("; ");
-                    first_error = Some(err.context(&format!("cannot apply `{what}`")));
+                    first_error =
+                        Some(err.context(format!("cannot apply `{}`", change.lines().join("; "))));
                 }
                 Err(_) => {}
             }
@@ -353,19 +399,20 @@ impl Handle {
         first_error.map_or(Ok(()), Err)
     }
 
-    /// Makes the tunnels of `adds`, many requests per `sendmsg` (netlink's windows), and
-    /// logs each one made; the error names the first one refused.
-    fn add_tunnels(&mut self, adds: &[&NewTunnel], log: &mut Vec<Undo>) -> Result<()> {
-        let requests = adds.iter().map(|a| a.request());
+    /// Makes the tunnels of `adds`, many requests per `sendmsg`, and logs each one made; the
+    /// error names the first one refused.
+    fn add_tunnels(&mut self, adds: &[&NewTunnel], txn: &mut Transaction) -> Result<()> {
+        let requests = adds.iter().map(|a| a.add.request());
         let results = self
             .route
             .request_many(requests, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL);
         let mut first_error = None;
-        for (result, add) in results.into_iter().zip(adds) {
+        for (result, new) in results.into_iter().zip(adds) {
             match result {
-                Ok(()) => log.push(Undo::DelTunnel(add.spec.name.clone())),
+                Ok(()) => txn.record(Undo::DelTunnel(new.add.name.clone())),
                 Err(err) if first_error.is_none() => {
-                    first_error = Some(self.add_refusal(&add.spec, err).context(&add.what));
+                    let what = format!("cannot apply `+ {}`", tunnel_words(new.desired));
+                    first_error = Some(self.add_refusal(&new.desired.spec, err).context(what));
                 }
                 Err(_) => {}
             }
@@ -373,209 +420,86 @@ impl Handle {
         first_error.map_or(Ok(()), Err)
     }
 
-    fn apply_step(&mut self, step: &Step, log: &mut Vec<Undo>) -> Result<()> {
+    /// Makes one tunnel whose underlay is a tunnel made earlier in the run: its index now.
+    fn add_tunnel_on_new_underlay(&mut self, new: &NewTunnel, txn: &mut Transaction) -> Result<()> {
+        let Some(dev) = new.underlay_made_here else {
+            return self.add_tunnels(&[new], txn);
+        };
+        let index = self.ifindex(dev)?;
+        let add = self.prepare_add(&new.desired.spec, Some(index))?;
+        let resolved = NewTunnel {
+            add,
+            desired: new.desired,
+            underlay_made_here: None,
+        };
+        self.add_tunnels(&[&resolved], txn)
+    }
+
+    fn run_step(&mut self, step: &Step, txn: &mut Transaction) -> Result<()> {
         match step {
-            Step::Port(change) => self.apply_port(change, log).map_err(|err| {
-                err.context(&format!("cannot apply `{}`", change.lines().join("; ")))
+            Step::Port(change) => self.apply_port(change, txn).map_err(|err| {
+                err.context(format!("cannot apply `{}`", change.lines().join("; ")))
             }),
-            Step::Add(new) => self.add_tunnels(&[new], log),
+            Step::Add(new) => self.add_tunnel_on_new_underlay(new, txn),
             Step::Replace { current, new } => {
+                let what = format!("cannot apply `replace {}`", tunnel_words(new.desired));
                 self.tunnel_del(&current.name)
-                    .map_err(|err| err.context(&new.what))?;
-                log.push(Undo::Recreate((*current).clone()));
-                self.add_tunnels(&[new], log)
+                    .map_err(|err| err.context(what))?;
+                txn.record(Undo::Recreate(Box::new((*current).clone())));
+                self.add_tunnel_on_new_underlay(new, txn)
             }
-            Step::Change {
-                current,
-                data,
-                mtu,
-                up,
-            } => {
+            Step::Change { current, change } => {
                 let what = format!("cannot apply the changes of tunnel \"{}\"", current.name);
-                self.send_change(current, data.clone(), *mtu)
-                    .map_err(|err| err.context(&what))?;
-                log.push(Undo::Restore((*current).clone()));
-                if let Some(up) = up {
-                    self.set_link(&current.name, current.ifindex, None, Some(*up))
-                        .map_err(|err| err.context(&what))?;
-                }
+                self.send_change(current, change)
+                    .map_err(|err| err.context(what))?;
+                txn.record(Undo::Restore(Box::new((*current).clone())));
                 Ok(())
             }
             Step::Del(t) => {
-                self.tunnel_del(&t.name)
-                    .map_err(|err| err.context(&format!("cannot apply `- tunnel {}`", t.name)))?;
-                log.push(Undo::Recreate((*t).clone()));
+                self.tunnel_del(&t.name).map_err(|err| {
+                    err.context(format!(
+                        "cannot apply `- tunnel {} mode {}`",
+                        t.name,
+                        t.mode().word()
+                    ))
+                })?;
+                txn.record(Undo::Recreate(Box::new((*t).clone())));
                 Ok(())
             }
         }
     }
 
-    fn apply_port(&mut self, change: &Change, log: &mut Vec<Undo>) -> Result<()> {
+    fn apply_port(&mut self, change: &Change, txn: &mut Transaction) -> Result<()> {
         match change {
             Change::AddPort { port, .. } => {
                 self.fou_add(port)?;
-                log.push(Undo::DelPort(port.clone()));
+                txn.record(Undo::DelPort(port.clone()));
             }
             Change::DelPort { port, .. } => {
                 self.fou_del(port)?;
-                log.push(Undo::AddPort(port.clone()));
+                txn.record(Undo::AddPort(port.clone()));
             }
             Change::ReplacePort { old, new, .. } => {
                 self.fou_del(old)?;
-                log.push(Undo::AddPort(old.clone()));
+                txn.record(Undo::AddPort(old.clone()));
                 self.fou_add(new)?;
-                log.push(Undo::DelPort(new.clone()));
+                txn.record(Undo::DelPort(new.clone()));
             }
             _ => unreachable!("a port change"),
         }
         Ok(())
     }
-
-    /// Sets a device's MTU and up state.
-    fn set_link(
-        &mut self,
-        name: &str,
-        index: u32,
-        mtu: Option<u32>,
-        up: Option<bool>,
-    ) -> Result<()> {
-        let mut message = LinkMessage::default();
-        message.header.index = index;
-        if let Some(mtu) = mtu {
-            message.attributes.push(LinkAttribute::Mtu(mtu));
-        }
-        if let Some(up) = up {
-            message.header.change_mask = LinkFlags::Up;
-            if up {
-                message.header.flags = LinkFlags::Up;
-            }
-        }
-        self.route
-            .request(RouteNetlinkMessage::NewLink(message), NLM_F_REQUEST)
-            .map_err(|err| {
-                self.refusal(err, &format!("cannot set the MTU or state of \"{name}\""))
-            })?;
-        Ok(())
-    }
-
-    /// Undoes `log` in reverse and reads the namespace back: the sentence says what is true.
-    fn undo(&mut self, log: Vec<Undo>, before: &Current) -> String {
-        if log.is_empty() {
-            return "nothing had been changed".into();
-        }
-        let count = log.len();
-        let mut failures = Vec::new();
-        let mut recreated = Vec::new();
-        for step in log.into_iter().rev() {
-            let result = match &step {
-                Undo::DelPort(p) => self.fou_del(p),
-                Undo::AddPort(p) => self.fou_add(p),
-                Undo::DelTunnel(name) => self.tunnel_del(name),
-                Undo::Restore(t) => self
-                    .tunnel_restore(t)
-                    .and_then(|()| self.set_link(&t.name, t.ifindex, None, Some(t.up))),
-                Undo::Recreate(t) => {
-                    recreated.push(t.name.clone());
-                    self.tunnel_recreate(t)
-                }
-            };
-            if let Err(e) = result {
-                failures.push(e.to_string());
-            }
-        }
-        let differences = match self.read_state() {
-            Ok(after) => differences(before, &after),
-            Err(e) => vec![format!("cannot read the namespace back: {e}")],
-        };
-        let mut text = if failures.is_empty() && differences.is_empty() {
-            format!(
-                "the {count} change(s) made before it were undone, and {} reads back as before",
-                self.where_()
-            )
-        } else {
-            let mut t = format!(
-                "UNDO INCOMPLETE: of the {count} change(s) made before it, {} could not be undone",
-                failures.len()
-            );
-            for f in &failures {
-                t += &format!("; {f}");
-            }
-            if !differences.is_empty() {
-                t += &format!(
-                    "; {} now differs from before: {}",
-                    self.where_(),
-                    differences.join("; ")
-                );
-            }
-            t
-        };
-        if !recreated.is_empty() {
-            text += &format!(
-                " (tunnel(s) {} were made again: new devices, without the addresses and routes they had)",
-                recreated.join(", ")
-            );
-        }
-        text
-    }
 }
 
-/// The same error with `text` after its message: what became of the changes before it.
-fn followed_by(err: Error, text: &str) -> Error {
-    err.context_after(text)
-}
-
-/// What differs between two reads of a namespace, in what apply manages: ports, and each
-/// tunnel's kind, settings, MTU and up state (not its ifindex: a recreated tunnel has a new one).
-pub fn differences(before: &Current, after: &Current) -> Vec<String> {
-    let mut out = Vec::new();
-    for p in &before.ports {
-        if !after.ports.contains(p) {
-            out.push(format!("port {p} is missing"));
-        }
+/// A line of the plan that is left after everything was applied, said as what the kernel
+/// keeps instead of what was asked: `~ tunnel t1 mtu 1452 -> 1000` is "tunnel t1 mtu 1452
+/// (asked 1000)".
+fn kept_instead(line: &str) -> String {
+    match line
+        .strip_prefix("~ ")
+        .and_then(|rest| rest.split_once(" -> "))
+    {
+        Some((now, asked)) => format!("{now} (asked {asked})"),
+        None => format!("still to do: {line}"),
     }
-    for p in &after.ports {
-        if !before.ports.contains(p) {
-            out.push(format!("port {p} is new"));
-        }
-    }
-    let view = |t: &Tunnel| {
-        (
-            t.kind,
-            t.ip6_proto,
-            t.local,
-            t.remote,
-            t.ttl,
-            tunnel_tos(t),
-            t.link,
-            t.ikey,
-            t.okey,
-            t.encap,
-            t.mtu,
-            t.up,
-        )
-    };
-    for t in &before.tunnels {
-        match after.tunnels.iter().find(|a| a.name == t.name) {
-            None => out.push(format!("tunnel \"{}\" is missing", t.name)),
-            Some(a) if view(a) != view(t) => out.push(format!("tunnel \"{}\" differs", t.name)),
-            Some(_) => {}
-        }
-    }
-    for t in &after.tunnels {
-        if !before.tunnels.iter().any(|b| b.name == t.name) {
-            out.push(format!("tunnel \"{}\" is new", t.name));
-        }
-    }
-    out
-}
-
-/// The tunnel `new` is, as the kernel will read it back (its index and MTU not known yet).
-fn made(new: &NewTunnel) -> Tunnel {
-    Tunnel::from_data(
-        new.spec.name.clone(),
-        0,
-        new.spec.mode.kind,
-        new.mtu.unwrap_or(0),
-        new.data.clone(),
-    )
 }

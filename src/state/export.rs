@@ -1,26 +1,66 @@
 //! The namespace as a desired-state file: what `rfou export` prints. Applying it back to the
-//! same namespace changes nothing (`rfou export | rfou apply --check -`).
+//! same namespace changes nothing (`rfou export | rfou apply --check -`), and applying it to
+//! a fresh namespace with the same underlays makes the same tunnels and ports.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
-use super::plan::{sport_word, tos_word};
-use super::{default_ttl, is_fallback_device, tunnel_tos, Current};
+use crate::error::Result;
 use crate::fou::{Family, FouEncap};
-use crate::tunnel::EncapType;
+use crate::handle::Handle;
+use crate::tunnel::rules::is_fallback;
+use crate::tunnel::{TunnelKind, Value};
+use crate::txn::Snapshot;
 
 /// A TOML string: JSON's escapes are TOML's too.
 fn quoted(text: &str) -> String {
     serde_json::to_string(text).expect("a string serializes")
 }
 
+/// A value as TOML writes it.
+fn toml_value(value: &Value) -> String {
+    match value {
+        Value::Flag(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Word(w) => quoted(w),
+    }
+}
+
+/// What [`Handle::export_state`] found: the file, and what a reader should know about it
+/// (that the list of ports may be incomplete).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Export {
+    /// The desired-state file.
+    pub text: String,
+    /// Sentences for the user, for standard error.
+    pub notes: Vec<String>,
+}
+
+impl Handle {
+    /// The namespace as a desired-state file ([`export`]), with the MTU each tunnel would
+    /// get if made as it is (an MTU that differs from it was set by hand, and is written).
+    pub fn export_state(&mut self) -> Result<Export> {
+        let snapshot = self.snapshot(true)?;
+        let mut computed = HashMap::new();
+        for tunnel in &snapshot.tunnels {
+            let underlay = self.underlay_mtu(tunnel)?;
+            computed.insert(tunnel.name.clone(), tunnel.fitting_mtu(underlay));
+        }
+        Ok(Export {
+            text: export(&snapshot, &computed),
+            notes: snapshot.notes.clone(),
+        })
+    }
+}
+
 /// Every fou port and every tunnel (but the kernel's fallback devices) of `current`.
-/// Settings at their default are left out, as a person would write the file; `mtu` is left
-/// out (the kernel picks it from the encap and the underlay), `up = true` is written for a
-/// tunnel that is up.
-pub fn export(current: &Current) -> String {
+/// Settings at their default are left out, as a person would write the file; a tunnel's MTU
+/// is written where it is not `computed` (the MTU it would get if made as it is), and
+/// `up = true` where it is up.
+pub fn export(current: &Snapshot, computed: &HashMap<String, u32>) -> String {
     let mut out = String::from("# rfou desired state (rfou export)\n");
-    let mut ports = current.ports.clone();
-    ports.sort_by_key(|p| (p.port, p.family, p.local, p.peer, p.peer_port, p.ifindex));
+    let mut ports = current.ports().to_vec();
+    ports.sort_by_key(|p| p.socket());
     for p in &ports {
         let _ = writeln!(out, "\n[[port]]\nport = {}", p.port);
         match p.encap {
@@ -42,78 +82,28 @@ pub fn export(current: &Current) -> String {
             let _ = writeln!(out, "peer_port = {n}");
         }
         if let Some(i) = p.ifindex {
-            let name = current
-                .device_name(i as u32)
-                .map_or_else(|| format!("#{i}"), str::to_string);
-            let _ = writeln!(out, "dev = {}", quoted(&name));
+            let _ = writeln!(out, "dev = {}", quoted(&current.devices.name_of(i)));
         }
         if p.remcsum_nopartial {
             out.push_str("remcsum_nopartial = true\n");
         }
     }
-    for t in current
-        .tunnels
-        .iter()
-        .filter(|t| !is_fallback_device(&t.name))
-    {
+    for t in current.tunnels.iter().filter(|t| !is_fallback(t)) {
         let _ = writeln!(
             out,
             "\n[[tunnel]]\nname = {}\nmode = \"{}\"",
             quoted(&t.name),
-            t.mode()
+            t.mode().word()
         );
-        if let Some(a) = t.local {
-            let _ = writeln!(out, "local = \"{a}\"");
+        let mut settings = t.settings(&current.devices).without_defaults(t.kind);
+        if t.kind == TunnelKind::Ip6Tnl {
+            // The mode word says it.
+            settings.proto = None;
         }
-        if let Some(a) = t.remote {
-            let _ = writeln!(out, "remote = \"{a}\"");
-        }
-        if t.ttl != default_ttl(t.kind) {
-            let _ = writeln!(out, "ttl = {}", t.ttl);
-        }
-        let tos = tunnel_tos(t);
-        if tos != 0 && !t.kind.ipv6_underlay() {
-            let _ = writeln!(out, "tos = {}", quoted(&tos_word(tos)));
-        }
-        if let Some(i) = t.link {
-            let name = current
-                .device_name(i)
-                .map_or_else(|| format!("#{i}"), str::to_string);
-            let _ = writeln!(out, "dev = {}", quoted(&name));
-        }
-        if t.kind.is_gre() {
-            match (t.ikey, t.okey) {
-                (Some(i), Some(o)) if i == o => {
-                    let _ = writeln!(out, "key = {i}");
-                }
-                (i, o) => {
-                    if let Some(i) = i {
-                        let _ = writeln!(out, "ikey = {i}");
-                    }
-                    if let Some(o) = o {
-                        let _ = writeln!(out, "okey = {o}");
-                    }
-                }
-            }
-        }
-        let e = &t.encap;
-        if e.kind != EncapType::None {
-            let _ = writeln!(
-                out,
-                "encap = \"{}\"\nencap-sport = {}\nencap-dport = {}\nencap-csum = {}\nencap-csum6 = {}\nencap-remcsum = {}",
-                e.kind.name(),
-                match e.sport {
-                    crate::tunnel::SourcePort::Auto => quoted(&sport_word(e.sport)),
-                    crate::tunnel::SourcePort::Fixed(p) => p.to_string(),
-                },
-                e.dport,
-                e.csum,
-                e.csum6,
-                e.remcsum
-            );
-        }
-        if t.up {
-            out.push_str("up = true\n");
+        settings.mtu = (computed.get(&t.name) != Some(&t.mtu)).then_some(t.mtu);
+        settings.up = t.up.then_some(true);
+        for (key, value) in settings.values() {
+            let _ = writeln!(out, "{key} = {}", toml_value(&value));
         }
     }
     out

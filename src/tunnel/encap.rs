@@ -1,14 +1,14 @@
 //! A tunnel's UDP encapsulation (`encap fou|gue|none ...`).
 
-use serde::Serialize;
+use std::fmt;
 
 use super::attrs::Setting;
-use super::{TunnelData, TunnelKind};
+use super::{TunnelAttrs, TunnelKind};
 use crate::error::{Error, Result};
+use crate::values;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
 /// The UDP encapsulation of a tunnel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EncapType {
     /// None: plain IP.
     None,
@@ -16,15 +16,37 @@ pub enum EncapType {
     Fou,
     /// GUE: a GUE header between the UDP header and the inner packet.
     Gue,
+    /// A type this version of rfou does not know (MPLS-in-UDP is 3): kept as the kernel
+    /// reports it, shown as `unknown(N)`, and never written over by a change that does not
+    /// name the encapsulation.
+    Other(u16),
 }
 
 impl EncapType {
-    /// Its word: `none`, `fou` or `gue`.
-    pub fn name(self) -> &'static str {
+    /// The words `encap` takes.
+    pub const WORDS: &'static [&'static str] = &["fou", "gue", "none"];
+
+    /// The encapsulation called `word` (`fou`, `gue`, `none`, in any letter case).
+    pub fn parse(word: &str) -> Result<Self> {
+        [EncapType::Fou, EncapType::Gue, EncapType::None]
+            .into_iter()
+            .find(|t| values::is(word, &t.to_string()))
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "unknown encapsulation \"{word}\": use fou, gue or none"
+                ))
+            })
+    }
+}
+
+impl fmt::Display for EncapType {
+    /// `none`, `fou`, `gue`, or `unknown(N)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            EncapType::None => "none",
-            EncapType::Fou => "fou",
-            EncapType::Gue => "gue",
+            EncapType::None => f.write_str("none"),
+            EncapType::Fou => f.write_str("fou"),
+            EncapType::Gue => f.write_str("gue"),
+            EncapType::Other(n) => write!(f, "unknown({n})"),
         }
     }
 }
@@ -122,6 +144,8 @@ impl Encap {
             EncapType::Fou => 8,
             EncapType::Gue if self.remcsum => 20,
             EncapType::Gue => 12,
+            // Every UDP encapsulation has at least the UDP header.
+            EncapType::Other(_) => 8,
         }
     }
 
@@ -149,9 +173,10 @@ impl Encap {
 
     fn set_type(&mut self, kind: u16) {
         self.kind = match kind {
+            rfou_uapi::tunnel::TUNNEL_ENCAP_NONE => EncapType::None,
             rfou_uapi::tunnel::TUNNEL_ENCAP_FOU => EncapType::Fou,
             rfou_uapi::tunnel::TUNNEL_ENCAP_GUE => EncapType::Gue,
-            _ => EncapType::None,
+            other => EncapType::Other(other),
         };
     }
 
@@ -160,6 +185,7 @@ impl Encap {
             EncapType::None => rfou_uapi::tunnel::TUNNEL_ENCAP_NONE,
             EncapType::Fou => rfou_uapi::tunnel::TUNNEL_ENCAP_FOU,
             EncapType::Gue => rfou_uapi::tunnel::TUNNEL_ENCAP_GUE,
+            EncapType::Other(n) => n,
         }
     }
 
@@ -183,7 +209,7 @@ impl Encap {
 
     /// Replaces the encapsulation in a tunnel's attributes. All four attributes are always
     /// sent, `none` included: the kernel replaces the whole encap when it sees any of them.
-    pub(crate) fn write(&self, data: &mut TunnelData) {
+    pub(crate) fn write(&self, data: &mut TunnelAttrs) {
         data.set(Setting::EncapType(self.type_wire()));
         data.set(Setting::EncapFlags(self.flags()));
         data.set(Setting::EncapSport(self.sport.wire()));
@@ -219,6 +245,12 @@ impl EncapSpec {
             return Err(Error::invalid(
                 "the tunnel has no encapsulation to change: say `encap fou` or `encap gue` too",
             ));
+        }
+        if let EncapType::Other(n) = encap_type {
+            return Err(Error::invalid(format!(
+                "the tunnel's encapsulation is of a type rfou does not know ({n}): say `encap fou`, \
+                 `encap gue` or `encap none` to replace it"
+            )));
         }
         if encap_type == EncapType::None {
             let named = [
@@ -264,8 +296,7 @@ impl EncapSpec {
         }
         if encap.dport == 0 {
             return Err(Error::invalid(format!(
-                "encap {} needs encap-dport PORT: the UDP port the far end receives on (its `rfou add port PORT`)",
-                encap_type.name()
+                "encap {encap_type} needs encap-dport PORT: the UDP port the far end receives on (its `rfou add port PORT`)"
             )));
         }
         Ok(encap)
@@ -289,7 +320,7 @@ mod tests {
         let err = spec(EncapType::Fou, None)
             .resolve(TunnelKind::Ipip, &Encap::none())
             .unwrap_err();
-        assert_eq!(err.exit_code(), 2);
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
         assert!(err.to_string().contains("needs encap-dport"), "{err}");
     }
 
@@ -392,12 +423,42 @@ mod tests {
             ..Encap::gue(5555)
         };
         for kind in TunnelKind::ALL {
-            let mut data = TunnelData::empty(kind);
+            let mut data = TunnelAttrs::empty(kind);
             Encap::fou(1).write(&mut data);
             encap.write(&mut data);
             assert_eq!(Encap::read(&data.settings()), encap, "{kind:?}");
             Encap::none().write(&mut data);
             assert_eq!(Encap::read(&data.settings()), Encap::none(), "{kind:?}");
         }
+    }
+
+    #[test]
+    fn an_unknown_type_is_kept_and_never_taken_for_none() {
+        let mut data = TunnelAttrs::empty(TunnelKind::Ipip);
+        data.set(Setting::EncapType(3));
+        data.set(Setting::EncapDport(6635));
+        let read = Encap::read(&data.settings());
+        assert_eq!(read.kind, EncapType::Other(3));
+        assert_eq!(read.kind.to_string(), "unknown(3)");
+        assert_eq!(read.dport, 6635);
+        // A change of its options alone is refused, not turned into none.
+        let err = EncapSpec {
+            dport: Some(1),
+            ..EncapSpec::default()
+        }
+        .resolve(TunnelKind::Ipip, &read)
+        .unwrap_err();
+        assert!(err.to_string().contains("does not know (3)"), "{err}");
+        // Naming the encapsulation replaces it.
+        let fou = EncapSpec {
+            kind: Some(EncapType::Fou),
+            dport: Some(1),
+            ..EncapSpec::default()
+        };
+        assert_eq!(
+            fou.resolve(TunnelKind::Ipip, &read).unwrap().kind,
+            EncapType::Fou
+        );
+        assert_eq!(EncapType::parse("GUE").unwrap(), EncapType::Gue);
     }
 }

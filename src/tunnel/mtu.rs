@@ -7,17 +7,19 @@
 //! made with its new settings, unless the MTU was chosen by hand; then it keeps it and warns
 //! if it no longer fits.
 
-use netlink_packet_core::Nla;
 use netlink_packet_core::NLM_F_REQUEST;
-use netlink_packet_route::link::{GreIOFlags, InfoGre, InfoGre6, InfoIpTunnel, LinkMessage};
+use netlink_packet_route::link::GreIOFlags;
 use netlink_packet_route::route::{RouteAttribute, RouteFlags, RouteMessage, RouteType};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
-use serde::Serialize;
+use rfou_uapi::tunnel::IP6_TNL_F_IGN_ENCAP_LIMIT;
 use std::net::{IpAddr, Ipv6Addr};
 
-use super::{Encap, Tunnel, TunnelData, TunnelKind};
+use super::attrs::TunnelAttrs;
+use super::settings::Read;
+use super::{Encap, Tunnel, TunnelKind};
 use crate::error::Result;
 use crate::handle::Handle;
+use crate::links::link_mtu;
 
 /// ETH_DATA_LEN: what the kernel assumes when a tunnel has no underlay device.
 const DEFAULT_UNDERLAY_MTU: u32 = 1500;
@@ -28,95 +30,52 @@ const IPV6_MIN_MTU: u32 = 1280;
 const IP_MAX_MTU: u32 = 0xFFFF;
 
 /// What happened to a tunnel's MTU when its encapsulation or underlay changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MtuChange {
     /// The MTU before.
     pub old: u32,
     /// The MTU after.
     pub new: u32,
     /// The MTU sent to the kernel, when rfou changes it.
-    #[serde(skip)]
     pub set: Option<u32>,
     /// Why it was kept, or what no longer fits.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
 }
 
 /// Bytes in front of the inner packet, but for the encap: outer IP header, GRE header, the
 /// IPv6 tunnel encapsulation limit option unless it is turned off, and for the tap kinds the
 /// inner Ethernet header (which the device's MTU does not count).
-pub fn tunnel_header_len(kind: TunnelKind, data: &TunnelData) -> u32 {
-    let optional_gre = |oflags: Option<GreIOFlags>| {
-        let oflags = oflags.unwrap_or(GreIOFlags::empty());
+pub(crate) fn tunnel_header_len(kind: TunnelKind, attrs: &TunnelAttrs) -> u32 {
+    let read = Read::from(attrs);
+    let ip = if kind.ipv6_underlay() { 40 } else { 20 };
+    let gre = if kind.is_gre() {
         let optional = [GreIOFlags::Checksum, GreIOFlags::Key, GreIOFlags::Seq]
             .iter()
-            .filter(|f| oflags.contains(**f))
+            .filter(|f| read.oflags.contains(**f))
             .count() as u32;
         4 + 4 * optional
+    } else {
+        0
     };
-    let (ip, gre) = match data {
-        TunnelData::Gre(attrs) => (
-            20,
-            optional_gre(attrs.iter().find_map(|a| match a {
-                InfoGre::OFlags(f) => Some(*f),
-                _ => None,
-            })),
-        ),
-        TunnelData::Gre6(attrs) => (
-            40,
-            optional_gre(attrs.iter().find_map(|a| match a {
-                InfoGre6::OFlags(f) => Some(*f),
-                _ => None,
-            })),
-        ),
-        TunnelData::Ip(_) if kind == TunnelKind::Ip6Tnl => (40, 0),
-        TunnelData::Ip(_) => (20, 0),
-    };
-    let encap_limit = if kind.ipv6_underlay() && !ignores_encap_limit(data) {
+    let encap_limit = if kind.ipv6_underlay() && read.ip6_flags & IP6_TNL_F_IGN_ENCAP_LIMIT == 0 {
         8
     } else {
         0
     };
-    let ether = if matches!(kind, TunnelKind::GreTap | TunnelKind::Ip6GreTap) {
-        ETH_HLEN
-    } else {
-        0
-    };
+    let ether = if kind.is_tap() { ETH_HLEN } else { 0 };
     ip + gre + encap_limit + ether
 }
 
-/// IP6_TNL_F_IGN_ENCAP_LIMIT (`encaplimit none`): no encapsulation limit option is sent.
-fn ignores_encap_limit(data: &TunnelData) -> bool {
-    const IGN: u32 = rfou_uapi::tunnel::IP6_TNL_F_IGN_ENCAP_LIMIT;
-    match data {
-        TunnelData::Ip(attrs) => attrs
-            .iter()
-            .any(|a| matches!(a, InfoIpTunnel::Ipv6Flags(f) if f.bits() & IGN != 0)),
-        // ip6gre keeps its flags in IFLA_GRE_FLAGS, which the crate leaves undecoded.
-        TunnelData::Gre6(attrs) => attrs.iter().any(|a| match a {
-            InfoGre6::Other(nla) if nla.kind() == rfou_uapi::tunnel::IFLA_GRE_FLAGS => {
-                let mut value = [0u8; 4];
-                if nla.value_len() == 4 {
-                    nla.emit_value(&mut value);
-                }
-                u32::from_ne_bytes(value) & IGN != 0
-            }
-            _ => false,
-        }),
-        TunnelData::Gre(_) => false,
-    }
-}
-
-/// The MTU of a tunnel of `kind` with `data` and `encap` whose packets leave by an underlay
-/// device of MTU `underlay` (`None`: no route to the remote and no bound device), as the
-/// kernel works it out when it makes the tunnel (`ip link add ... encap ...`).
-pub fn default_mtu(
+/// The MTU of a tunnel of `kind` with `attrs` and `encap` whose packets leave by an
+/// underlay device of MTU `underlay` (`None`: no route to the remote and no bound device),
+/// as the kernel works it out when it makes the tunnel (`ip link add ... encap ...`).
+pub(crate) fn default_mtu(
     kind: TunnelKind,
-    data: &TunnelData,
+    attrs: &TunnelAttrs,
     encap: &Encap,
     underlay: Option<u32>,
 ) -> u32 {
-    let header = tunnel_header_len(kind, data) + encap.overhead();
+    let header = tunnel_header_len(kind, attrs) + encap.overhead();
     match (kind, underlay) {
         // sit sets its MTU from an underlay device only; without one it keeps the MTU it was
         // given before its encap was known: ETH_DATA_LEN less the IPv4 header.
@@ -137,6 +96,16 @@ pub fn default_mtu(
     }
 }
 
+impl Tunnel {
+    /// The MTU the kernel gives a tunnel made as this one whose packets leave by an underlay
+    /// device of MTU `underlay` (`None`: no route to its remote and no bound device): the
+    /// largest that fits its path with its encapsulation ([`Handle::underlay_mtu`] finds
+    /// the underlay).
+    pub fn fitting_mtu(&self, underlay: Option<u32>) -> u32 {
+        default_mtu(self.kind, &self.attrs, &self.encap, underlay)
+    }
+}
+
 impl Handle {
     /// What the MTU of tunnel `old` should become when it is changed into `new`.
     ///
@@ -152,8 +121,8 @@ impl Handle {
         } else {
             self.underlay_mtu(new)?
         };
-        let was = default_mtu(old.kind, &old.data, &old.encap, before);
-        let should = default_mtu(new.kind, &new.data, &new.encap, after);
+        let was = default_mtu(old.kind, &old.attrs, &old.encap, before);
+        let should = default_mtu(new.kind, &new.attrs, &new.encap, after);
         if old.mtu == was {
             return Ok(MtuChange {
                 old: old.mtu,
@@ -171,7 +140,7 @@ impl Handle {
             };
             format!(
                 "{} keeps the MTU {} it was given by hand, but with {} encapsulation only {should} fits {underlay}: larger packets will be fragmented or dropped; set `ip link set {} mtu {should}`",
-                old.name, old.mtu, new.encap.kind.name(), old.name
+                old.name, old.mtu, new.encap.kind, old.name
             )
         });
         Ok(MtuChange {
@@ -192,7 +161,7 @@ impl Handle {
     /// multicast remote), and without a route they use no device at all; nor do they look
     /// for one unless they can send (`IP6_TNL_F_CAP_XMIT`: both addresses set, neither
     /// loopback, a link-local one only with a bound device).
-    pub(crate) fn underlay_mtu(&mut self, tunnel: &Tunnel) -> Result<Option<u32>> {
+    pub fn underlay_mtu(&mut self, tunnel: &Tunnel) -> Result<Option<u32>> {
         let v6 = tunnel.kind.ipv6_underlay();
         if v6 && !ip6_can_send(tunnel) {
             return Ok(None);
@@ -262,16 +231,7 @@ impl Handle {
     /// The MTU of device `index`, by a targeted get (a dump would cost as much as the
     /// namespace has devices, on every encap change of a bulk run).
     fn mtu_of(&mut self, index: u32) -> Option<u32> {
-        let mut request = LinkMessage::default();
-        request.header.index = index;
-        let replies = self
-            .route
-            .request(super::link::get_link(request), NLM_F_REQUEST)
-            .ok()?;
-        replies.iter().find_map(|reply| match reply {
-            RouteNetlinkMessage::NewLink(link) => super::link::link_mtu(link),
-            _ => None,
-        })
+        link_mtu(&self.link_by_index(index)?)
     }
 }
 
@@ -295,12 +255,12 @@ fn ip6_can_send(tunnel: &Tunnel) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use netlink_packet_route::link::InfoGre;
+    use netlink_packet_route::link::{InfoGre, InfoIpTunnel};
 
     #[test]
     fn matches_what_the_kernel_gives_tunnels_made_with_their_encap() {
         // Measured on Linux 6.1 over a 1500-byte underlay.
-        let ip = TunnelData::empty(TunnelKind::Ipip);
+        let ip = TunnelAttrs::empty(TunnelKind::Ipip);
         assert_eq!(
             default_mtu(TunnelKind::Ipip, &ip, &Encap::none(), Some(1500)),
             1480
@@ -309,7 +269,7 @@ mod tests {
             default_mtu(TunnelKind::Ipip, &ip, &Encap::fou(5555), Some(1500)),
             1472
         );
-        let gre = TunnelData::empty(TunnelKind::Gre);
+        let gre = TunnelAttrs::empty(TunnelKind::Gre);
         assert_eq!(
             default_mtu(TunnelKind::Gre, &gre, &Encap::none(), Some(1500)),
             1476
@@ -319,13 +279,13 @@ mod tests {
             1468
         );
         // gre with a key, GUE with remote checksum offload: 1500 - 20 - 8 - 12 - 8.
-        let keyed = TunnelData::Gre(vec![InfoGre::OFlags(GreIOFlags::Key)]);
+        let keyed = TunnelAttrs::Gre(vec![InfoGre::OFlags(GreIOFlags::Key)]);
         let gue = Encap {
             remcsum: true,
             ..Encap::gue(5556)
         };
         assert_eq!(default_mtu(TunnelKind::Gre, &keyed, &gue, Some(1500)), 1452);
-        let tap = TunnelData::empty(TunnelKind::GreTap);
+        let tap = TunnelAttrs::empty(TunnelKind::GreTap);
         assert_eq!(
             default_mtu(TunnelKind::GreTap, &tap, &Encap::none(), Some(1500)),
             1462
@@ -336,7 +296,7 @@ mod tests {
     fn matches_the_kernel_over_other_underlays() {
         // Measured on Linux 6.1 with `ip link add ... encap ...`.
         let fou = Encap::fou(5555);
-        let ip = TunnelData::empty(TunnelKind::Ipip);
+        let ip = TunnelAttrs::empty(TunnelKind::Ipip);
         // A remote of this host is routed through lo (MTU 65536); ipip counts IP_MAX_MTU.
         assert_eq!(
             default_mtu(TunnelKind::Ipip, &ip, &Encap::none(), Some(65536)),
@@ -345,12 +305,12 @@ mod tests {
         assert_eq!(default_mtu(TunnelKind::Ipip, &ip, &fou, Some(9000)), 8972);
         assert_eq!(default_mtu(TunnelKind::Ipip, &ip, &fou, None), 1472);
         // sit with no underlay keeps the MTU it was made with, encap or not.
-        let sit = TunnelData::empty(TunnelKind::Sit);
+        let sit = TunnelAttrs::empty(TunnelKind::Sit);
         assert_eq!(default_mtu(TunnelKind::Sit, &sit, &fou, None), 1480);
         assert_eq!(default_mtu(TunnelKind::Sit, &sit, &fou, Some(1280)), 1280);
         assert_eq!(default_mtu(TunnelKind::Sit, &sit, &fou, Some(1500)), 1472);
         // The IPv6 kinds: the encapsulation limit option, and never below 1280.
-        let ip6 = TunnelData::empty(TunnelKind::Ip6Tnl);
+        let ip6 = TunnelAttrs::empty(TunnelKind::Ip6Tnl);
         assert_eq!(
             default_mtu(TunnelKind::Ip6Tnl, &ip6, &fou, Some(1500)),
             1444
@@ -359,7 +319,7 @@ mod tests {
             default_mtu(TunnelKind::Ip6Tnl, &ip6, &fou, Some(1280)),
             1280
         );
-        let tap6 = TunnelData::empty(TunnelKind::Ip6GreTap);
+        let tap6 = TunnelAttrs::empty(TunnelKind::Ip6GreTap);
         let gue_remcsum = Encap {
             remcsum: true,
             ..Encap::gue(5556)
@@ -376,8 +336,17 @@ mod tests {
             let mut attrs = vec![InfoIpTunnel::Remote(remote.parse().unwrap())];
             attrs.extend(local.map(|l| InfoIpTunnel::Local(l.parse().unwrap())));
             attrs.extend(link.map(InfoIpTunnel::Link));
-            let data = TunnelData::Ip(attrs);
-            Tunnel::from_data("t".into(), 1, TunnelKind::Ip6Tnl, 1452, data)
+            let link = super::super::model::LinkState {
+                mtu: 1452,
+                ..Default::default()
+            };
+            Tunnel::new(
+                "t".into(),
+                1,
+                TunnelKind::Ip6Tnl,
+                link,
+                TunnelAttrs::Ip(attrs),
+            )
         };
         assert!(ip6_can_send(&tunnel(
             Some("2001:db8::1"),

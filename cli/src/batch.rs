@@ -1,0 +1,514 @@
+//! `rfou -b FILE`: many commands, one a line.
+//!
+//! Every line is parsed before anything is sent, so a typo on line 700 leaves the kernel as
+//! it was. Then the lines run in order; the first failure stops the batch (unless
+//! `--force`), naming FILE:LINE and how many lines were applied before it.
+
+use rfou::tunnel::rules::refuse_fallback;
+use rfou::{Error, ErrorKind, Family, Handle, Result};
+
+use crate::exit;
+use crate::output::for_message;
+pub use crate::Line;
+use crate::{exec, parse, Command, Io};
+
+/// The words of one line: split at ASCII white space (as iproute2 splits a batch line), `#`
+/// starts a comment.
+pub fn split(line: &str) -> Vec<&str> {
+    line.split_ascii_whitespace()
+        .take_while(|w| !w.starts_with('#'))
+        .collect()
+}
+
+/// A batch's text, read a line at a time, each line into its words in one pass over its
+/// bytes. The lines are those of `str::lines` (`\n` or `\r\n` ends a line, the last may have
+/// no end) and the words those of [`split`]: finding the line ends, then the words, then the
+/// comment, each in a pass of its own, was a third of the instructions of reading an
+/// `add port` line (callgrind).
+struct Scanner<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn new(text: &'a str) -> Self {
+        Scanner { text, at: 0 }
+    }
+
+    /// The next line, its words put in `words` (emptied first); `None` after the last.
+    fn next_line(&mut self, words: &mut Vec<&'a str>) -> Option<&'a str> {
+        words.clear();
+        let bytes = self.text.as_bytes();
+        let start = self.at;
+        if start >= bytes.len() {
+            return None;
+        }
+        // Blanks, then a word, then blanks...: each a tight loop of its own. Words end at
+        // ASCII bytes only, so every slice below is whole characters.
+        let blank = |b: u8| matches!(b, b' ' | b'\t' | b'\x0c' | b'\r');
+        let mut i = start;
+        loop {
+            while i < bytes.len() && blank(bytes[i]) {
+                i += 1;
+            }
+            match bytes.get(i) {
+                None | Some(b'\n') => break,
+                // `#` starts a comment where a word would start, not inside one.
+                Some(b'#') => {
+                    i += bytes[i..]
+                        .iter()
+                        .position(|&b| b == b'\n')
+                        .unwrap_or(bytes.len() - i);
+                    break;
+                }
+                Some(_) => {
+                    let first = i;
+                    while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
+                        i += 1;
+                    }
+                    words.push(&self.text[first..i]);
+                }
+            }
+        }
+        let (end, ended) = (i, i < bytes.len());
+        self.at = end + 1;
+        let line = &self.text[start..end];
+        // Only `\r\n` ends a line: a `\r` last in the text stays, as in `str::lines`.
+        match line.strip_suffix('\r') {
+            Some(stripped) if ended => Some(stripped),
+            _ => Some(line),
+        }
+    }
+}
+
+/// How many `\n` `text` holds, counted in runs of 255 bytes into a byte each: a loop the
+/// compiler turns into vector instructions (a count straight into a `usize` it did not, and
+/// that took 2.5 instructions a byte).
+fn count_newlines(text: &str) -> usize {
+    text.as_bytes()
+        .chunks(255)
+        .map(|run| run.iter().fold(0u8, |n, &b| n + u8::from(b == b'\n')))
+        .map(usize::from)
+        .sum()
+}
+
+/// The part of `line` from the first of `words` to the last (which `split` took from it).
+fn span<'a>(line: &'a str, words: &[&str]) -> &'a str {
+    let offset = |word: &str| word.as_ptr() as usize - line.as_ptr() as usize;
+    match (words.first(), words.last()) {
+        (Some(first), Some(last)) => &line[offset(first)..offset(last) + last.len()],
+        _ => "",
+    }
+}
+
+/// Parses every line; the errors come back with their line numbers.
+pub fn parse_lines(text: &str, family: Option<Family>) -> (Vec<Line<'_>>, Vec<(usize, Error)>) {
+    // Room for every line at once: growing by doubling copies the lines and touches fresh
+    // pages at each step.
+    let mut lines = Vec::with_capacity(count_newlines(text) + 1);
+    let mut errors = Vec::new();
+    let mut words = Vec::new();
+    let mut scanner = Scanner::new(text);
+    let mut number = 0;
+    while let Some(raw) = scanner.next_line(&mut words) {
+        number += 1;
+        if words.is_empty() {
+            continue;
+        }
+        match parse::parse_words(&words, family) {
+            Ok(Command::Help(_)) => {
+                errors.push((number, Error::invalid("help is not a batch command")))
+            }
+            // apply is all or nothing on its own, and its plan is not a line's to undo.
+            Ok(Command::Apply { .. } | Command::Export) => errors.push((
+                number,
+                Error::invalid("apply and export are not batch commands: run them alone"),
+            )),
+            Ok(command) => lines.push(Line {
+                number,
+                // As written: joining the words again was an eighth of the instructions of
+                // parsing an `add port` line (callgrind). Only a failure message needs them
+                // one space apart.
+                text: span(raw, &words),
+                command,
+            }),
+            Err(err) => errors.push((number, err)),
+        }
+    }
+    (lines, errors)
+}
+
+/// How a batch treats failures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Mode {
+    /// Go on past failing lines and report each (`--force`).
+    pub force: bool,
+    /// On any failure, undo every line applied, so the namespace is as before (`--atomic`).
+    pub atomic: bool,
+}
+
+/// A batch to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Batch<'a> {
+    /// The batch file (`-` is standard input).
+    pub file: &'a str,
+    /// The family `-6` or `-4` gives its lines.
+    pub family: Option<Family>,
+    pub mode: Mode,
+}
+
+/// Runs a batch. Returns the exit status: 0 if every line was applied.
+pub fn run(batch: Batch, handle: &mut Handle, io: &mut Io) -> i32 {
+    let status = run_lines(batch, handle, io);
+    handle.release_change_lock();
+    let file = batch.file;
+    // rfou's sockets keep a deleted namespace alive, so its lines still "succeed": in a
+    // namespace nobody can reach any more. Say so rather than report them applied.
+    if let Some(name) = handle.netns() {
+        if !handle.netns_still_named() {
+            let _ = writeln!(
+                io.err,
+                "rfou: {file}: namespace \"{name}\" was deleted while the batch ran: what was applied went with it"
+            );
+            return if status == 0 { 1 } else { status };
+        }
+    }
+    status
+}
+
+/// Runs one line. From the first tunnel change on, the batch holds the namespace's change
+/// lock to its end (see [`Handle::hold_change_lock`]).
+pub(crate) fn run_line(line: &Line, handle: &mut Handle, io: &mut Io) -> Result<()> {
+    if matches!(
+        line.command,
+        Command::TunnelChange { .. } | Command::TunnelEncap { .. }
+    ) {
+        handle.hold_change_lock()?;
+    }
+    exec::run(&line.command, handle, io.format, io.out, io.err)
+}
+
+fn run_lines(batch: Batch, handle: &mut Handle, io: &mut Io) -> i32 {
+    let Batch { file, family, mode } = batch;
+    let force = mode.force;
+    let text = match exec::read_input(file, "batch file") {
+        Ok((_, text)) => text,
+        Err(e) => {
+            let _ = writeln!(io.err, "rfou: {e}");
+            return exit::status(&e).into();
+        }
+    };
+    let (lines, parse_errors) = parse_lines(&text, family);
+    for (number, e) in &parse_errors {
+        let _ = writeln!(
+            io.err,
+            "rfou: {file}:{number}: {}",
+            for_message(&e.to_string())
+        );
+    }
+    if !parse_errors.is_empty() && !force {
+        let _ = writeln!(
+            io.err,
+            "rfou: {file}: nothing applied: fix the lines above first"
+        );
+        return 2;
+    }
+    if mode.atomic {
+        return crate::atomic::run(file, &lines, handle, io);
+    }
+    let mut status = if parse_errors.is_empty() { 0 } else { 2 };
+    let mut applied = 0;
+    let mut next = 0;
+    while next < lines.len() {
+        // Runs of port adds go to the kernel in windows, runs of tunnel deletes as one group
+        // delete; anything else one line at a time.
+        let same_kind = |l: &Line, other: &Line| {
+            std::mem::discriminant(&l.command) == std::mem::discriminant(&other.command)
+        };
+        let first = &lines[next];
+        let run_len = lines[next..]
+            .iter()
+            .take_while(|l| same_kind(l, first))
+            .count();
+        let (outcomes, run) = match &first.command {
+            Command::PortAdd { .. } if run_len > 1 => {
+                let run = &lines[next..next + run_len];
+                (add_ports(run, handle, force), run)
+            }
+            Command::TunnelDel { .. } if run_len > 1 => {
+                let run = &lines[next..next + run_len];
+                (del_tunnels(run, handle, force, io), run)
+            }
+            _ => {
+                let run = &lines[next..next + 1];
+                (vec![run_line(&run[0], handle, io)], run)
+            }
+        };
+        next += run.len();
+        for (line, outcome) in run.iter().zip(outcomes) {
+            match outcome {
+                Ok(()) => applied += 1,
+                Err(e) => {
+                    line.tell_failure(file, &e, io.err);
+                    if status == 0 {
+                        status = i32::from(exit::status(&e));
+                    }
+                    if !force {
+                        let _ = writeln!(
+                            io.err,
+                            "rfou: {file}: stopped at line {}; {applied} line(s) before it were applied",
+                            line.number
+                        );
+                        return status;
+                    }
+                }
+            }
+        }
+    }
+    if status != 0 {
+        let _ = writeln!(
+            io.err,
+            "rfou: {file}: {applied} of {} line(s) applied",
+            lines.len() + parse_errors.len()
+        );
+    }
+    status
+}
+
+/// Adds the ports of a run of `add` lines, many per `sendmsg`. Without `force` the result
+/// must be what running the lines one by one gives: nothing after the first failing line
+/// applied, so the ports the kernel added after it are deleted again, and the outcomes end
+/// at the failure.
+fn add_ports(run: &[Line], handle: &mut Handle, force: bool) -> Vec<Result<()>> {
+    let mut ports = Vec::with_capacity(run.len());
+    for line in run {
+        let Command::PortAdd { port, dev } = &line.command else {
+            unreachable!("a run of port adds")
+        };
+        match exec::with_dev(handle, port, dev) {
+            Ok(port) => ports.push(port),
+            // Devices are checked before anything is sent: the lines before this one go as
+            // they would one by one, this one fails.
+            Err(e) => {
+                let mut outcomes = add_ports_checked(&ports, handle, force);
+                if force || outcomes.iter().all(|o| o.is_ok()) {
+                    outcomes.push(Err(e));
+                    if force {
+                        let rest = &run[outcomes.len()..];
+                        outcomes.extend(add_ports(rest, handle, force));
+                    }
+                }
+                return outcomes;
+            }
+        }
+    }
+    add_ports_checked(&ports, handle, force)
+}
+
+/// Deletes the tunnels of a run of `tunnel del` lines with one group delete. Every name is
+/// checked first; without `force` the run ends at the first bad one, as one by one would.
+/// Should the group delete fail, the lines run one by one instead.
+fn del_tunnels(run: &[Line], handle: &mut Handle, force: bool, io: &mut Io) -> Vec<Result<()>> {
+    let mut outcomes = Vec::with_capacity(run.len());
+    let mut tunnels = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for line in run {
+        let Command::TunnelDel { name } = &line.command else {
+            unreachable!("a run of tunnel deletes")
+        };
+        let found = if seen.insert(name.clone()) {
+            handle.tunnel(name).and_then(|t| {
+                refuse_fallback(&t, "delete")?;
+                Ok(t)
+            })
+        } else {
+            Err(Error::new(
+                ErrorKind::NoSuchDevice,
+                format!(
+                    "device \"{name}\" does not exist in {} (deleted by an earlier line)",
+                    handle.place()
+                ),
+            ))
+        };
+        match found {
+            Ok(tunnel) => {
+                tunnels.push(tunnel);
+                outcomes.push(Ok(()));
+            }
+            Err(e) => {
+                outcomes.push(Err(e));
+                if !force {
+                    break;
+                }
+            }
+        }
+    }
+    let survivors = match handle.tunnel_del_many(&tunnels) {
+        Ok(survivors) => survivors,
+        Err(_) => {
+            return run[..outcomes.len()]
+                .iter()
+                .zip(outcomes)
+                .map(|(line, checked)| {
+                    checked
+                        .and_then(|()| exec::run(&line.command, handle, io.format, io.out, io.err))
+                })
+                .collect()
+        }
+    };
+    // A line is done only if its tunnel is gone.
+    for (line, outcome) in run.iter().zip(outcomes.iter_mut()) {
+        let Command::TunnelDel { name } = &line.command else {
+            unreachable!("a run of tunnel deletes")
+        };
+        if outcome.is_ok() && survivors.iter().any(|t| &t.name == name) {
+            *outcome = Err(Error::kernel(libc::EBUSY, format!(
+                    "cannot delete tunnel \"{name}\": the kernel answered the group delete with success but kept it; it is back in its group"
+                )));
+        }
+    }
+    outcomes
+}
+
+fn add_ports_checked(ports: &[rfou::FouPort], handle: &mut Handle, force: bool) -> Vec<Result<()>> {
+    if ports.is_empty() {
+        return Vec::new();
+    }
+    let mut outcomes = handle.fou_add_many(ports);
+    if force {
+        return outcomes;
+    }
+    if let Some(first_failure) = outcomes.iter().position(|o| o.is_err()) {
+        // The lines after the failing one would never have run: the ports the kernel added
+        // for them are taken back. One that cannot be is said with the failure.
+        let mut kept = Vec::new();
+        for (port, outcome) in ports.iter().zip(&outcomes).skip(first_failure + 1) {
+            if outcome.is_ok() {
+                if let Err(err) = handle.fou_del(port) {
+                    kept.push(err.to_string());
+                }
+            }
+        }
+        outcomes.truncate(first_failure + 1);
+        if !kept.is_empty() {
+            let last = outcomes.pop().expect("the failing line's outcome");
+            outcomes.push(last.map_err(|e| {
+                e.with_note(format!(
+                    "ports added by the lines after it could not all be taken back: {}",
+                    kept.join("; ")
+                ))
+            }));
+        }
+    }
+    outcomes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lines and words of `text` as [`Scanner`] reads them.
+    fn scanned(text: &str) -> Vec<(&str, Vec<&str>)> {
+        let mut scanner = Scanner::new(text);
+        let mut out = Vec::new();
+        let mut words = Vec::new();
+        while let Some(line) = scanner.next_line(&mut words) {
+            out.push((line, words.clone()));
+        }
+        out
+    }
+
+    /// The same read the plain way: `str::lines`, then [`split`].
+    fn reference(text: &str) -> Vec<(&str, Vec<&str>)> {
+        text.lines().map(|line| (line, split(line))).collect()
+    }
+
+    #[test]
+    fn lines_and_words_are_those_of_the_standard_library() {
+        let texts = [
+            "",
+            "\n",
+            "\n\n",
+            "a",
+            "a\n",
+            "a\r\nb\r\n",
+            "a\rb\n\r",
+            "last\r",
+            "\r\n\r\n",
+            "#",
+            "a#",
+            "# a\nb",
+            "  add\tport  5555 ipproto 4   # ipip\n#all comment\n x#y  #z\n",
+            "\u{a0}word\u{a0} é\x0cf\x0b\tg\n",
+            "\u{2003}ünï #cödé\r\nport\u{85}5\n",
+        ];
+        for text in texts {
+            assert_eq!(scanned(text), reference(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn lines_and_words_agree_on_random_texts() {
+        // Texts drawn from the characters that matter to lines, words and comments,
+        // with a fixed seed (xorshift), so a failure is the same on every run.
+        let pieces = [
+            " ", "\t", "\n", "\r", "\r\n", "\x0b", "\x0c", "#", "a", "port", "5", "é", "\u{85}",
+            "\u{a0}", "\u{2003}",
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let len = next() % 24;
+            let text: String = (0..len)
+                .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+                .collect();
+            assert_eq!(scanned(&text), reference(&text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn newlines_are_counted_past_a_run() {
+        let text = "a\n".repeat(300) + "\n\r\n" + &"é".repeat(200);
+        assert_eq!(count_newlines(&text), 302);
+        assert_eq!(count_newlines(""), 0);
+        assert_eq!(count_newlines(&"\n".repeat(255)), 255);
+        assert_eq!(count_newlines(&"\n".repeat(256)), 256);
+    }
+
+    #[test]
+    fn comments_and_blank_lines_are_skipped() {
+        let (lines, errors) = parse_lines(
+            "# setup\n\nadd port 5555 ipproto 4 # ipip\n  tunnel del tun1\n",
+            None,
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(lines.iter().map(|l| l.number).collect::<Vec<_>>(), [3, 4]);
+        assert_eq!(lines[0].text, "add port 5555 ipproto 4");
+    }
+
+    #[test]
+    fn a_failing_line_is_told_with_its_words_one_space_apart() {
+        let (lines, _) = parse_lines("  add\tport  5555 ipproto 4   # ipip\n", None);
+        assert_eq!(lines[0].text, "add\tport  5555 ipproto 4");
+        let mut err = Vec::new();
+        lines[0].tell_failure("f", &Error::invalid("no"), &mut err);
+        assert_eq!(
+            String::from_utf8(err).unwrap(),
+            "rfou: f:1: add port 5555 ipproto 4: no\n"
+        );
+    }
+
+    #[test]
+    fn every_bad_line_is_reported_with_its_number() {
+        let (lines, errors) =
+            parse_lines("add port 1 ipproto 4\nadd port 0 gue\nfrobnicate\n", None);
+        assert_eq!(lines.len(), 1);
+        assert_eq!(errors.iter().map(|(n, _)| *n).collect::<Vec<_>>(), [2, 3]);
+        assert!(errors.iter().all(|(_, e)| exit::status(e) == 2));
+    }
+}

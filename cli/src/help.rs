@@ -1,0 +1,149 @@
+//! `rfou help [TOPIC]`, `rfou TOPIC help`, `rfou TOPIC --help`: the grammar, whole or of one
+//! command.
+
+use rfou::{Error, Result};
+
+use crate::words::{keyword, unknown};
+
+/// The one usage line, in `rfou --help` and `rfou help` alike.
+pub const USAGE_LINE: &str =
+    "rfou [ OPTIONS ] { add | del | show | tunnel | doctor | apply | export | help } ...";
+
+/// The topics of `rfou help TOPIC`: the command words (`delete` and `list` are the long
+/// names of `del` and `show`).
+pub const TOPICS: &[&str] = &[
+    "add", "delete", "show", "list", "tunnel", "doctor", "apply", "export",
+];
+
+const ADD: &str = "  rfou add port PORT { ipproto PROTO | gue } [ local ADDR ] [ peer ADDR ]
+           [ peer_port PORT ] [ dev IFNAME ] [ remcsum_nopartial ] [ -6 ]
+";
+const DEL: &str =
+    "  rfou del port PORT [ local ADDR ] [ peer ADDR ] [ peer_port PORT ] [ dev IFNAME ] [ -6 ]
+";
+const SHOW: &str = "  rfou show [ port PORT ] [ -6 | -4 ]
+";
+const PORT_WHERE: &str = "\
+Where: PORT  := 1..65535
+       PROTO := 1..255 | ipip | ipencap | ipv6 | sit | gre | etherip | mpls
+";
+const TUNNEL: &str =
+    "  rfou tunnel encap dev NAME { fou | gue | none } [ encap-sport { PORT | auto } ]
+           [ encap-dport PORT ] [ [no]encap-csum ] [ [no]encap-csum6 ] [ [no]encap-remcsum ]
+  rfou tunnel add NAME mode MODE [ remote ADDR ] [ local ADDR ] [ dev PHYS ]
+           [ ttl N | hoplimit N ] [ tos T ] [ tclass T ] [ flowlabel FL ] [ encaplimit LIMIT ]
+           [ [no]pmtudisc ] [ [no]ignore-df ] [ proto PROTO ] [ [no]isatap ] [ fwmark MARK ]
+           [ key K | ikey K | okey K ] [ [no][i|o]seq ] [ [no][i|o]csum ]
+           [ encap { fou | gue | none } ENCAP-OPTIONS ] [ mtu MTU ] [ up | down ]
+  rfou tunnel change NAME [ the same options but mode ]
+  rfou tunnel del NAME
+  rfou tunnel show [ NAME ]
+";
+const TUNNEL_WHERE: &str = "\
+Where: PORT  := 1..65535
+       MODE  := ipip | sit | gre | gretap | ipip6 | ip6ip6 | any | ip6tnl | ip6gre | ip6gretap
+       PROTO := any | ipip | ip6ip | mplsip (ipip and sit; an ip6tnl says it with its mode)
+       T     := inherit | a byte in hexadecimal;  FL := inherit | 0..1048575
+       LIMIT := none | 0..255;  MARK := 0..4294967295 | inherit (IPv6 underlays)
+";
+const DOCTOR: &str =
+    "  rfou doctor [ dev NAME ]                 why FOU traffic does not flow or does not
+           spread: every check of the data path, with the command that fixes what fails
+";
+const APPLY: &str =
+    "  rfou apply [ --check ] [ --prune ] FILE   make the namespace hold what FILE (TOML, - for
+           standard input) says; --check only prints the plan (exit 0 in sync, 3 would change)
+";
+const EXPORT: &str =
+    "  rfou export                              the namespace's ports and tunnels as such a FILE
+";
+const FOOTER: &str = "\
+OPTIONS: -n NETNS  -j  -p  -b FILE [ --force | --atomic ]  -6  -4  -V  -h
+Keywords may be shortened to any unique prefix. Exit status: 0 done, 1 the kernel or the
+system refused, 2 the command line is wrong.
+";
+
+/// The grammar of every command, as `rfou --help` shows it after the options.
+pub fn grammar() -> String {
+    [
+        ADD,
+        DEL,
+        SHOW,
+        "\n",
+        TUNNEL,
+        "\n",
+        DOCTOR,
+        APPLY,
+        EXPORT,
+        "\n",
+        "Where: PORT  := 1..65535\n",
+        "       PROTO := 1..255 | ipip | ipencap | ipv6 | sit | gre | etherip | mpls\n",
+        "       MODE  := ipip | sit | gre | gretap | ipip6 | ip6ip6 | any | ip6tnl | ip6gre | ip6gretap\n",
+        "\n",
+        FOOTER,
+        "Help on one command: rfou help { add | del | show | tunnel | doctor | apply | export }\n",
+    ]
+    .concat()
+}
+
+/// The text of `rfou help TOPIC` (`None`: every command); an unknown topic is an error that
+/// names the nearest one.
+pub fn text(topic: Option<&str>) -> Result<String> {
+    let Some(topic) = topic else {
+        return Ok(format!("Usage: {USAGE_LINE}\n\n{}", grammar()));
+    };
+    let name = match keyword(topic, TOPICS)? {
+        Some(name) => name,
+        None => return Err(unknown_topic(topic)),
+    };
+    let (usage, part, man) = match name {
+        "add" => ("add", [ADD, "\n", PORT_WHERE].concat(), "rfou-fou(8)"),
+        "delete" => ("del", [DEL, "\n", PORT_WHERE].concat(), "rfou-fou(8)"),
+        "show" | "list" => ("show", [SHOW, "\n", PORT_WHERE].concat(), "rfou-fou(8)"),
+        "tunnel" => (
+            "tunnel",
+            [TUNNEL, "\n", TUNNEL_WHERE].concat(),
+            "rfou-tunnel(8)",
+        ),
+        "doctor" => ("doctor", DOCTOR.to_string(), "rfou(8)"),
+        "apply" => ("apply", APPLY.to_string(), "rfou-apply(8)"),
+        "export" => ("export", EXPORT.to_string(), "rfou-apply(8)"),
+        other => unreachable!("a topic without help: {other}"),
+    };
+    Ok(format!(
+        "Usage: rfou [ OPTIONS ] {usage} ...\n\n{part}\n{FOOTER}See {man}.\n"
+    ))
+}
+
+fn unknown_topic(topic: &str) -> Error {
+    unknown(topic, TOPICS, "rfou help")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_topic_has_its_grammar() {
+        for topic in TOPICS {
+            let text = text(Some(topic)).unwrap();
+            assert!(text.starts_with("Usage: rfou [ OPTIONS ] "), "{text}");
+        }
+        assert!(text(Some("tunnel"))
+            .unwrap()
+            .contains("rfou tunnel encap dev NAME"));
+        assert!(text(Some("add")).unwrap().contains("rfou add port PORT"));
+        assert!(!text(Some("add")).unwrap().contains("tunnel"));
+        assert!(text(Some("tun")).unwrap().contains("rfou tunnel add NAME"));
+        let all = text(None).unwrap();
+        assert_eq!(all.matches("Usage:").count(), 1, "{all}");
+        assert!(all.contains("doctor"));
+    }
+
+    #[test]
+    fn an_unknown_topic_names_the_nearest() {
+        let err = text(Some("tunel")).unwrap_err();
+        assert_eq!(crate::exit::status(&err), 2);
+        assert!(err.to_string().contains("did you mean `tunnel`?"), "{err}");
+    }
+}

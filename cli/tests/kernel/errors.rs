@@ -1,0 +1,689 @@
+//! The error cases of the contract that need a kernel: each one exits with the status the
+//! contract gives (1 the kernel or system refused, 2 the command line is wrong), says what went
+//! wrong in words a person can act on, and leaves the kernel's state exactly as it was
+//! (`ip -j fou show` and `ip -j -d link show`, before and after).
+//!
+//! Also batches (`rfou -b FILE`): a bad line applies nothing, a refused line stops the batch
+//! there unless `--force`; and the library API, once, against the kernel.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use serde_json::{json, Value};
+
+use crate::harness::{rf, rf_ok, rfou, veth_pair, Netns, RfouOutput, A4, A6, B4};
+
+/// What the kernel holds in a namespace, as iproute2 reads it: its fou ports and its links
+/// (in detail). `operstate` is left out: the kernel settles it in the background.
+#[derive(Debug, Clone, PartialEq)]
+struct State {
+    ports: Value,
+    links: Value,
+}
+
+fn state(ns: &Netns) -> State {
+    let mut links = ns.ip_json(&["-d", "link", "show"]);
+    for link in links.as_array_mut().into_iter().flatten() {
+        if let Some(map) = link.as_object_mut() {
+            map.remove("operstate");
+        }
+    }
+    State {
+        ports: ns.ip_json(&["fou", "show"]),
+        links,
+    }
+}
+
+/// A namespace with something in it to disturb: `dummy0` (A4/24, A6/64), a veth to a second
+/// namespace, the port 5555 (ipip, by ip), an ipip tunnel `tun1` without encap and a gre
+/// tunnel `gre1` with one (both by ip).
+fn populated(prefix: &str) -> (Netns, Netns) {
+    let ns = Netns::new(prefix);
+    let peer = Netns::new(&format!("{prefix}-peer"));
+    veth_pair(&ns, &["198.51.100.1/24"], &peer, &["198.51.100.2/24"]);
+    ns.ip(&["link", "add", "dummy0", "type", "dummy"]);
+    ns.ip(&["addr", "add", &format!("{A4}/24"), "dev", "dummy0"]);
+    ns.ip(&["addr", "add", &format!("{A6}/64"), "dev", "dummy0", "nodad"]);
+    ns.ip(&["link", "set", "dummy0", "up"]);
+    ns.ip_line("fou add port 5555 ipproto 4");
+    ns.ip_line(&format!(
+        "link add tun1 type ipip remote {B4} local {A4} ttl 20"
+    ));
+    ns.ip_line(&format!(
+        "link add gre1 type gre remote {B4} local {A4} key 9 encap fou encap-dport 5555"
+    ));
+    (ns, peer)
+}
+
+/// Runs `line` in `ns`: it must exit with `status`, its stderr must contain every one of
+/// `words` (case-insensitively), and the kernel state must be as before.
+#[track_caller]
+fn assert_refused(ns: &Netns, line: &str, status: i32, words: &[&str]) -> RfouOutput {
+    let before = state(ns);
+    let out = rf(ns, line);
+    out.assert_fails(status);
+    let stderr = out.stderr.to_lowercase();
+    for word in words {
+        assert!(
+            stderr.contains(&word.to_lowercase()),
+            "{out}\nthe message should mention \"{word}\""
+        );
+    }
+    assert!(
+        out.stdout.trim().is_empty(),
+        "{out}\na refused command prints nothing on stdout"
+    );
+    let after = state(ns);
+    assert_eq!(
+        before.ports,
+        after.ports,
+        "`{line}` changed the fou ports of {}",
+        ns.name()
+    );
+    assert_eq!(
+        before.links,
+        after.links,
+        "`{line}` changed the links of {}",
+        ns.name()
+    );
+    out
+}
+
+#[test]
+fn duplicate_port_is_refused_by_name() {
+    let (ns, _peer) = populated("e-dup");
+    let out = assert_refused(
+        &ns,
+        "add port 5555 ipproto 4",
+        1,
+        &["5555", "already exists"],
+    );
+    assert!(out.stderr.contains(ns.name()), "names the namespace: {out}");
+    // The same number as GUE, or bound to an address, is the same UDP port all the same.
+    assert_refused(&ns, "add port 5555 gue", 1, &["5555", "already exists"]);
+    rf_ok(&ns, "add port 5556 gue -6");
+    assert_refused(&ns, "add port 5556 gue -6", 1, &["5556", "already exists"]);
+}
+
+#[test]
+fn delete_of_a_missing_port_is_refused() {
+    let (ns, _peer) = populated("e-delmiss");
+    assert_refused(&ns, "del port 6000", 1, &["6000", "no such fou port"]);
+    // 5555 exists, but as IPv4 only; nor is it bound to that address.
+    assert_refused(&ns, "del port 5555 -6", 1, &["5555", "no such fou port"]);
+    assert_refused(
+        &ns,
+        &format!("del port 5555 local {A4}"),
+        1,
+        &["5555", "no such fou port"],
+    );
+}
+
+#[test]
+fn dev_without_local_is_refused() {
+    let (ns, _peer) = populated("e-devloc");
+    // Refused before anything is sent: the kernel would answer a bare EINVAL.
+    let out = assert_refused(&ns, "add port 5560 ipproto 4 dev dummy0", 2, &["5560"]);
+    assert!(
+        out.stderr.contains("dev") && out.stderr.contains("local"),
+        "should say that dev needs local: {out}"
+    );
+    // With local it is fine.
+    rf_ok(
+        &ns,
+        &format!("add port 5560 ipproto 4 local {A4} dev dummy0"),
+    );
+}
+
+/// `tunnel add` refused by the kernel with EEXIST: for a name that is taken, and for a tunnel
+/// whose endpoints another tunnel of that kind has (the kernel keeps one per endpoints); the
+/// message says which of the two it is.
+#[test]
+fn tunnel_add_of_an_existing_name_or_endpoints_is_refused() {
+    let (ns, _peer) = populated("e-exists");
+    // tun1 (ipip, B4 <- A4) and gre1 (key 9) exist, by ip.
+    let out = assert_refused(
+        &ns,
+        &format!("tunnel add dummy0 mode ipip remote 198.51.100.7 local {A4}"),
+        1,
+        &["dummy0", "already exists"],
+    );
+    assert!(out.stderr.contains(ns.name()), "names the namespace: {out}");
+    let out = assert_refused(
+        &ns,
+        &format!("tunnel add tun2 mode ipip remote {B4} local {A4}"),
+        1,
+        &["tun2", "same local and remote"],
+    );
+    assert!(
+        !out.stderr.contains("device \"tun2\" already exists"),
+        "tun2 does not exist; its endpoints do:\n{out}"
+    );
+    assert_refused(
+        &ns,
+        &format!("tunnel add gre2 mode gre remote {B4} local {A4} key 9"),
+        1,
+        &["gre2", "same local and remote", "key"],
+    );
+    // A change onto the endpoints of another tunnel is refused the same way.
+    rf_ok(
+        &ns,
+        &format!("tunnel add tun2 mode ipip remote 198.51.100.7 local {A4}"),
+    );
+    assert_refused(
+        &ns,
+        &format!("tunnel change tun2 remote {B4}"),
+        1,
+        &["tun2", "same local and remote"],
+    );
+    // Another key is another tunnel.
+    rf_ok(
+        &ns,
+        &format!("tunnel add gre2 mode gre remote {B4} local {A4} key 10"),
+    );
+}
+
+#[test]
+fn missing_device_is_refused() {
+    let (ns, _peer) = populated("e-nodev");
+    for line in [
+        format!("add port 5561 ipproto 4 local {A4} dev nosuch0"),
+        format!("del port 5555 local {A4} dev nosuch0"),
+        "tunnel encap dev nosuch0 fou encap-dport 5555".to_string(),
+        "tunnel change nosuch0 ttl 5".to_string(),
+        "tunnel del nosuch0".to_string(),
+        "tunnel show nosuch0".to_string(),
+        format!("tunnel add tun9 mode ipip remote {B4} dev nosuch0"),
+    ] {
+        assert_refused(&ns, &line, 2, &["nosuch0", "does not exist"]);
+    }
+}
+
+#[test]
+fn device_that_is_not_a_tunnel_is_refused() {
+    let (ns, _peer) = populated("e-notun");
+    for (dev, kind) in [("veth0", "veth"), ("dummy0", "dummy"), ("lo", "")] {
+        for line in [
+            format!("tunnel encap dev {dev} fou encap-dport 5555"),
+            format!("tunnel encap dev {dev} none"),
+            format!("tunnel change {dev} ttl 5"),
+            format!("tunnel del {dev}"),
+            format!("tunnel show {dev}"),
+        ] {
+            let out = assert_refused(&ns, &line, 2, &[dev, "not a tunnel"]);
+            assert!(
+                out.stderr.contains(kind),
+                "should name the kind {kind}: {out}"
+            );
+        }
+    }
+}
+
+#[test]
+fn missing_namespace_is_refused() {
+    let name = format!("rfou-missing-{}", std::process::id());
+    for args in [
+        vec!["-n", &name, "show"],
+        vec!["-n", &name, "add", "port", "5555", "ipproto", "4"],
+        vec!["-n", &name, "tunnel", "show"],
+    ] {
+        let out = rfou(None, &args);
+        out.assert_fails(2);
+        assert!(
+            out.stderr.contains(&name) && out.stderr.contains("does not exist"),
+            "{out}"
+        );
+    }
+    assert!(
+        !PathBuf::from("/run/netns").join(&name).exists(),
+        "rfou created the namespace {name}"
+    );
+}
+
+#[test]
+fn fou_and_gue_need_encap_dport() {
+    let (ns, _peer) = populated("e-dport");
+    for line in [
+        "tunnel encap dev tun1 fou",
+        "tunnel encap dev tun1 gue",
+        "tunnel encap dev tun1 fou encap-sport 4000 encap-csum",
+        "tunnel change tun1 encap gue",
+    ] {
+        assert_refused(&ns, line, 2, &["encap-dport"]);
+    }
+    let out = assert_refused(
+        &ns,
+        &format!("tunnel add tun2 mode ipip remote 198.51.100.9 local {A4} encap fou"),
+        2,
+        &["encap-dport"],
+    );
+    assert!(
+        !ns.try_ip(&["link", "show", "dev", "tun2"]).status.success(),
+        "{out}\ntun2 was created"
+    );
+    // gre1 has a dport already: the encap type alone changes it.
+    rf_ok(&ns, "tunnel encap dev gre1 gue");
+}
+
+/// Command lines that are wrong: exit 2, the offending word named, nothing touched.
+#[test]
+fn bad_words_touch_nothing() {
+    let (ns, _peer) = populated("e-words");
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "tunnel encap dev tun1 fou encap-sport 70000 encap-dport 5555",
+            &["encap-sport", "70000"],
+        ),
+        (
+            "tunnel encap dev tun1 fou encap-dport 70000",
+            &["encap-dport", "70000"],
+        ),
+        ("tunnel encap dev tun1 fou encap-dport 0", &["encap-dport"]),
+        ("add port 5557 ipproto 0", &["ipproto", "0"]),
+        ("add port 5557 ipproto 256", &["ipproto", "256"]),
+        ("add port 5557 ipproto bogus", &["ipproto", "bogus"]),
+        ("add port 5557 ipproto 4 gue", &["ipproto", "gue"]),
+        ("add port 5557", &["ipproto", "gue"]),
+        ("add port 0 gue", &["port 0"]),
+        ("add port 65536 gue", &["65536"]),
+        (
+            "add port 5557 ipproto 4 peer_port 7000",
+            &["peer_port", "peer"],
+        ),
+        (
+            "add port 5557 ipproto 4 local 2001:db8::1 -4",
+            &["local", "2001:db8::1"],
+        ),
+        (
+            "-6 add port 5557 ipproto 4 local 192.0.2.1",
+            &["local", "192.0.2.1"],
+        ),
+        (
+            "add port 5557 gue local 192.0.2.1 peer 2001:db8::2",
+            &["peer", "2001:db8::2"],
+        ),
+        (
+            "tunnel add tun3 mode ip6gre local 192.0.2.1",
+            &["local", "192.0.2.1", "IPv6"],
+        ),
+        (
+            "tunnel add tun3 mode ipip remote 2001:db8::2",
+            &["remote", "2001:db8::2", "IPv4"],
+        ),
+        ("add port 5557 ipproto 4 frobnicate", &["frobnicate"]),
+        (
+            "tunnel encap dev tun1 fou encap-dport 5555 frobnicate",
+            &["frobnicate"],
+        ),
+        ("tunnel add tun3 mode ipip bogus", &["bogus"]),
+        ("tunnel add tun3 mode warp", &["warp"]),
+        ("frobnicate", &["frobnicate"]),
+        ("tunnel frobnicate", &["frobnicate"]),
+    ];
+    for (line, words) in cases {
+        assert_refused(&ns, line, 2, words);
+    }
+}
+
+/// A batch file that is deleted with its guard.
+struct BatchFile(PathBuf);
+
+impl BatchFile {
+    fn new(tag: &str, text: &str) -> BatchFile {
+        static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("rfou-batch-{tag}-{}-{n}.txt", std::process::id()));
+        std::fs::write(&path, text)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        BatchFile(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().expect("temp path is UTF-8")
+    }
+}
+
+impl Drop for BatchFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn port_numbers(ns: &Netns) -> Vec<u64> {
+    let mut v: Vec<u64> = ns
+        .ip_json(&["fou", "show"])
+        .as_array()
+        .expect("fou show: an array")
+        .iter()
+        .filter_map(|p| p["port"].as_u64())
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+#[test]
+fn batch_with_a_bad_line_applies_nothing() {
+    let (ns, _peer) = populated("e-batch-parse");
+    let file = BatchFile::new(
+        "parse",
+        "# ports\nadd port 7001 ipproto 4\nadd port 7002 frobnicate\nadd port 7003 gue\n",
+    );
+    // The comment is line 1: the bad line is line 3.
+    let before = state(&ns);
+    let out = rf(&ns, &format!("-b {}", file.path()));
+    out.assert_fails(2);
+    assert!(
+        out.stderr.contains(&format!("{}:3", file.path())),
+        "the message should name {}:3:\n{out}",
+        file.path()
+    );
+    assert!(!out.stderr.contains(&format!("{}:2", file.path())), "{out}");
+    assert_eq!(
+        state(&ns),
+        before,
+        "a batch with a bad line changed the kernel"
+    );
+    assert_eq!(port_numbers(&ns), [5555]);
+}
+
+#[test]
+fn batch_stops_at_the_line_the_kernel_refuses() {
+    let (ns, _peer) = populated("e-batch-stop");
+    let file = BatchFile::new(
+        "stop",
+        "add port 7001 ipproto 4\nadd port 5555 ipproto 4\nadd port 7003 gue\n",
+    );
+    let out = rf(&ns, &format!("-b {}", file.path()));
+    out.assert_fails(1);
+    assert!(
+        out.stderr.contains(&format!("{}:2", file.path())),
+        "the message should name {}:2:\n{out}",
+        file.path()
+    );
+    assert!(out.stderr.contains("5555"), "{out}");
+    assert!(out.stderr.contains("already exists"), "{out}");
+    assert_eq!(
+        port_numbers(&ns),
+        [5555, 7001],
+        "line 1 applied, line 3 not"
+    );
+}
+
+#[test]
+fn batch_with_force_goes_past_the_refused_line() {
+    let (ns, _peer) = populated("e-batch-force");
+    let file = BatchFile::new(
+        "force",
+        "add port 7001 ipproto 4\nadd port 5555 ipproto 4\nadd port 7003 gue\n",
+    );
+    let out = rf(&ns, &format!("-b {} --force", file.path()));
+    out.assert_fails(1);
+    assert!(
+        out.stderr.contains(&format!("{}:2", file.path())),
+        "the message should name {}:2:\n{out}",
+        file.path()
+    );
+    assert!(!out.stderr.contains(&format!("{}:1", file.path())), "{out}");
+    assert!(!out.stderr.contains(&format!("{}:3", file.path())), "{out}");
+    assert_eq!(
+        port_numbers(&ns),
+        [5555, 7001, 7003],
+        "lines 1 and 3 applied"
+    );
+    let ports = ns.ip_json(&["fou", "show"]);
+    let p7003 = ports
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["port"] == 7003)
+        .unwrap();
+    assert_eq!(p7003, &json!({"port": 7003, "gue": null, "family": "inet"}));
+}
+
+/// The library, once, against the kernel: a handle on a namespace adds, lists and deletes
+/// ports and sets a tunnel's encap; ip sees all of it; a refusal comes back as an error with
+/// its errno.
+#[test]
+fn library_api_in_a_namespace() {
+    use rfou::{Encap, EncapSpec, EncapType, FouEncap, FouPort, Handle, SourcePort};
+
+    let (ns, _peer) = populated("e-lib");
+    let mut handle = Handle::in_netns(ns.name()).expect("Handle::in_netns");
+    assert_eq!(handle.netns(), Some(ns.name()));
+
+    let ipip = FouPort::direct(5600, 4);
+    let gue6 = FouPort::gue(5601).with_local(A6.parse::<IpAddr>().unwrap());
+    handle.fou_add(&ipip).expect("fou_add ipip");
+    handle.fou_add(&gue6).expect("fou_add gue6");
+
+    let listed = handle.fou_list().expect("fou_list");
+    assert!(listed.contains(&ipip), "{listed:?}");
+    let got6 = listed
+        .iter()
+        .find(|p| p.port == 5601)
+        .unwrap_or_else(|| panic!("5601 not listed: {listed:?}"));
+    assert_eq!(got6.encap, FouEncap::Gue);
+    assert_eq!(got6.family, rfou::Family::Inet6);
+    assert_eq!(got6.local, Some(A6.parse().unwrap()));
+    assert_eq!(listed.len(), 3, "5555 (by ip), 5600, 5601: {listed:?}");
+    assert_eq!(port_numbers(&ns), [5555, 5600, 5601]);
+
+    // A refusal: errno and exit code for programs, a sentence for people.
+    let err = handle.fou_add(&ipip).expect_err("duplicate port");
+    assert_eq!(err.errno(), Some(libc::EADDRINUSE), "{err}");
+    assert_eq!(rfou_cli::exit::status(&err), 1);
+    assert!(err.to_string().contains("5600"), "{err}");
+
+    let spec = EncapSpec {
+        kind: Some(EncapType::Gue),
+        dport: Some(5601),
+        sport: Some(SourcePort::Fixed(4000)),
+        csum: Some(true),
+        ..EncapSpec::default()
+    };
+    let report = handle.tunnel_set_encap("tun1", &spec).expect("set encap");
+    let mtu = report.mtu.expect("an ipip tunnel's MTU is rfou's to fix");
+    assert_eq!((mtu.old, mtu.new), (1480, 1468));
+    let link = ns.link_json("tun1");
+    assert_eq!(
+        link["linkinfo"]["info_data"]["encap"],
+        json!({"type": "gue", "sport": 4000, "dport": 5601, "csum": true, "csum6": false,
+               "remcsum": false}),
+        "{link}"
+    );
+    assert_eq!(link["linkinfo"]["info_data"]["remote"], B4, "{link}");
+    assert_eq!(link["linkinfo"]["info_data"]["ttl"], 20, "{link}");
+    assert_eq!(link["mtu"], 1468, "{link}");
+    let tunnel = handle.tunnel("tun1").expect("tunnel");
+    assert_eq!(
+        tunnel.encap,
+        Encap {
+            sport: SourcePort::Fixed(4000),
+            csum: true,
+            ..Encap::gue(5601)
+        }
+    );
+
+    handle.fou_del(&ipip).expect("fou_del");
+    handle.fou_del(&gue6).expect("fou_del gue6");
+    assert_eq!(port_numbers(&ns), [5555]);
+    let err = handle.fou_del(&ipip).expect_err("already deleted");
+    assert_eq!(rfou_cli::exit::status(&err), 1);
+    assert!(err.to_string().contains("no such fou port"), "{err}");
+}
+
+/// The library's errors, by kind, for each case the kernel can show: a program tells them
+/// apart with `kind()`, never by the text; and none of them changed anything.
+#[test]
+fn library_errors_by_kind() {
+    use rfou::{ErrorKind, FouPort, Handle};
+
+    let (ns, _peer) = populated("e-kind");
+    let before = state(&ns);
+    let mut handle = Handle::in_netns(ns.name()).expect("Handle::in_netns");
+
+    let missing = format!("{}-missing", ns.name());
+    let kind_of = |r: rfou::Result<Handle>| r.err().map(|e| e.kind());
+    assert_eq!(
+        kind_of(Handle::in_netns(&missing)),
+        Some(ErrorKind::NoSuchNamespace)
+    );
+    assert_eq!(
+        kind_of(Handle::in_netns_path(format!("/run/netns/{missing}"))),
+        Some(ErrorKind::NoSuchNamespace)
+    );
+    assert_eq!(
+        kind_of(Handle::in_netns_path("/proc/self/stat")),
+        Some(ErrorKind::NoSuchNamespace)
+    );
+
+    let err = handle.tunnel("nosuch0").expect_err("no such device");
+    assert_eq!(err.kind(), ErrorKind::NoSuchDevice, "{err}");
+    assert_eq!(rfou_cli::exit::status(&err), 2);
+    let err = handle.tunnel_del("nosuch0").expect_err("no such device");
+    assert_eq!(err.kind(), ErrorKind::NoSuchDevice, "{err}");
+
+    // 5555 is there (added by ip).
+    let err = handle
+        .fou_add(&FouPort::direct(5555, 4))
+        .expect_err("port in use");
+    assert_eq!(err.kind(), ErrorKind::PortInUse, "{err}");
+    assert_eq!(err.errno(), Some(libc::EADDRINUSE));
+    assert_eq!(rfou_cli::exit::status(&err), 1);
+
+    let err = handle
+        .fou_del(&FouPort::direct(5999, 4))
+        .expect_err("no such port");
+    assert_eq!(err.kind(), ErrorKind::NoSuchPort, "{err}");
+    let err = handle
+        .fou_del_matching(&FouPort::direct(5999, 4))
+        .expect_err("no such port");
+    assert_eq!(err.kind(), ErrorKind::NoSuchPort, "{err}");
+
+    let err = handle
+        .fou_add(&FouPort::direct(5600, 0))
+        .expect_err("ipproto 0");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert_eq!(rfou_cli::exit::status(&err), 2);
+
+    // Another refusal of the kernel: the tunnel `gre1` has these endpoints already.
+    let spec = rfou::TunnelSpec {
+        name: "gre2".into(),
+        kind: rfou::TunnelKind::Gre,
+        settings: rfou::TunnelSettings {
+            remote: Some(B4.parse().unwrap()),
+            local: Some(A4.parse().unwrap()),
+            ikey: Some(9),
+            okey: Some(9),
+            ..Default::default()
+        },
+    };
+    let err = handle.tunnel_add(&spec).expect_err("same endpoints");
+    assert_eq!(err.kind(), ErrorKind::KernelRefused, "{err}");
+    assert_eq!(err.errno(), Some(libc::EEXIST), "{err}");
+
+    // Without CAP_NET_ADMIN (dropped for one thread only: capabilities are per thread).
+    let name = ns.name().to_string();
+    let err = std::thread::spawn(move || {
+        drop_effective_capability(CAP_NET_ADMIN);
+        let mut handle = Handle::in_netns(&name).expect("Handle::in_netns keeps CAP_SYS_ADMIN");
+        handle.fou_add(&FouPort::direct(5601, 4))
+    })
+    .join()
+    .unwrap()
+    .expect_err("no CAP_NET_ADMIN");
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
+    assert_eq!(err.errno(), Some(libc::EPERM));
+
+    assert_eq!(
+        state(&ns),
+        before,
+        "a refused call changed the kernel's state"
+    );
+}
+
+const CAP_NET_ADMIN: u32 = 12;
+
+/// Clears capability `cap` from the calling thread's effective set (capset(2), version 3).
+fn drop_effective_capability(cap: u32) {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    let mut header = Header {
+        version: 0x2008_0522,
+        pid: 0,
+    };
+    let mut data = [Data::default(); 2];
+    // SAFETY: capget and capset read and write exactly a header and two data structs.
+    unsafe {
+        assert_eq!(
+            libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()),
+            0,
+            "capget: {}",
+            std::io::Error::last_os_error()
+        );
+        data[(cap / 32) as usize].effective &= !(1 << (cap % 32));
+        assert_eq!(
+            libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()),
+            0,
+            "capset: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+}
+
+/// A handle by the path of a namespace file and one by an open descriptor work in that
+/// namespace (ip sees what they do), and leave the calling thread where it was.
+#[test]
+fn library_handles_by_path_and_fd() {
+    use std::os::fd::AsFd;
+
+    use rfou::{FouPort, Handle};
+
+    let ns = Netns::new("e-nsfd");
+    let home = std::fs::read_link("/proc/thread-self/ns/net").unwrap();
+    let path = format!("/run/netns/{}", ns.name());
+
+    let mut by_path = Handle::in_netns_path(&path).expect("Handle::in_netns_path");
+    assert_eq!(
+        std::fs::read_link("/proc/thread-self/ns/net").unwrap(),
+        home
+    );
+    by_path.fou_add(&FouPort::direct(5700, 4)).expect("add");
+    assert_eq!(port_numbers(&ns), [5700]);
+    assert!(by_path.place().contains(&path), "{}", by_path.place());
+
+    let file = std::fs::File::open(&path).unwrap();
+    let mut by_fd = Handle::in_netns_fd(file.as_fd()).expect("Handle::in_netns_fd");
+    drop(file);
+    assert_eq!(
+        std::fs::read_link("/proc/thread-self/ns/net").unwrap(),
+        home
+    );
+    let listed: Vec<u16> = by_fd.fou_list().unwrap().iter().map(|p| p.port).collect();
+    assert_eq!(listed, [5700]);
+    by_fd.fou_add(&FouPort::gue(5701)).expect("add by fd");
+    assert_eq!(port_numbers(&ns), [5700, 5701]);
+    by_fd.fou_del(&FouPort::direct(5700, 4)).expect("del by fd");
+    assert_eq!(port_numbers(&ns), [5701]);
+
+    // The current namespace has none of it.
+    let here: Vec<u16> = Handle::new()
+        .unwrap()
+        .fou_list()
+        .unwrap()
+        .iter()
+        .map(|p| p.port)
+        .collect();
+    assert!(!here.contains(&5701), "{here:?}");
+}

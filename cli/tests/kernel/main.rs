@@ -1,0 +1,29 @@
+//! rfou's in-kernel integration tests.
+//!
+//! They run as root on a kernel with fou (they fail, never skip, elsewhere) and need the
+//! `kernel-tests` feature. Run them all with `scripts/test`, which boots a VM with such a kernel
+//! when this machine has none; or, as root on such a kernel:
+//! `cargo test --features kernel-tests --test kernel`.
+//!
+//! Every test makes its own network namespaces (see `harness`), so they run in parallel and
+//! never touch the machine's own network.
+
+mod ansible;
+mod apply;
+mod complete;
+mod errors;
+mod harness;
+mod interop;
+mod kernels;
+mod kill;
+mod man_examples;
+mod mtu;
+mod scale;
+mod show;
+mod smoke;
+mod traffic;
+mod tunnel_json;
+mod undo;
+
+#[path = "../support/raw_fou.rs"]
+mod raw_fou;

@@ -1,0 +1,152 @@
+//! Network devices over rtnetlink: reading one by name or index, or all of them, without
+//! their counters.
+
+use netlink_packet_core::{NLM_F_DUMP, NLM_F_REQUEST};
+use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkInfo, LinkMessage};
+use netlink_packet_route::RouteNetlinkMessage;
+
+use crate::devices::{Device, Devices};
+use crate::error::{Error, Result};
+use crate::handle::Handle;
+use crate::values;
+
+/// A `RTM_GETLINK` of `message` that asks the kernel to leave the device's counters out
+/// (`RTEXT_FILTER_SKIP_STATS`; older kernels ignore it): rfou reads none of them, and they
+/// (IPv6's above all) are a large part of a reply's bytes and of the kernel's work to fill it.
+pub(crate) fn get_link(mut message: LinkMessage) -> RouteNetlinkMessage {
+    message
+        .attributes
+        .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+    RouteNetlinkMessage::GetLink(message)
+}
+
+/// `RTM_GETLINK` of the device called `name`.
+pub(crate) fn get_link_by_name(name: &str) -> RouteNetlinkMessage {
+    let mut message = LinkMessage::default();
+    message
+        .attributes
+        .push(LinkAttribute::IfName(name.to_string()));
+    get_link(message)
+}
+
+/// The name of the device `message` describes.
+pub(crate) fn link_name(message: &LinkMessage) -> Option<&str> {
+    message.attributes.iter().find_map(|a| match a {
+        LinkAttribute::IfName(n) => Some(n.as_str()),
+        _ => None,
+    })
+}
+
+/// The MTU of the device `message` describes.
+pub(crate) fn link_mtu(message: &LinkMessage) -> Option<u32> {
+    message.attributes.iter().find_map(|a| match a {
+        LinkAttribute::Mtu(m) => Some(*m),
+        _ => None,
+    })
+}
+
+/// The device group of the device `message` describes.
+pub(crate) fn link_group(message: &LinkMessage) -> Option<u32> {
+    message.attributes.iter().find_map(|a| match a {
+        LinkAttribute::Group(g) => Some(*g),
+        _ => None,
+    })
+}
+
+/// The kind (`IFLA_INFO_KIND`) of the device `message` describes, if it has one.
+pub(crate) fn link_kind(message: &LinkMessage) -> Option<String> {
+    message.attributes.iter().find_map(|a| match a {
+        LinkAttribute::LinkInfo(infos) => infos.iter().find_map(|i| match i {
+            LinkInfo::Kind(k) => Some(k.to_string()),
+            _ => None,
+        }),
+        _ => None,
+    })
+}
+
+/// The device `message` describes, if it has a name.
+pub(crate) fn device_of(message: &LinkMessage) -> Option<Device> {
+    Some(Device {
+        index: message.header.index,
+        name: link_name(message)?.to_string(),
+        kind: link_kind(message),
+        flags: message.header.flags.bits(),
+    })
+}
+
+impl Handle {
+    /// The link called `name`, or an error that says it does not exist here.
+    pub(crate) fn link(&mut self, name: &str) -> Result<LinkMessage> {
+        values::device_name(name, "device")?;
+        match self.route.request(get_link_by_name(name), NLM_F_REQUEST) {
+            Ok(mut replies) => match replies.pop() {
+                Some(RouteNetlinkMessage::NewLink(message)) => Ok(message),
+                _ => Err(Error::system(format!("no reply for device \"{name}\""))),
+            },
+            Err(err) if err.errno == libc::ENODEV => {
+                Err(values::no_such_device(name, &self.place()))
+            }
+            Err(err) => Err(self.refusal(err, &format!("cannot read device \"{name}\""))),
+        }
+    }
+
+    /// The link of index `index`, if there is one.
+    pub(crate) fn link_by_index(&mut self, index: u32) -> Option<LinkMessage> {
+        let mut request = LinkMessage::default();
+        request.header.index = index;
+        let replies = self.route.request(get_link(request), NLM_F_REQUEST).ok()?;
+        replies.into_iter().find_map(|reply| match reply {
+            RouteNetlinkMessage::NewLink(link) => Some(link),
+            _ => None,
+        })
+    }
+
+    /// Every link of the namespace.
+    pub(crate) fn links(&mut self) -> Result<Vec<LinkMessage>> {
+        let replies = self
+            .route
+            .request(get_link(LinkMessage::default()), NLM_F_DUMP)
+            .map_err(|err| self.refusal(err, "cannot list devices"))?;
+        Ok(replies
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewLink(message) => Some(message),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Every network device of the namespace, by index and name.
+    pub fn devices(&mut self) -> Result<Devices> {
+        Ok(Devices::new(
+            self.links()?.iter().filter_map(device_of).collect(),
+        ))
+    }
+
+    /// The index of device `name`.
+    pub fn ifindex(&mut self, name: &str) -> Result<u32> {
+        Ok(self.link(name)?.header.index)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netlink_packet_core::Emitable;
+
+    /// A read of a device by name: an empty ifinfomsg, IFLA_IFNAME, and IFLA_EXT_MASK (29)
+    /// with RTEXT_FILTER_SKIP_STATS (8), in host order.
+    #[test]
+    fn a_device_is_read_by_name_without_its_counters() {
+        let RouteNetlinkMessage::GetLink(message) = get_link_by_name("t0") else {
+            panic!("not a GETLINK");
+        };
+        let mut bytes = vec![0; message.buffer_len()];
+        message.emit(&mut bytes);
+        let mut expected = vec![0u8; 16];
+        expected.extend_from_slice(&[7, 0, 3, 0, b't', b'0', 0, 0]);
+        expected.extend_from_slice(&[8, 0, 29, 0]);
+        expected.extend_from_slice(&8u32.to_ne_bytes());
+        assert_eq!(bytes, expected);
+    }
+}

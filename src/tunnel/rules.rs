@@ -1,0 +1,325 @@
+//! The kernel's rules for tunnels, in one place, checked before anything is sent by every
+//! path that makes or changes a tunnel (`tunnel add`, `tunnel change`, batches, `--atomic`,
+//! the desired state's plan): the fallback devices, the kind of remote a tunnel is made with,
+//! one tunnel per endpoints, and what each kind of tunnel takes.
+
+use std::net::IpAddr;
+
+use super::keys::KEYS;
+use super::settings::TunnelSettings;
+use super::{Tunnel, TunnelKind};
+use crate::error::{Error, Result};
+
+/// The devices the tunnel modules make themselves in every namespace they are loaded in:
+/// each catches the packets no other tunnel of its kind takes. The kernel refuses to change
+/// one (after setting part of the change) and skips it when deleting (answering success).
+/// rfou never manages, changes or prunes them.
+pub const FALLBACK_DEVICES: &[&str] = &[
+    "tunl0",
+    "sit0",
+    "ip6tnl0",
+    "gre0",
+    "gretap0",
+    "erspan0",
+    "ip6gre0",
+    "ip6erspan0",
+    "ip_vti0",
+    "ip6_vti0",
+];
+
+/// The fallback device of `kind`'s module (ip6gretap has none of its own).
+fn fallback_name(kind: TunnelKind) -> Option<&'static str> {
+    match kind {
+        TunnelKind::Ipip => Some("tunl0"),
+        TunnelKind::Sit => Some("sit0"),
+        TunnelKind::Ip6Tnl => Some("ip6tnl0"),
+        TunnelKind::Gre => Some("gre0"),
+        TunnelKind::GreTap => Some("gretap0"),
+        TunnelKind::Ip6Gre => Some("ip6gre0"),
+        TunnelKind::Ip6GreTap => None,
+    }
+}
+
+/// Whether `name` is a tunnel module's fallback device (`tunl0`, `gre0`...).
+pub fn is_fallback_name(name: &str) -> bool {
+    FALLBACK_DEVICES.contains(&name)
+}
+
+/// Whether `tunnel` is its module's fallback device.
+pub fn is_fallback(tunnel: &Tunnel) -> bool {
+    fallback_name(tunnel.kind) == Some(tunnel.name.as_str())
+}
+
+/// Refuses to `verb` a fallback device, saying why, before anything is sent.
+pub fn refuse_fallback(tunnel: &Tunnel, verb: &str) -> Result<()> {
+    if !is_fallback(tunnel) {
+        return Ok(());
+    }
+    let module = tunnel.kind.module();
+    let why = if verb == "delete" {
+        format!("it goes only with the module (`modprobe -r {module}`)")
+    } else {
+        "the kernel keeps it without settings of its own".to_string()
+    };
+    Err(Error::invalid(format!(
+        "cannot {verb} tunnel \"{}\": it is the fallback device of the {module} module, which \
+         the kernel makes in every namespace; {why}. Make a tunnel of your own with `rfou tunnel add`",
+        tunnel.name
+    )))
+}
+
+/// `IFF_BROADCAST` and `IFF_POINTOPOINT`: how the kernel flags a tunnel by its remote.
+const IFF_BROADCAST: u32 = 0x2;
+const IFF_POINTOPOINT: u32 = 0x10;
+
+/// Whether the kernel fixes a tunnel's kind of remote (none, one, multicast) when it is
+/// made: ipip, sit and gre refuse a change between them (EINVAL), which takes a delete and
+/// an add.
+pub fn remote_class_fixed(kind: TunnelKind) -> bool {
+    matches!(kind, TunnelKind::Ipip | TunnelKind::Sit | TunnelKind::Gre)
+}
+
+/// The flags the kernel gives a tunnel of `kind` by its remote address: none (any peer),
+/// point-to-point (one peer), or broadcast (an IPv4 multicast group; not on sit).
+pub(crate) fn remote_class(kind: TunnelKind, remote: Option<IpAddr>) -> u32 {
+    match remote.filter(|a| !a.is_unspecified()) {
+        None => 0,
+        Some(IpAddr::V4(a)) if a.is_multicast() && kind != TunnelKind::Sit => IFF_BROADCAST,
+        Some(_) => IFF_POINTOPOINT,
+    }
+}
+
+fn describe_class(flags: u32) -> &'static str {
+    if flags & IFF_BROADCAST != 0 {
+        "a multicast remote"
+    } else if flags & IFF_POINTOPOINT != 0 {
+        "one remote address (point-to-point)"
+    } else {
+        "no remote address (it takes packets from any peer)"
+    }
+}
+
+/// Why `tunnel` (as the kernel flags it now) cannot have `remote` in place, if it cannot:
+/// `was made with one remote address (point-to-point) and would get none`.
+pub fn remote_class_change(tunnel: &Tunnel, remote: Option<IpAddr>) -> Option<String> {
+    if !remote_class_fixed(tunnel.kind) {
+        return None;
+    }
+    let mask = IFF_BROADCAST | IFF_POINTOPOINT;
+    let now = tunnel.flags & mask;
+    let then = remote_class(tunnel.kind, remote) & mask;
+    (now != then).then(|| {
+        format!(
+            "it was made with {}, and the kernel does not change a {} tunnel to {}",
+            describe_class(now),
+            tunnel.kind.name(),
+            describe_class(then)
+        )
+    })
+}
+
+/// Refuses to give `tunnel` the remote `remote` in place where the kernel would refuse it
+/// (EINVAL, and nothing more), saying so before anything is sent.
+pub(crate) fn check_remote_class(tunnel: &Tunnel, remote: Option<IpAddr>) -> Result<()> {
+    match remote_class_change(tunnel, remote) {
+        None => Ok(()),
+        Some(why) => Err(Error::kernel(
+            libc::EINVAL,
+            format!(
+                "cannot change tunnel \"{}\": {why}; delete it and add it again with the remote it needs",
+                tunnel.name
+            ),
+        )),
+    }
+}
+
+/// Whether two tunnels have what the kernel keeps unique: their kind, local and remote
+/// addresses, underlay device and, for GRE, input key.
+fn same_endpoints(a: &Tunnel, b: &Tunnel) -> bool {
+    a.remote == b.remote
+        && a.local == b.local
+        && a.kind == b.kind
+        && a.link == b.link
+        && (!a.kind.is_gre() || a.ikey.unwrap_or(0) == b.ikey.unwrap_or(0))
+}
+
+/// The tunnel among `others` (by name, not `tunnel` itself) that has `tunnel`'s endpoints,
+/// if one has.
+pub fn endpoints_taken_by<'a>(tunnel: &Tunnel, others: &'a [Tunnel]) -> Option<&'a Tunnel> {
+    others
+        .iter()
+        .find(|other| other.name != tunnel.name && same_endpoints(tunnel, other))
+}
+
+/// Refuses `tunnel` (as it is to be) when another tunnel of `others` has its kind and
+/// endpoints: what the kernel would answer (EEXIST), said before anything is sent. `what`
+/// begins the message (`cannot change tunnel "t1"`), `place` names the namespace.
+pub(crate) fn check_endpoints(
+    what: &str,
+    tunnel: &Tunnel,
+    others: &[Tunnel],
+    place: &str,
+) -> Result<()> {
+    let Some(other) = endpoints_taken_by(tunnel, others) else {
+        return Ok(());
+    };
+    let show = |a: Option<IpAddr>| a.map_or("any".to_string(), |a| a.to_string());
+    Err(Error::kernel(
+        libc::EEXIST,
+        format!(
+            "{what}: {} tunnel \"{}\" in {place} already has the same local and remote addresses \
+             (local {}, remote {}){}; the kernel allows one tunnel per endpoints: change them, or delete \"{}\"",
+            tunnel.kind.name(),
+            other.name,
+            show(tunnel.local),
+            show(tunnel.remote),
+            if tunnel.kind.is_gre() { " and key" } else { "" },
+            other.name
+        ),
+    ))
+}
+
+/// Checks what can be checked of `settings` for a tunnel of `kind` without the kernel: that
+/// the kind has each setting given, addresses of the underlay's family, and the pairs the
+/// kernel or iproute2 refuse.
+pub fn check_settings(settings: &TunnelSettings, kind: TunnelKind) -> Result<()> {
+    for key in KEYS.iter().filter(|k| !k.shorthand) {
+        if key.get(settings).is_some() && !key.applies(kind) {
+            let name = key.name;
+            return Err(Error::invalid(match name {
+                "tos" => format!(
+                    "tos is an option of the IPv4 underlays; {} tunnels have an IPv6 underlay (say tclass)",
+                    kind.name()
+                ),
+                "ikey" | "okey" | "iseq" | "oseq" | "icsum" | "ocsum" => format!(
+                    "key, ikey, okey, seq and csum are GRE options; {} tunnels have no key",
+                    kind.name()
+                ),
+                _ => format!("{name} is not an option of {} tunnels", kind.name()),
+            }));
+        }
+    }
+    let v6 = kind.ipv6_underlay();
+    for (word, addr) in [("remote", settings.remote), ("local", settings.local)] {
+        let Some(addr) = addr.filter(|a| !a.is_unspecified()) else {
+            continue;
+        };
+        if addr.is_ipv6() != v6 {
+            let want = if v6 { "IPv6" } else { "IPv4" };
+            return Err(Error::invalid(format!(
+                "{word} {addr}: {} tunnels need an {want} address",
+                kind.name()
+            )));
+        }
+    }
+    if settings.ignore_df == Some(true) && settings.pmtudisc != Some(false) {
+        return Err(Error::invalid(
+            "ignore-df needs nopmtudisc: the kernel does not clear DF on a tunnel that discovers the path MTU",
+        ));
+    }
+    if settings.pmtudisc == Some(false) && settings.ttl.is_some_and(|t| t != 0) {
+        return Err(Error::invalid(
+            "a fixed ttl needs pmtudisc (as iproute2 says: ttl != 0 and nopmtudisc are incompatible)",
+        ));
+    }
+    match (kind, settings.proto) {
+        (TunnelKind::Ipip | TunnelKind::Sit, Some(proto)) => {
+            super::kind::parse_proto(kind, &super::kind::proto_word(proto))?;
+        }
+        (TunnelKind::Ip6Tnl, Some(proto)) if ![0, 4, 41].contains(&proto) => {
+            return Err(Error::invalid(format!(
+                "an ip6tnl tunnel carries IPv4 (ipip6), IPv6 (ip6ip6) or either (any), not protocol {proto}"
+            )))
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tunnel::attrs::TunnelAttrs;
+    use crate::tunnel::model::LinkState;
+
+    fn tunnel(name: &str, kind: TunnelKind, remote: Option<&str>, flags: u32) -> Tunnel {
+        let mut settings = TunnelSettings::defaults(kind);
+        settings.remote = remote.map(|r| r.parse().unwrap());
+        let mut attrs = TunnelAttrs::empty(kind);
+        settings.write(&mut attrs, None, true);
+        let link = LinkState {
+            flags,
+            ..LinkState::default()
+        };
+        Tunnel::new(name.into(), 1, kind, link, attrs)
+    }
+
+    #[test]
+    fn the_kind_of_remote_is_fixed_for_ipip_sit_and_gre() {
+        let p2p = tunnel("t", TunnelKind::Sit, Some("192.0.2.2"), IFF_POINTOPOINT);
+        assert!(remote_class_change(&p2p, None).is_some());
+        assert!(remote_class_change(&p2p, Some("192.0.2.3".parse().unwrap())).is_none());
+        let none = tunnel("t", TunnelKind::Sit, None, 0);
+        let why = remote_class_change(&none, Some("192.0.2.9".parse().unwrap())).unwrap();
+        assert!(why.contains("no remote address"), "{why}");
+        // sit has no multicast class: a multicast remote is one remote.
+        assert!(remote_class_change(&p2p, Some("239.1.1.1".parse().unwrap())).is_none());
+        let gre = tunnel("g", TunnelKind::Gre, Some("192.0.2.2"), IFF_POINTOPOINT);
+        assert!(remote_class_change(&gre, Some("239.1.1.1".parse().unwrap())).is_some());
+        let ip6 = tunnel("s", TunnelKind::Ip6Tnl, None, 0);
+        assert!(remote_class_change(&ip6, Some("2001:db8::2".parse().unwrap())).is_none());
+    }
+
+    #[test]
+    fn endpoints_are_unique_per_kind() {
+        let a = tunnel("a", TunnelKind::Ipip, Some("192.0.2.2"), IFF_POINTOPOINT);
+        let b = tunnel("b", TunnelKind::Ipip, Some("192.0.2.2"), IFF_POINTOPOINT);
+        let c = tunnel("c", TunnelKind::Gre, Some("192.0.2.2"), IFF_POINTOPOINT);
+        assert_eq!(
+            endpoints_taken_by(&a, &[b.clone(), c.clone()])
+                .unwrap()
+                .name,
+            "b"
+        );
+        assert!(endpoints_taken_by(&a, &[a.clone(), c]).is_none());
+        let err = check_endpoints("cannot x", &a, &[b], "this namespace").unwrap_err();
+        assert_eq!(err.errno(), Some(libc::EEXIST));
+    }
+
+    #[test]
+    fn settings_a_kind_has_not_are_refused() {
+        let tos = TunnelSettings {
+            tos: Some(4),
+            ..TunnelSettings::default()
+        };
+        assert!(check_settings(&tos, TunnelKind::Ip6Gre).is_err());
+        check_settings(&tos, TunnelKind::Gre).unwrap();
+        let key = TunnelSettings {
+            ikey: Some(4),
+            ..TunnelSettings::default()
+        };
+        assert!(check_settings(&key, TunnelKind::Ipip)
+            .unwrap_err()
+            .to_string()
+            .contains("GRE options"));
+        let v6 = TunnelSettings {
+            remote: Some("2001:db8::1".parse().unwrap()),
+            ..TunnelSettings::default()
+        };
+        assert!(check_settings(&v6, TunnelKind::Ipip).is_err());
+        let ignore = TunnelSettings {
+            ignore_df: Some(true),
+            ..TunnelSettings::default()
+        };
+        assert!(check_settings(&ignore, TunnelKind::Gre).is_err());
+        let ok = TunnelSettings {
+            ignore_df: Some(true),
+            pmtudisc: Some(false),
+            ..TunnelSettings::default()
+        };
+        check_settings(&ok, TunnelKind::Gre).unwrap();
+        for name in ["tunl0", "gre0", "ip6_vti0"] {
+            assert!(is_fallback_name(name));
+        }
+    }
+}
