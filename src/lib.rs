@@ -70,7 +70,7 @@
 //! defaults when a tunnel is made, and stay as they are when it is changed.
 //!
 //! ```no_run
-//! use rfou::tunnel::Input;
+//! use rfou::values::Input;
 //! use rfou::{TunnelKind, TunnelSettings, TunnelSpec};
 //! # let mut handle = rfou::Handle::new()?;
 //! let mut settings = TunnelSettings::default();

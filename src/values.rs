@@ -14,6 +14,60 @@ pub fn is(word: &str, name: &str) -> bool {
     word.eq_ignore_ascii_case(name)
 }
 
+/// A value as a command line or a file gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input<'a> {
+    /// A word (`64`, `inherit`, `0x10`, `192.0.2.1`), as the command line gives every value.
+    Word(&'a str),
+    /// A number, as a file gives it (decimal, whatever the setting's word would be).
+    Number(i64),
+    /// A flag: given (`pmtudisc`, `= true`) or negated (`nopmtudisc`, `= false`).
+    Flag(bool),
+}
+
+impl<'a> Input<'a> {
+    /// The word of this value: a file's number as its decimal word; an error for a flag.
+    pub fn word(self, key: &str) -> Result<std::borrow::Cow<'a, str>> {
+        match self {
+            Input::Word(w) => Ok(w.into()),
+            Input::Number(n) => Ok(n.to_string().into()),
+            Input::Flag(_) => Err(Error::invalid(format!("{key} needs a value"))),
+        }
+    }
+
+    /// This value as a flag; an error for anything else.
+    pub fn flag(self, key: &str) -> Result<bool> {
+        match self {
+            Input::Flag(on) => Ok(on),
+            _ => Err(Error::invalid(format!(
+                "{key} is a flag: it takes no value (true or false in a file)"
+            ))),
+        }
+    }
+
+    /// This value as a number of `range`: a file's number as it is, a word as [`number`]
+    /// reads it.
+    pub fn number(self, key: &str, range: std::ops::RangeInclusive<u64>) -> Result<u64> {
+        match self {
+            Input::Number(n) if n >= 0 && range.contains(&(n as u64)) => Ok(n as u64),
+            Input::Number(n) => Err(Error::invalid(format!(
+                "{key} {n} is out of range: use {}..{}",
+                range.start(),
+                range.end()
+            ))),
+            other => number_in(&other.word(key)?, key, range),
+        }
+    }
+
+    /// This value as a UDP port (1..65535).
+    pub fn port(self, key: &str) -> Result<u16> {
+        match self {
+            Input::Word(w) => port(w, key),
+            other => Ok(other.number(key, 1..=65535)? as u16),
+        }
+    }
+}
+
 /// A number as rfou reads it: decimal, or hexadecimal after `0x` (as ip reads both).
 /// `Ok(None)`: not a number at all; `Err`: a number rfou will not guess at. ip reads a
 /// number with a leading zero as octal (`05555` is 2925), which nobody writing a port

@@ -21,10 +21,8 @@ pub fn split(line: &str) -> Vec<&str> {
 }
 
 /// A batch's text, read a line at a time, each line into its words in one pass over its
-/// bytes. The lines are those of `str::lines` (`\n` or `\r\n` ends a line, the last may have
-/// no end) and the words those of [`split`]: finding the line ends, then the words, then the
-/// comment, each in a pass of its own, was a third of the instructions of reading an
-/// `add port` line (callgrind).
+/// bytes (batches run to thousands of lines). The lines are those of `str::lines` (`\n` or
+/// `\r\n` ends a line, the last may have no end) and the words those of [`split`].
 struct Scanner<'a> {
     text: &'a str,
     at: usize,
@@ -82,8 +80,7 @@ impl<'a> Scanner<'a> {
 }
 
 /// How many `\n` `text` holds, counted in runs of 255 bytes into a byte each: a loop the
-/// compiler turns into vector instructions (a count straight into a `usize` it did not, and
-/// that took 2.5 instructions a byte).
+/// compiler turns into vector instructions.
 fn count_newlines(text: &str) -> usize {
     text.as_bytes()
         .chunks(255)
@@ -126,9 +123,8 @@ pub fn parse_lines(text: &str, family: Option<Family>) -> (Vec<Line<'_>>, Vec<(u
             )),
             Ok(command) => lines.push(Line {
                 number,
-                // As written: joining the words again was an eighth of the instructions of
-                // parsing an `add port` line (callgrind). Only a failure message needs them
-                // one space apart.
+                // As written, a slice of the text: only a failure message needs the words one
+                // space apart, and joins them then.
                 text: span(raw, &words),
                 command,
             }),

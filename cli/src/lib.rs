@@ -17,6 +17,7 @@ pub mod output;
 pub mod parse;
 pub mod print;
 pub mod quick;
+pub mod stubs;
 pub mod words;
 
 pub use parse::parse;

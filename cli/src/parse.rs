@@ -4,7 +4,8 @@
 
 use rfou::fou::PortSpec;
 use rfou::tunnel::rules::check_settings;
-use rfou::tunnel::{Encap, EncapSpec, Input, TunnelKind, TunnelMode, TunnelSettings, TunnelSpec};
+use rfou::tunnel::{Encap, EncapSpec, TunnelKind, TunnelMode, TunnelSettings, TunnelSpec};
+use rfou::values::Input;
 use rfou::{Error, Family, Result};
 
 use crate::grammar::{self, APPLY_OPTIONS, DOCTOR, PORT_SHOW, STATE_COMMANDS, TOP, TUNNEL};

@@ -139,8 +139,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[derive(Default)]
 pub struct Once {
     /// (what is set, the keyword that set it): the first `INLINE` in place, the rest in
-    /// `more`. A line of a batch is parsed into a fresh `Once`, and allocating for it was a
-    /// tenth of the instructions of parsing an `add port` line (callgrind).
+    /// `more`, so that the common line allocates nothing for it.
     first: [(&'static str, &'static str); Once::INLINE],
     len: usize,
     more: Vec<(&'static str, &'static str)>,

@@ -33,9 +33,9 @@ fn root() -> PathBuf {
 /// The committed files and the functions that generate them.
 fn generated() -> Vec<(&'static str, String)> {
     vec![
-        ("completions/rfou.bash", completions::bash()),
-        ("completions/_rfou", completions::zsh()),
-        ("completions/rfou.fish", completions::fish()),
+        ("completions/rfou.bash", rfou_cli::stubs::bash()),
+        ("completions/_rfou", rfou_cli::stubs::zsh()),
+        ("completions/rfou.fish", rfou_cli::stubs::fish()),
     ]
 }
 
@@ -380,7 +380,7 @@ fn completes_in(shell: Shell) {
         sorted(&PROTOCOLS.iter().map(|(n, _)| *n).collect::<Vec<_>>())
     );
     assert!(complete("rfou add port ").is_empty());
-    // The three wrong offers of issue #14.
+    // What the grammar refuses there is not offered.
     without("rfou add port 5555 ", "port");
     without("rfou tunnel add t1 mode ipip ", "encap-dport");
     without("rfou tunnel change t1 ", "mode");

@@ -6,8 +6,7 @@ use std::net::IpAddr;
 
 use super::{check_dev_needs_local, validate_socket, Family, FouEncap, FouPort};
 use crate::error::{Error, Result};
-use crate::tunnel::Input;
-use crate::values::{self, set_twice};
+use crate::values::{self, set_twice, Input};
 
 /// The keywords of a port: (keyword, whether it takes a value). `-6` and `-4` say the family
 /// on the command line, `family` in a file.
@@ -50,33 +49,6 @@ fn once<T>(slot: &mut Option<T>, keyword: &str, value: T) -> Result<()> {
     Ok(())
 }
 
-fn word<'a>(input: Input<'a>, key: &str) -> Result<std::borrow::Cow<'a, str>> {
-    match input {
-        Input::Word(w) => Ok(w.into()),
-        Input::Number(n) => Ok(n.to_string().into()),
-        Input::Flag(_) => Err(Error::invalid(format!("{key} needs a value"))),
-    }
-}
-
-fn udp_port(input: Input, key: &str) -> Result<u16> {
-    match input {
-        Input::Number(n) if (1..=65535).contains(&n) => Ok(n as u16),
-        Input::Number(n) => Err(Error::invalid(format!(
-            "{key} {n} is out of range: use 1..65535"
-        ))),
-        other => values::port(&word(other, key)?, key),
-    }
-}
-
-fn flag(input: Input, key: &str) -> Result<bool> {
-    match input {
-        Input::Flag(on) => Ok(on),
-        _ => Err(Error::invalid(format!(
-            "{key} is a flag: it takes no value"
-        ))),
-    }
-}
-
 impl PortSpec {
     /// A port whose family the global `-6` or `-4` gave (`None`: not given).
     pub fn with_family(family: Option<Family>) -> Self {
@@ -107,7 +79,7 @@ impl PortSpec {
             return Err(set_twice(keyword, keyword, keyword));
         }
         match keyword {
-            "port" => once(&mut self.port, keyword, udp_port(input, "port")?),
+            "port" => once(&mut self.port, keyword, input.port("port")?),
             "ipproto" => {
                 let proto = match input {
                     Input::Number(n) if !(1..=255).contains(&n) => {
@@ -115,30 +87,28 @@ impl PortSpec {
                             "ipproto {n} is out of range: use 1..255 (or gue; 0 is no protocol)"
                         )))
                     }
-                    other => values::protocol(&word(other, "ipproto")?)?,
+                    other => values::protocol(&other.word("ipproto")?)?,
                 };
                 once(&mut self.ipproto, keyword, proto)
             }
-            "gue" => once(&mut self.gue, keyword, flag(input, keyword)?),
+            "gue" => once(&mut self.gue, keyword, input.flag(keyword)?),
             "local" => once(
                 &mut self.local,
                 keyword,
-                values::address(&word(input, keyword)?, keyword)?,
+                values::address(&input.word(keyword)?, keyword)?,
             ),
             "peer" => once(
                 &mut self.peer,
                 keyword,
-                values::address(&word(input, keyword)?, keyword)?,
+                values::address(&input.word(keyword)?, keyword)?,
             ),
-            "peer_port" => once(&mut self.peer_port, keyword, udp_port(input, keyword)?),
+            "peer_port" => once(&mut self.peer_port, keyword, input.port(keyword)?),
             "dev" => {
-                let name = word(input, keyword)?;
+                let name = input.word(keyword)?;
                 values::device_name(&name, "dev")?;
                 once(&mut self.dev, keyword, name.into_owned())
             }
-            "remcsum_nopartial" => {
-                once(&mut self.remcsum_nopartial, keyword, flag(input, keyword)?)
-            }
+            "remcsum_nopartial" => once(&mut self.remcsum_nopartial, keyword, input.flag(keyword)?),
             "-6" | "-4" | "family" => self.set_family(keyword, input),
             other => Err(Error::invalid(format!("\"{other}\" is not a port setting"))),
         }
@@ -149,7 +119,7 @@ impl PortSpec {
             "-6" => (Family::Inet6, "-6"),
             "-4" => (Family::Inet, "-4"),
             _ => {
-                let w = word(input, "family")?;
+                let w = input.word("family")?;
                 match w.to_ascii_lowercase().as_str() {
                     "inet" | "ipv4" | "4" => (Family::Inet, "family"),
                     "inet6" | "ipv6" | "6" => (Family::Inet6, "family"),

@@ -12,8 +12,9 @@ use super::{DesiredPort, DesiredState, DesiredTunnel};
 use crate::error::{Error, Result};
 use crate::fou::{PortSpec, SocketId, PORT_KEYS};
 use crate::tunnel::rules::{check_settings, is_fallback_name};
-use crate::tunnel::{key, Encap, Input, TunnelMode, TunnelSettings, TunnelSpec, KEYS};
+use crate::tunnel::{key, Encap, TunnelMode, TunnelSettings, TunnelSpec, KEYS};
 use crate::values;
+use crate::values::Input;
 
 type Entry = Spanned<BTreeMap<Spanned<String>, Spanned<Value>>>;
 

@@ -9,18 +9,7 @@ use super::kind::{parse_proto, proto_word, PROTO_WORDS};
 use super::settings::{EncapLimit, Inherit, TunnelSettings};
 use super::{EncapSpec, EncapType, SourcePort, TunnelKind};
 use crate::error::{Error, Result};
-use crate::values;
-
-/// A value as a command line or a file gives it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Input<'a> {
-    /// A word (`64`, `inherit`, `0x10`, `192.0.2.1`), as the command line gives every value.
-    Word(&'a str),
-    /// A number, as a file gives it (decimal, whatever the setting's word would be).
-    Number(i64),
-    /// A flag: given (`pmtudisc`, `= true`) or negated (`nopmtudisc`, `= false`).
-    Flag(bool),
-}
+use crate::values::{self, Input};
 
 /// A setting's value as rfou writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +60,7 @@ pub struct Key {
     /// A shorthand for other keywords (`key` is `ikey` and `okey`): read, never written.
     pub shorthand: bool,
     applies: fn(TunnelKind) -> bool,
-    set: fn(&mut TunnelSettings, Input, Option<TunnelKind>) -> Result<()>,
+    pub(super) set: fn(&mut TunnelSettings, Input, Option<TunnelKind>) -> Result<()>,
     get: fn(&TunnelSettings) -> Option<Value>,
 }
 
@@ -114,37 +103,6 @@ fn sit(kind: TunnelKind) -> bool {
     kind == TunnelKind::Sit
 }
 
-/// The word of an input (a file's number as its decimal word).
-fn word<'a>(input: Input<'a>, key: &str) -> Result<std::borrow::Cow<'a, str>> {
-    match input {
-        Input::Word(w) => Ok(w.into()),
-        Input::Number(n) => Ok(n.to_string().into()),
-        Input::Flag(_) => Err(Error::invalid(format!("{key} needs a value"))),
-    }
-}
-
-fn flag(input: Input, key: &str) -> Result<bool> {
-    match input {
-        Input::Flag(on) => Ok(on),
-        _ => Err(Error::invalid(format!(
-            "{key} is a flag: it takes no value (true or false in a file)"
-        ))),
-    }
-}
-
-/// A number of `range`: a file's number as it is, a word as [`values::number`] reads it.
-fn number(input: Input, key: &str, range: std::ops::RangeInclusive<u64>) -> Result<u64> {
-    match input {
-        Input::Number(n) if n >= 0 && range.contains(&(n as u64)) => Ok(n as u64),
-        Input::Number(n) => Err(Error::invalid(format!(
-            "{key} {n} is out of range: use {}..{}",
-            range.start(),
-            range.end()
-        ))),
-        other => values::number_in(&word(other, key)?, key, range),
-    }
-}
-
 /// A number or `inherit`.
 fn inherit(input: Input, key: &str, max: u64, hex: bool) -> Result<Inherit> {
     match input {
@@ -164,7 +122,7 @@ fn inherit(input: Input, key: &str, max: u64, hex: bool) -> Result<Inherit> {
                     ))
                 })
         }
-        other => Ok(Inherit::Value(number(other, key, 0..=max)? as u32)),
+        other => Ok(Inherit::Value(other.number(key, 0..=max)? as u32)),
     }
 }
 
@@ -177,7 +135,7 @@ fn inherit_value(value: Inherit, hex: bool) -> Value {
 }
 
 fn address(input: Input, key: &str) -> Result<std::net::IpAddr> {
-    let w = word(input, key)?;
+    let w = input.word(key)?;
     if values::is(&w, "any") {
         // The family is the tunnel's: said when the settings are checked against it.
         return Ok(std::net::Ipv4Addr::UNSPECIFIED.into());
@@ -245,7 +203,7 @@ pub static KEYS: &[Key] = &[
         shorthand: false,
         applies: any,
         set: |s, i, _| {
-            let name = word(i, "dev")?;
+            let name = i.word("dev")?;
             values::device_name(&name, "dev")?;
             s.dev = Some(name.into_owned());
             Ok(())
@@ -262,8 +220,8 @@ pub static KEYS: &[Key] = &[
         applies: any,
         set: |s, i, _| {
             s.ttl = Some(match i {
-                Input::Number(_) => number(i, "ttl", 0..=255)? as u8,
-                _ => values::ttl(&word(i, "ttl")?)?,
+                Input::Number(_) => i.number("ttl", 0..=255)? as u8,
+                _ => values::ttl(&i.word("ttl")?)?,
             });
             Ok(())
         },
@@ -285,8 +243,8 @@ pub static KEYS: &[Key] = &[
         set: |s, i, _| {
             // A file's number is a number (16 is 0x10); a word is read as ip reads it.
             s.tos = Some(match i {
-                Input::Number(_) => number(i, "tos", 0..=255)? as u8,
-                _ => values::tos(&word(i, "tos")?)?,
+                Input::Number(_) => i.number("tos", 0..=255)? as u8,
+                _ => values::tos(&i.word("tos")?)?,
             });
             Ok(())
         },
@@ -331,7 +289,7 @@ pub static KEYS: &[Key] = &[
         set: |s, i, _| {
             s.encaplimit = Some(match i {
                 Input::Word(w) if values::is(w, "none") => EncapLimit::None,
-                other => EncapLimit::Limit(number(other, "encaplimit", 0..=255)? as u8),
+                other => EncapLimit::Limit(other.number("encaplimit", 0..=255)? as u8),
             });
             Ok(())
         },
@@ -351,7 +309,7 @@ pub static KEYS: &[Key] = &[
         shorthand: false,
         applies: ipv4_underlay,
         set: |s, i, _| {
-            s.pmtudisc = Some(flag(i, "pmtudisc")?);
+            s.pmtudisc = Some(i.flag("pmtudisc")?);
             Ok(())
         },
         get: |s| s.pmtudisc.map(Value::Flag),
@@ -365,7 +323,7 @@ pub static KEYS: &[Key] = &[
         shorthand: false,
         applies: gre_ipv4,
         set: |s, i, _| {
-            s.ignore_df = Some(flag(i, "ignore-df")?);
+            s.ignore_df = Some(i.flag("ignore-df")?);
             Ok(())
         },
         get: |s| s.ignore_df.map(Value::Flag),
@@ -380,7 +338,7 @@ pub static KEYS: &[Key] = &[
         // An ip6tnl's is said by its mode word (`ipip6`, `ip6ip6`, `any`).
         applies: is_ip,
         set: |s, i, kind| {
-            let w = word(i, "proto")?;
+            let w = i.word("proto")?;
             s.proto = Some(match kind {
                 Some(kind) => parse_proto(kind, &w)?,
                 // Without the kind (`tunnel change`): any of the words; checked against the
@@ -400,7 +358,7 @@ pub static KEYS: &[Key] = &[
         shorthand: false,
         applies: sit,
         set: |s, i, _| {
-            s.isatap = Some(flag(i, "isatap")?);
+            s.isatap = Some(i.flag("isatap")?);
             Ok(())
         },
         get: |s| s.isatap.map(Value::Flag),
@@ -458,7 +416,7 @@ pub static KEYS: &[Key] = &[
         shorthand: true,
         applies: gre,
         set: |s, i, _| {
-            let on = flag(i, "seq")?;
+            let on = i.flag("seq")?;
             s.iseq = Some(on);
             s.oseq = Some(on);
             Ok(())
@@ -474,7 +432,7 @@ pub static KEYS: &[Key] = &[
         shorthand: false,
         applies: gre,
         set: |s, i, _| {
-            s.iseq = Some(flag(i, "iseq")?);
+            s.iseq = Some(i.flag("iseq")?);
             Ok(())
         },
         get: |s| s.iseq.map(Value::Flag),
@@ -488,7 +446,7 @@ pub static KEYS: &[Key] = &[
         shorthand: false,
         applies: gre,
         set: |s, i, _| {
-            s.oseq = Some(flag(i, "oseq")?);
+            s.oseq = Some(i.flag("oseq")?);
             Ok(())
         },
         get: |s| s.oseq.map(Value::Flag),
@@ -502,7 +460,7 @@ pub static KEYS: &[Key] = &[
         shorthand: true,
         applies: gre,
         set: |s, i, _| {
-            let on = flag(i, "csum")?;
+            let on = i.flag("csum")?;
             s.icsum = Some(on);
             s.ocsum = Some(on);
             Ok(())
@@ -518,7 +476,7 @@ pub static KEYS: &[Key] = &[
         shorthand: false,
         applies: gre,
         set: |s, i, _| {
-            s.icsum = Some(flag(i, "icsum")?);
+            s.icsum = Some(i.flag("icsum")?);
             Ok(())
         },
         get: |s| s.icsum.map(Value::Flag),
@@ -532,7 +490,7 @@ pub static KEYS: &[Key] = &[
         shorthand: false,
         applies: gre,
         set: |s, i, _| {
-            s.ocsum = Some(flag(i, "ocsum")?);
+            s.ocsum = Some(i.flag("ocsum")?);
             Ok(())
         },
         get: |s| s.ocsum.map(Value::Flag),
@@ -560,7 +518,7 @@ pub static KEYS: &[Key] = &[
         shorthand: false,
         applies: any,
         set: |s, i, _| {
-            encap_mut(s).kind = Some(EncapType::parse(&word(i, "encap")?)?);
+            encap_mut(s).kind = Some(EncapType::parse(&i.word("encap")?)?);
             Ok(())
         },
         get: |s| {
@@ -583,7 +541,7 @@ pub static KEYS: &[Key] = &[
                     values::port(w, "encap-sport")
                         .map_err(|e| Error::invalid(format!("{e} (or auto)")))?,
                 ),
-                other => SourcePort::Fixed(number(other, "encap-sport", 1..=65535)? as u16),
+                other => SourcePort::Fixed(other.number("encap-sport", 1..=65535)? as u16),
             };
             encap_mut(s).sport = Some(sport);
             Ok(())
@@ -606,7 +564,7 @@ pub static KEYS: &[Key] = &[
         set: |s, i, _| {
             let port = match i {
                 Input::Word(w) => values::port(w, "encap-dport")?,
-                other => number(other, "encap-dport", 1..=65535)? as u16,
+                other => other.number("encap-dport", 1..=65535)? as u16,
             };
             encap_mut(s).dport = Some(port);
             Ok(())
@@ -622,7 +580,7 @@ pub static KEYS: &[Key] = &[
         shorthand: false,
         applies: any,
         set: |s, i, _| {
-            encap_mut(s).csum = Some(flag(i, "encap-csum")?);
+            encap_mut(s).csum = Some(i.flag("encap-csum")?);
             Ok(())
         },
         get: |s| encap_get(s, |e| e.csum).map(Value::Flag),
@@ -636,7 +594,7 @@ pub static KEYS: &[Key] = &[
         shorthand: false,
         applies: any,
         set: |s, i, _| {
-            encap_mut(s).csum6 = Some(flag(i, "encap-csum6")?);
+            encap_mut(s).csum6 = Some(i.flag("encap-csum6")?);
             Ok(())
         },
         get: |s| encap_get(s, |e| e.csum6).map(Value::Flag),
@@ -650,7 +608,7 @@ pub static KEYS: &[Key] = &[
         shorthand: false,
         applies: any,
         set: |s, i, _| {
-            encap_mut(s).remcsum = Some(flag(i, "encap-remcsum")?);
+            encap_mut(s).remcsum = Some(i.flag("encap-remcsum")?);
             Ok(())
         },
         get: |s| encap_get(s, |e| e.remcsum).map(Value::Flag),
@@ -664,7 +622,7 @@ pub static KEYS: &[Key] = &[
         shorthand: false,
         applies: any,
         set: |s, i, _| {
-            s.mtu = Some(number(i, "mtu", 68..=65535)? as u32);
+            s.mtu = Some(i.number("mtu", 68..=65535)? as u32);
             Ok(())
         },
         get: |s| s.mtu.map(|m| Value::Number(m.into())),
@@ -678,7 +636,7 @@ pub static KEYS: &[Key] = &[
         shorthand: false,
         applies: any,
         set: |s, i, _| {
-            s.up = Some(flag(i, "up")?);
+            s.up = Some(i.flag("up")?);
             Ok(())
         },
         get: |s| s.up.map(Value::Flag),
@@ -687,8 +645,8 @@ pub static KEYS: &[Key] = &[
 
 fn gre_key(input: Input, key: &str) -> Result<u32> {
     match input {
-        Input::Number(_) => Ok(number(input, key, 0..=u32::MAX.into())? as u32),
-        other => values::key(&word(other, key)?, key),
+        Input::Number(_) => Ok(input.number(key, 0..=u32::MAX.into())? as u32),
+        other => values::key(&other.word(key)?, key),
     }
 }
 
@@ -727,123 +685,6 @@ impl TunnelSettings {
             .filter_map(|k| Some((k.name, k.get(self)?)))
             .collect()
     }
-}
-
-impl TunnelSettings {
-    /// The settings given, as command-line words in the order of [`KEYS`]: a flag as its
-    /// keyword or its negation, any other setting as its keyword and value.
-    pub fn words(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        let same_keys = self.ikey.is_some() && self.ikey == self.okey;
-        for (name, value) in self.values() {
-            // One key for both directions is said once, as `key`.
-            match name {
-                "ikey" if same_keys => {
-                    out.extend(["key".to_string(), value.to_string()]);
-                    continue;
-                }
-                "okey" if same_keys => continue,
-                _ => {}
-            }
-            let key = key(name).expect("a keyword of the table");
-            match value {
-                Value::Flag(true) => out.push(name.to_string()),
-                Value::Flag(false) => out.push(key.negations[0].to_string()),
-                value => out.extend([name.to_string(), value.to_string()]),
-            }
-        }
-        out
-    }
-
-    /// These settings less those that are the default of a tunnel of `kind`: what a person
-    /// would write to make it.
-    pub fn without_defaults(&self, kind: TunnelKind) -> TunnelSettings {
-        let defaults = TunnelSettings::defaults(kind);
-        let mut out = TunnelSettings::default();
-        for key in KEYS.iter().filter(|k| !k.shorthand) {
-            let value = key.get(self);
-            if value.is_some() && value != key.get(&defaults) {
-                let input = match &value {
-                    Some(Value::Flag(b)) => Input::Flag(*b),
-                    Some(Value::Number(n)) => Input::Number(*n as i64),
-                    Some(Value::Word(w)) => Input::Word(w),
-                    None => unreachable!("a value"),
-                };
-                // Without the kind: an ip6tnl's protocol is set here as any value.
-                (key.set)(&mut out, input, None).expect("a value read back");
-            }
-        }
-        // The encapsulation goes whole where it is not the default.
-        if out.encap.is_some() {
-            out.encap = self.encap;
-        }
-        out
-    }
-}
-
-/// One setting that differs between two tunnels' settings: its keyword and its two values,
-/// as rfou writes them (`none` where one has no value).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diff {
-    /// The setting's keyword (`remote`, `ttl`, `encap`...).
-    pub key: &'static str,
-    /// Its value in the first.
-    pub old: String,
-    /// Its value in the second.
-    pub new: String,
-}
-
-/// The encapsulation of `settings` in words: `none`, or the type and every option
-/// (`fou encap-sport auto encap-dport 5555 noencap-csum encap-csum6 noencap-remcsum`), so
-/// that two that differ never read the same.
-fn encap_text(settings: &TunnelSettings) -> String {
-    let Some(kind) = settings.encap.as_ref().and_then(|e| e.kind) else {
-        return "none".into();
-    };
-    if kind == EncapType::None {
-        return "none".into();
-    }
-    let mut words = vec![kind.to_string()];
-    for key in KEYS.iter().filter(|k| k.name.starts_with("encap-")) {
-        match key.get(settings) {
-            Some(Value::Flag(true)) => words.push(key.name.into()),
-            Some(Value::Flag(false)) => words.push(key.negations[0].into()),
-            Some(value) => words.push(format!("{} {value}", key.name)),
-            None => {}
-        }
-    }
-    words.join(" ")
-}
-
-/// The settings that differ between `old` and `new`, in the order of [`KEYS`]. An
-/// encapsulation of another type is one difference (`encap`), its options said whole.
-pub fn differences(old: &TunnelSettings, new: &TunnelSettings) -> Vec<Diff> {
-    let encap_kind = |s: &TunnelSettings| s.encap.as_ref().and_then(|e| e.kind);
-    let encap_replaced = encap_kind(old) != encap_kind(new);
-    let text = |v: Option<Value>| v.map_or_else(|| "none".to_string(), |v| v.to_string());
-    let mut out = Vec::new();
-    for key in KEYS.iter().filter(|k| !k.shorthand) {
-        let is_encap = key.name == "encap" || key.name.starts_with("encap-");
-        if is_encap && encap_replaced {
-            if key.name == "encap" {
-                out.push(Diff {
-                    key: "encap",
-                    old: encap_text(old),
-                    new: encap_text(new),
-                });
-            }
-            continue;
-        }
-        let (a, b) = (key.get(old), key.get(new));
-        if a != b {
-            out.push(Diff {
-                key: key.name,
-                old: text(a),
-                new: text(b),
-            });
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -946,34 +787,5 @@ mod tests {
             .values()
             .iter()
             .any(|(k, v)| *k == "tos" && v.to_string() == "0x10"));
-    }
-
-    #[test]
-    fn differences_name_each_setting_and_an_encapsulation_whole() {
-        let mut a = TunnelSettings::defaults(TunnelKind::Ipip);
-        let mut b = a.clone();
-        b.ttl = Some(64);
-        b.encap = Some(EncapSpec::whole(&crate::tunnel::Encap::fou(5555)));
-        let diffs = differences(&a, &b);
-        assert_eq!(
-            diffs,
-            [
-                Diff {
-                    key: "ttl",
-                    old: "inherit".into(),
-                    new: "64".into()
-                },
-                Diff {
-                    key: "encap",
-                    old: "none".into(),
-                    new: "fou encap-sport auto encap-dport 5555 noencap-csum noencap-csum6 noencap-remcsum".into()
-                },
-            ]
-        );
-        a.encap = b.encap;
-        a.ttl = b.ttl;
-        b.encap.as_mut().unwrap().dport = Some(6000);
-        assert_eq!(differences(&a, &b)[0].key, "encap-dport");
-        assert!(differences(&a, &a).is_empty());
     }
 }

@@ -17,14 +17,16 @@ mod ops;
 pub mod rules;
 mod settings;
 pub(crate) mod wire;
+mod words;
 
 pub use encap::{Encap, EncapSpec, EncapType, SourcePort};
-pub use keys::{differences, key, Diff, Input, Key, Value, ValueKind, KEYS};
+pub use keys::{key, Key, Value, ValueKind, KEYS};
 pub use kind::{parse_proto, proto_word, TunnelKind, TunnelMode, PROTO_WORDS};
 pub use model::{Tunnel, TunnelSpec};
 pub use mtu::MtuChange;
 pub use ops::ChangeReport;
 pub use settings::{EncapLimit, Inherit, TunnelSettings};
+pub use words::{differences, Diff};
 
 pub(crate) use attrs::TunnelAttrs;
 pub(crate) use ops::{PreparedAdd, PreparedChange};

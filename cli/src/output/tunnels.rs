@@ -158,7 +158,8 @@ mod tests {
     /// keys as dotted quads; no `encap` at all when there is none.
     #[test]
     fn tunnel_json_has_ips_names_and_shapes() {
-        use rfou::tunnel::{Input, TunnelKind, TunnelSettings, TunnelSpec};
+        use rfou::tunnel::{TunnelKind, TunnelSettings, TunnelSpec};
+        use rfou::values::Input;
         let mut settings = TunnelSettings::default();
         for (key, value) in [
             ("ikey", "7"),
