@@ -174,6 +174,6 @@ pub use tunnel::{
 pub mod fuzzing {
     pub use crate::fou::wire::decode_port;
     pub use crate::sys::answer::{decode_datagram, Decoded};
-    pub use crate::sys::socket::WINDOW;
+    pub use crate::sys::encode::WINDOW;
     pub use crate::tunnel::wire::decode_link;
 }

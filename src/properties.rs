@@ -8,7 +8,7 @@ use crate::fou::diag::diag_socket;
 use crate::fou::wire::decode_port;
 use crate::fou::Family;
 use crate::sys::answer::{decode_datagram, Decoded};
-use crate::sys::socket::WINDOW;
+use crate::sys::encode::WINDOW;
 use crate::tunnel::wire::decode_link;
 
 /// A netlink message of type `kind` whose length is right and whose body is anything, so

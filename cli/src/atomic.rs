@@ -18,7 +18,7 @@ use rfou::tunnel::rules::refuse_fallback;
 use rfou::txn::{Snapshot, Transaction, Undo};
 use rfou::{Error, Handle, Result};
 
-use crate::{batch, exec, exit, Command, Io, Line};
+use crate::{exec, exit, Command, Io, Line};
 
 /// Runs one line and returns how to take it back.
 fn apply(line: &Line, handle: &mut Handle, io: &mut Io) -> Result<Option<Undo>> {
@@ -59,7 +59,7 @@ fn apply(line: &Line, handle: &mut Handle, io: &mut Io) -> Result<Option<Undo>> 
         // Refused by batch::parse_lines: never a batch line.
         Command::Apply { .. } | Command::Export => unreachable!("apply is no batch command"),
     };
-    batch::run_line(line, handle, io)?;
+    exec::run_line(line, handle, io)?;
     Ok(undo)
 }
 

@@ -172,18 +172,6 @@ pub fn run(batch: Batch, handle: &mut Handle, io: &mut Io) -> i32 {
     status
 }
 
-/// Runs one line. From the first tunnel change on, the batch holds the namespace's change
-/// lock to its end (see [`Handle::hold_change_lock`]).
-pub(crate) fn run_line(line: &Line, handle: &mut Handle, io: &mut Io) -> Result<()> {
-    if matches!(
-        line.command,
-        Command::TunnelChange { .. } | Command::TunnelEncap { .. }
-    ) {
-        handle.hold_change_lock()?;
-    }
-    exec::run(&line.command, handle, io.format, io.out, io.err)
-}
-
 fn run_lines(batch: Batch, handle: &mut Handle, io: &mut Io) -> i32 {
     let Batch { file, family, mode } = batch;
     let force = mode.force;
@@ -237,7 +225,7 @@ fn run_lines(batch: Batch, handle: &mut Handle, io: &mut Io) -> i32 {
             }
             _ => {
                 let run = &lines[next..next + 1];
-                (vec![run_line(&run[0], handle, io)], run)
+                (vec![exec::run_line(&run[0], handle, io)], run)
             }
         };
         next += run.len();

@@ -7,7 +7,7 @@ use rfou::state::{ApplyFailure, ApplyOptions};
 use rfou::{ChangeReport, Error, ErrorKind, Handle, Result};
 
 use crate::exit::WOULD_CHANGE;
-use crate::{doctor, help, output, Command, Format};
+use crate::{doctor, help, output, Command, Format, Io, Line};
 
 /// The largest desired-state or batch file rfou reads: far above any real one (a file of
 /// 10,000 ports and tunnels is about a megabyte), and below what would hold the machine's
@@ -108,6 +108,18 @@ pub fn run(
         }
         Command::Help(topic) => write(out, &help::text(topic.as_deref())?),
     }
+}
+
+/// Runs one line. From the first tunnel change on, the batch holds the namespace's change
+/// lock to its end (see [`Handle::hold_change_lock`]).
+pub(crate) fn run_line(line: &Line, handle: &mut Handle, io: &mut Io) -> Result<()> {
+    if matches!(
+        line.command,
+        Command::TunnelChange { .. } | Command::TunnelEncap { .. }
+    ) {
+        handle.hold_change_lock()?;
+    }
+    run(&line.command, handle, io.format, io.out, io.err)
 }
 
 /// Reads the file `file` names (`-` is standard input), at most [`MAX_INPUT`] bytes.

@@ -18,6 +18,7 @@ pub mod parse;
 pub mod print;
 pub mod quick;
 pub mod stubs;
+mod walk;
 pub mod words;
 
 pub use parse::parse;

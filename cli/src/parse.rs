@@ -231,6 +231,9 @@ fn tunnel(words: &mut Words) -> Result<Command> {
         "change" => {
             let name = tunnel_name(words, "tunnel change")?;
             let (_, settings) = tunnel_options(words, false)?;
+            if let Some(encap) = &settings.encap {
+                encap.check()?;
+            }
             Ok(Command::TunnelChange {
                 name,
                 settings: Box::new(settings),
@@ -252,6 +255,7 @@ fn tunnel(words: &mut Words) -> Result<Command> {
         "encap" => {
             let name = tunnel_name(words, "tunnel encap")?;
             let encap = encap_words(words)?;
+            encap.check()?;
             if encap.kind.is_none() {
                 return Err(Error::invalid(format!(
                     "tunnel encap dev {name} needs the encapsulation: fou, gue or none"

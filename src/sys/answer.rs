@@ -9,7 +9,7 @@ use netlink_packet_core::NetlinkDeserializable;
 use netlink_packet_core::{NetlinkBuffer, NetlinkHeader};
 
 #[cfg(any(test, fuzzing))]
-use super::socket::WINDOW;
+use super::encode::WINDOW;
 
 const NLMSG_NOOP: u16 = 1;
 const NLMSG_ERROR: u16 = 2;

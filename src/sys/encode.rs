@@ -4,7 +4,11 @@ use netlink_packet_core::{
     NetlinkHeader, NetlinkMessage, NetlinkPayload, NetlinkSerializable, NLM_F_ACK, NLM_F_REQUEST,
 };
 
-use super::socket::WINDOW;
+/// How many requests go in one `sendmsg` before their answers are read. Each answer (an
+/// error, and the window's one ack) takes room in the socket's receive buffer; a window of 64
+/// answers fits in it even when every request fails (the receive buffer is 1 MiB).
+pub const WINDOW: usize = 64;
+
 /// Appends one request, with its netlink header, to `out`.
 pub fn encode_into<I: NetlinkSerializable>(payload: I, flags: u16, seq: u32, out: &mut Vec<u8>) {
     let mut header = NetlinkHeader::default();

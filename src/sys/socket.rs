@@ -10,12 +10,7 @@ use netlink_packet_core::{
 use netlink_sys::{Socket, SocketAddr};
 
 use super::answer::{classify, for_each_message, Answer, NlError, Reply, Window};
-use super::encode::{encode_into, encode_window_into};
-
-/// How many requests go in one `sendmsg` before their answers are read. Each answer (an
-/// error, and the window's one ack) takes room in the socket's receive buffer; a window of 64
-/// answers fits in it even when every request fails (the receive buffer is 1 MiB).
-pub const WINDOW: usize = 64;
+use super::encode::{encode_into, encode_window_into, WINDOW};
 
 /// How long one read waits for the kernel before the request is reported as failed. The
 /// kernel answers every request, but an answer can be lost (a full receive buffer drops it),

@@ -235,11 +235,30 @@ pub struct EncapSpec {
 }
 
 impl EncapSpec {
+    /// Refuses what this spec says against itself, whatever the tunnel: options of
+    /// `encap none`, and remote checksum offload with `encap fou`.
+    pub fn check(&self) -> Result<()> {
+        let options = EncapSpec {
+            kind: None,
+            ..*self
+        };
+        match self.kind {
+            Some(EncapType::None) if options != EncapSpec::default() => Err(Error::invalid(
+                "encap none takes no options (encap-sport, encap-dport, encap-csum...): there is no UDP header",
+            )),
+            Some(EncapType::Fou) if self.remcsum == Some(true) => Err(Error::invalid(
+                "encap-remcsum needs gue: remote checksum offload is an option of the GUE header",
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// The encapsulation a tunnel of `kind`, whose encap is now `current`, gets from this
     /// spec. Options not named keep their current value, as `ip link change` does; a tunnel
     /// that had no encap starts from iproute2's defaults (sport auto, and the IPv6 UDP
     /// checksum on for IPv6 underlays).
     pub fn resolve(&self, kind: TunnelKind, current: &Encap) -> Result<Encap> {
+        self.check()?;
         let encap_type = self.kind.unwrap_or(current.kind);
         if self.kind.is_none() && current.kind == EncapType::None && *self != EncapSpec::default() {
             return Err(Error::invalid(
@@ -253,16 +272,6 @@ impl EncapSpec {
             )));
         }
         if encap_type == EncapType::None {
-            let named = [
-                self.sport.is_some(),
-                self.dport.is_some(),
-                self.remcsum == Some(true),
-            ];
-            if named.iter().any(|n| *n) {
-                return Err(Error::invalid(
-                    "encap none takes no encap-sport, encap-dport or encap-remcsum",
-                ));
-            }
             return Ok(Encap::none());
         }
         let mut encap = if current.kind == EncapType::None {

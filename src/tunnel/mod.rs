@@ -16,6 +16,7 @@ mod mtu;
 mod ops;
 pub mod rules;
 mod settings;
+mod table;
 pub(crate) mod wire;
 mod words;
 
