@@ -7,6 +7,8 @@
 //!   protocol name, and render without a warning.
 //! - The completion stubs complete what they should, in a real `bash`, `zsh` and `fish`,
 //!   calling the `rfou` just built (`rfou __complete`).
+//! - The README quotes word for word the sentence `scripts/test` prints in its summary about
+//!   the in-kernel tests that run on one kernel only.
 //!
 //! No root and no kernel support needed; `man` (man-db, groff-base), `bash`, `zsh` and `fish`
 //! must be there (scripts/test installs them): a missing one fails its test.
@@ -494,4 +496,59 @@ zpty -d z
         "{change:?}"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The text between `start` and the next `end` on the line of `script` that begins with
+/// `start`: the value of a shell assignment.
+fn shell_value<'a>(script: &'a str, start: &str, end: char) -> &'a str {
+    let rest = script
+        .lines()
+        .find_map(|l| l.strip_prefix(start))
+        .unwrap_or_else(|| panic!("scripts/test has no line starting {start:?}"));
+    let end_at = rest
+        .find(end)
+        .unwrap_or_else(|| panic!("no {end:?} after {start:?}"));
+    let value = &rest[..end_at];
+    assert!(!value.trim().is_empty(), "{start:?} is empty");
+    value
+}
+
+/// `scripts/test` skips the tests of `FIRST_KERNEL_ONLY` on every kernel but the first and
+/// prints `FIRST_KERNEL_ONLY_SENTENCE` in its summary; the README quotes the sentence on a line
+/// of its own, and the sentence names each skipped prefix and the first default kernel.
+#[test]
+fn readme_quotes_the_first_kernel_only_sentence_of_scripts_test() {
+    let read = |file: &str| {
+        std::fs::read_to_string(root().join(file))
+            .unwrap_or_else(|e| panic!("cannot read {file}: {e}"))
+    };
+    let script = read("scripts/test");
+    let sentence = shell_value(&script, "readonly FIRST_KERNEL_ONLY_SENTENCE='", '\'');
+    let prefixes = shell_value(&script, "readonly FIRST_KERNEL_ONLY=(", ')');
+    let first_kernel = shell_value(&script, "readonly DEFAULT_KERNELS=\"", '"')
+        .split_whitespace()
+        .next()
+        .expect("a default kernel");
+    // What the sentence describes is what the script does with it.
+    for used in [
+        "echo \"$FIRST_KERNEL_ONLY_SENTENCE\"",
+        "for prefix in \"${FIRST_KERNEL_ONLY[@]}\"; do only_first+=(--skip \"$prefix\"); done",
+    ] {
+        assert!(script.contains(used), "scripts/test no longer has: {used}");
+    }
+    for prefix in prefixes.split_whitespace() {
+        assert!(
+            sentence.contains(&format!("({prefix})")),
+            "the sentence does not name {prefix}: {sentence}"
+        );
+    }
+    assert!(
+        sentence.contains(&format!("{first_kernel} in a whole run")),
+        "the sentence does not name the first default kernel {first_kernel}: {sentence}"
+    );
+    let quote = format!("> {sentence}");
+    assert!(
+        read("README.md").lines().any(|line| line == quote),
+        "README.md has no line {quote:?}"
+    );
 }
