@@ -555,12 +555,13 @@ fn encap_only(rest: &[&str]) -> Option<Candidates> {
     Some(words(&open))
 }
 
-/// `apply [--check] [--prune] FILE`.
+/// `apply [--check] [--prune] [--defer-bound] FILE` (`--prune` and `--defer-bound` exclude
+/// each other).
 fn apply(rest: &[&str], cur: &str) -> Option<Candidates> {
     let mut file = false;
     for word in rest {
         match *word {
-            "--check" | "--prune" => {}
+            "--check" | "--prune" | "--defer-bound" => {}
             w if w.starts_with("--") => return None,
             _ if file => return None,
             _ => file = true,
@@ -570,6 +571,11 @@ fn apply(rest: &[&str], cur: &str) -> Option<Candidates> {
         .iter()
         .copied()
         .filter(|o| !rest.contains(o))
+        .filter(|o| match *o {
+            "--prune" => !rest.contains(&"--defer-bound"),
+            "--defer-bound" => !rest.contains(&"--prune"),
+            _ => true,
+        })
         .collect();
     let mut found = words(&open);
     found.files = !file && !cur.starts_with("--");
@@ -862,11 +868,13 @@ mod tests {
         let found = complete_line("apply ");
         assert!(found.files);
         assert_eq!(sorted_words(found), sorted(APPLY_OPTIONS));
-        assert_eq!(offered("apply --check "), ["--prune"]);
+        assert_eq!(offered("apply --check "), ["--defer-bound", "--prune"]);
+        assert_eq!(offered("apply --prune "), ["--check"]);
+        assert_eq!(offered("apply --defer-bound "), ["--check"]);
         assert!(!complete_line("apply --c").files);
         let found = complete_line("apply --check state.toml ");
         assert!(!found.files);
-        assert_eq!(found.words, ["--prune"]);
+        assert_eq!(sorted_words(found), ["--defer-bound", "--prune"]);
         assert!(offered("export ").is_empty());
         assert!(offered("doctor ").is_empty());
         assert_eq!(offered("help "), sorted(help::TOPICS));

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use super::{help, words, Command, Format};
+use super::{help, words, ApplyOptions, Command, Format};
 use crate::doctor;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fou::FouPort;
@@ -94,8 +94,8 @@ pub fn run(
                 Err(Error::system("doctor found problems (see FAIL above)"))
             }
         }
-        Command::Apply { file, check, prune } => {
-            apply(file, *check, *prune, handle, format, out).map(|_| ())
+        Command::Apply { file, options } => {
+            apply(file, *options, handle, format, out, err).map(|_| ())
         }
         Command::Export => {
             let current = handle.read_state()?;
@@ -111,16 +111,22 @@ pub const WOULD_CHANGE: u8 = 3;
 
 /// Reads a desired-state file (`-`: standard input), refusing a bad one before anything is
 /// sent, then applies it (or with `check` only plans). Prints one line per change, or
-/// `unchanged`; with `-j` `{"changed": BOOL, "changes": [...]}`. Returns the exit status:
+/// `unchanged`; with `-j` `{"changed": BOOL, "changes": [...]}`. With `defer_bound`, the ports
+/// that cannot be bound yet are left out, each named on `err`. Returns the exit status:
 /// [`WOULD_CHANGE`] when `check` finds changes to make, 0 otherwise.
 pub fn apply(
     file: &str,
-    check: bool,
-    prune: bool,
+    options: ApplyOptions,
     handle: &mut Handle,
     format: Format,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> Result<u8> {
+    let ApplyOptions {
+        check,
+        prune,
+        defer_bound,
+    } = options;
     let (name, text) = if file == "-" {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
@@ -131,7 +137,18 @@ pub fn apply(
             .map_err(|e| Error::invalid(format!("cannot read {file}: {e}")))?;
         (file, text)
     };
-    let desired = state::file::parse(name, &text)?;
+    let mut desired = state::file::parse(name, &text)?;
+    if defer_bound {
+        let bindable = handle.bindable()?;
+        let place = match handle.where_().as_str() {
+            "this namespace" => "on this host".to_string(),
+            there => format!("in {there}"),
+        };
+        for deferred in state::defer::defer_bound(&mut desired, &bindable) {
+            writeln!(err, "rfou: {}", deferred.message(name, &place))
+                .map_err(|e| Error::system(format!("cannot write to standard error: {e}")))?;
+        }
+    }
     let plan = handle.apply_state(&desired, name, prune, check)?;
     let text = if format.json {
         output::to_json(&plan.to_json(), format.pretty) + "\n"

@@ -48,15 +48,23 @@ pub enum Command {
         name: Option<String>,
     },
     Doctor,
-    /// `apply [--check] [--prune] FILE`: make the namespace hold what FILE says.
-    Apply {
-        file: String,
-        check: bool,
-        prune: bool,
-    },
+    /// `apply [--check] [--prune] [--defer-bound] FILE`: make the namespace hold what FILE
+    /// says.
+    Apply { file: String, options: ApplyOptions },
     /// `export`: the namespace's ports and tunnels as a desired-state file.
     Export,
     Help(Option<String>),
+}
+
+/// The options of `apply`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ApplyOptions {
+    /// `--check`: only plan.
+    pub check: bool,
+    /// `--prune`: also delete the ports and encapsulated tunnels the file does not name.
+    pub prune: bool,
+    /// `--defer-bound`: leave out the ports whose address or device is not there yet.
+    pub defer_bound: bool,
 }
 
 /// How output is written: `-j` and `-p`.

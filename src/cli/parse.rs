@@ -3,7 +3,7 @@
 
 use super::help;
 use super::words::{self, keyword, unknown, Words};
-use super::Command;
+use super::{ApplyOptions, Command};
 use crate::error::{Error, Result};
 use crate::fou::{Family, FouEncap, FouPort};
 use crate::proto;
@@ -14,7 +14,7 @@ pub const TOP: &[&str] = &["add", "delete", "show", "list", "tunnel", "help", "d
 /// stays `add`, as in iproute2.
 pub const STATE_COMMANDS: &[&str] = &["apply", "export"];
 /// The options of `apply`.
-pub const APPLY_OPTIONS: &[&str] = &["--check", "--prune"];
+pub const APPLY_OPTIONS: &[&str] = &["--check", "--prune", "--defer-bound"];
 pub const PORT_ADD: &[&str] = &[
     "port",
     "ipproto",
@@ -305,18 +305,14 @@ fn port_show(words: &mut Words, family: Option<Family>) -> Result<Command> {
     })
 }
 
-/// `apply [--check] [--prune] FILE`, the options in any order.
+/// `apply [--check] [--prune] [--defer-bound] FILE`, the options in any order.
 fn apply(words: &mut Words) -> Result<Command> {
-    let (mut check, mut prune, mut file) = (false, false, None);
+    let (mut options, mut file) = (ApplyOptions::default(), None);
     while let Some(word) = words.next_word() {
-        match word {
-            "--check" | "--prune" if (if word == "--check" { check } else { prune }) => {
-                return Err(Error::invalid(format!(
-                    "{word} is given twice: say it once"
-                )))
-            }
-            "--check" => check = true,
-            "--prune" => prune = true,
+        let flag = match word {
+            "--check" => &mut options.check,
+            "--prune" => &mut options.prune,
+            "--defer-bound" => &mut options.defer_bound,
             w if w.starts_with("--") => {
                 return Err(unknown(w, APPLY_OPTIONS, "rfou apply"));
             }
@@ -325,11 +321,26 @@ fn apply(words: &mut Words) -> Result<Command> {
                     "apply takes one FILE; \"{w}\" is a second one"
                 )))
             }
-            w => file = Some(w.to_string()),
+            w => {
+                file = Some(w.to_string());
+                continue;
+            }
+        };
+        if *flag {
+            return Err(Error::invalid(format!("{word} is given twice: say it once")));
         }
+        *flag = true;
+    }
+    // A deferred port is one the file names: --prune would delete it where it exists bound
+    // otherwise, and could not tell it from the ports the file does not name.
+    if options.prune && options.defer_bound {
+        return Err(Error::invalid(
+            "--defer-bound and --prune cannot be given together: --prune would delete a port \
+             that the file names and --defer-bound left out",
+        ));
     }
     match file {
-        Some(file) => Ok(Command::Apply { file, check, prune }),
+        Some(file) => Ok(Command::Apply { file, options }),
         None => Err(Error::invalid(
             "apply needs FILE: the desired state (TOML), or - for standard input",
         )),

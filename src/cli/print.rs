@@ -64,13 +64,16 @@ pub fn words(command: &Command) -> Vec<String> {
             }
         }
         Command::Doctor => out.push("doctor"),
-        Command::Apply { file, check, prune } => {
+        Command::Apply { file, options } => {
             out.push("apply");
-            if *check {
+            if options.check {
                 out.push("--check");
             }
-            if *prune {
+            if options.prune {
                 out.push("--prune");
+            }
+            if options.defer_bound {
+                out.push("--defer-bound");
             }
             out.push(file);
         }
@@ -239,12 +242,35 @@ mod tests {
         round_trip("doctor");
         round_trip("apply --prune --check state.toml");
         round_trip("apply -");
+        round_trip("apply --check --defer-bound b.toml");
         round_trip("export");
     }
 
     #[test]
     fn an_apply_option_given_twice_is_refused() {
-        let words = ["apply", "--check", "f.toml", "--check"];
-        assert!(crate::cli::parse(&words, None).is_err());
+        for option in ["--check", "--prune", "--defer-bound"] {
+            let words = ["apply", option, "f.toml", option];
+            let err = crate::cli::parse(&words, None).expect_err("refused");
+            assert_eq!(err.to_string(), format!("{option} is given twice: say it once"));
+        }
+    }
+
+    #[test]
+    fn defer_bound_is_refused_with_prune() {
+        let words = ["apply", "--defer-bound", "--prune", "f.toml"];
+        let err = crate::cli::parse(&words, None).expect_err("refused");
+        assert_eq!(err.exit_code(), 2);
+        assert!(
+            err.to_string()
+                .starts_with("--defer-bound and --prune cannot be given together"),
+            "{err}"
+        );
+        let words = ["apply", "--defer-bound", "f.toml"];
+        let Ok(crate::cli::Command::Apply { file, options }) = crate::cli::parse(&words, None)
+        else {
+            panic!("apply --defer-bound parses");
+        };
+        assert_eq!(file, "f.toml");
+        assert!(options.defer_bound && !options.check && !options.prune);
     }
 }

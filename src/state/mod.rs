@@ -10,7 +10,7 @@
 
 // Public for the command and the tests (with the `cli` feature, hidden); what a program
 // needs of them is re-exported below.
-internal_modules!(apply, export, file, plan);
+internal_modules!(apply, defer, export, file, plan);
 
 use std::collections::HashMap;
 use std::net::IpAddr;
