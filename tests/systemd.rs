@@ -119,11 +119,11 @@ fn units_are_ordered_as_the_boot_needs() {
     let early = unit_text("rfou-apply.service");
     assert!(setting(&early, "After").contains(&"systemd-sysctl.service".into()));
     assert!(setting(&early, "Before").contains(&"network-pre.target".into()));
-    assert_eq!(setting(&early, "TimeoutStartSec"), ["60"]);
+    assert_eq!(setting(&early, "TimeoutStartSec"), ["90"]);
     assert_eq!(setting(&early, "ExecStart"), [BOOT_SCRIPT, "early"]);
     let late = unit_text("rfou-apply-bound.service");
     assert!(setting(&late, "After").contains(&"rfou-apply.service".into()));
     assert!(setting(&late, "Before").contains(&"network-online.target".into()));
     assert_eq!(setting(&late, "ExecStart"), [BOOT_SCRIPT, "late", "60"]);
-    assert_eq!(setting(&late, "TimeoutStartSec"), ["90"]);
+    assert_eq!(setting(&late, "TimeoutStartSec"), ["120"]);
 }
