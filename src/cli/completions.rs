@@ -555,8 +555,7 @@ fn encap_only(rest: &[&str]) -> Option<Candidates> {
     Some(words(&open))
 }
 
-/// `apply [--check] [--prune] [--defer-bound] FILE` (`--prune` and `--defer-bound` exclude
-/// each other).
+/// `apply [--check] [--prune | --defer-bound] FILE`.
 fn apply(rest: &[&str], cur: &str) -> Option<Candidates> {
     let mut file = false;
     for word in rest {

@@ -48,7 +48,7 @@ pub enum Command {
         name: Option<String>,
     },
     Doctor,
-    /// `apply [--check] [--prune] [--defer-bound] FILE`: make the namespace hold what FILE
+    /// `apply [--check] [--prune | --defer-bound] FILE`: make the namespace hold what FILE
     /// says.
     Apply { file: String, options: ApplyOptions },
     /// `export`: the namespace's ports and tunnels as a desired-state file.

@@ -305,7 +305,7 @@ fn port_show(words: &mut Words, family: Option<Family>) -> Result<Command> {
     })
 }
 
-/// `apply [--check] [--prune] [--defer-bound] FILE`, the options in any order.
+/// `apply [--check] [--prune | --defer-bound] FILE`, the options in any order.
 fn apply(words: &mut Words) -> Result<Command> {
     let (mut options, mut file) = (ApplyOptions::default(), None);
     while let Some(word) = words.next_word() {
@@ -331,8 +331,8 @@ fn apply(words: &mut Words) -> Result<Command> {
         }
         *flag = true;
     }
-    // A deferred port is one the file names: --prune would delete it where it exists bound
-    // otherwise, and could not tell it from the ports the file does not name.
+    // --prune deletes the ports the file does not name, as the plan sees it: a port that
+    // --defer-bound left out would be one of them where the kernel has it.
     if options.prune && options.defer_bound {
         return Err(Error::invalid(
             "--defer-bound and --prune cannot be given together: --prune would delete a port \

@@ -54,6 +54,7 @@ finish() {
     journalctl -b --no-pager -u rfou-apply.service -u rfou-apply-bound.service \
         -u systemd-networkd.service >"$share/journal-boot$n.txt" 2>&1
     journalctl -b --no-pager -p warning >"$share/warnings-boot$n.txt" 2>&1
+    systemd-analyze blame --no-pager >"$share/blame-boot$n.txt" 2>&1
     echo "DONE boot $n" >>"$results"
     sync
     systemctl --no-block "$1"
