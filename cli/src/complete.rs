@@ -276,11 +276,13 @@ mod tests {
         let found = complete_line("apply ");
         assert!(found.files);
         assert_eq!(sorted_words(found), sorted(APPLY_OPTIONS));
-        assert_eq!(offered("apply --check "), ["--prune"]);
+        assert_eq!(offered("apply --check "), ["--defer-bound", "--prune"]);
+        assert_eq!(offered("apply --prune "), ["--check"]);
+        assert_eq!(offered("apply --defer-bound "), ["--check"]);
         assert!(!complete_line("apply --c").files);
         let found = complete_line("apply --check state.toml ");
         assert!(!found.files);
-        assert_eq!(found.words, ["--prune"]);
+        assert_eq!(sorted_words(found), ["--defer-bound", "--prune"]);
         assert!(offered("export ").is_empty());
         assert_eq!(offered("doctor "), ["dev"]);
         assert!(offered("doctor dev eth0 ").is_empty());

@@ -96,7 +96,7 @@ pub fn run(
                 Err(Error::system("doctor found problems (see FAIL above)"))
             }
         }
-        Command::Apply { file, check, prune } => apply(file, *check, *prune, handle, format, out)
+        Command::Apply { file, options } => apply(file, *options, handle, format, out, err)
             .map(|_| ())
             .map_err(Error::from),
         Command::Export => {
@@ -148,19 +148,28 @@ pub fn read_input(file: &str, what: &str) -> Result<(String, String)> {
 
 /// Reads a desired-state file (`-`: standard input), refusing a bad one before anything is
 /// sent, then applies it (or with `check` only plans). Prints one line per change, or
-/// `unchanged`; with `-j` `{"changed": BOOL, "changes": [...]}`. Returns the exit status:
-/// [`WOULD_CHANGE`] when `check` finds changes to make, 0 otherwise.
+/// `unchanged`; with `-j` `{"changed": BOOL, "changes": [...]}`. With `defer_bound`, each
+/// port left out is named on `err`. Returns the exit status: [`WOULD_CHANGE`] when `check`
+/// finds changes to make, 0 otherwise.
 pub fn apply(
     file: &str,
-    check: bool,
-    prune: bool,
+    options: ApplyOptions,
     handle: &mut Handle,
     format: Format,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> std::result::Result<u8, ApplyFailure> {
     let (name, text) = read_input(file, "file")?;
     let desired = rfou::state::parse(&name, &text)?;
-    let plan = handle.apply_state(&desired, &name, ApplyOptions { prune, check })?;
+    let plan = handle.apply_state(&desired, &name, options)?;
+    // Where a deferred port's address or device is missing.
+    let place = match handle.place().as_str() {
+        "this namespace" => "on this host".to_string(),
+        there => format!("in {there}"),
+    };
+    for deferred in &plan.deferred {
+        write(err, &format!("rfou: {}\n", deferred.message(&name, &place)))?;
+    }
     let text = if format.json {
         output::to_json(&output::plan::json(&plan), format.pretty) + "\n"
     } else if plan.is_empty() {
@@ -174,7 +183,7 @@ pub fn apply(
         lines.join("\n") + "\n"
     };
     write(out, &text)?;
-    Ok(if check && !plan.is_empty() {
+    Ok(if options.check && !plan.is_empty() {
         WOULD_CHANGE
     } else {
         0

@@ -159,7 +159,7 @@ pub const TOP: &[&str] = &["add", "delete", "show", "list", "tunnel", "help", "d
 /// stays `add`, as in iproute2.
 pub const STATE_COMMANDS: &[&str] = &["apply", "export"];
 /// The options of `apply`.
-pub const APPLY_OPTIONS: &[&str] = &["--check", "--prune"];
+pub const APPLY_OPTIONS: &[&str] = &["--check", "--prune", "--defer-bound"];
 /// The verbs of `tunnel`.
 pub const TUNNEL: &[&str] = &["add", "change", "delete", "show", "list", "encap", "help"];
 /// The keywords of `doctor`.

@@ -51,8 +51,10 @@ const DOCTOR: &str =
            spread: every check of the data path, with the command that fixes what fails
 ";
 const APPLY: &str =
-    "  rfou apply [ --check ] [ --prune ] FILE   make the namespace hold what FILE (TOML, - for
-           standard input) says; --check only prints the plan (exit 0 in sync, 3 would change)
+    "  rfou apply [ --check ] [ --prune | --defer-bound ] FILE   make the namespace hold what
+           FILE (TOML, - for standard input) says; --check only prints the plan (exit 0 in
+           sync, 3 would change); --defer-bound leaves out the ports whose local address or
+           dev is not there yet (at boot)
 ";
 const EXPORT: &str =
     "  rfou export                              the namespace's ports and tunnels as such a FILE

@@ -24,6 +24,7 @@ pub mod words;
 pub use parse::parse;
 
 use rfou::fou::{Family, FouPort};
+use rfou::state::ApplyOptions;
 use rfou::tunnel::{EncapSpec, TunnelSettings, TunnelSpec};
 
 /// One command of the contract, checked and complete.
@@ -62,11 +63,11 @@ pub enum Command {
     Doctor {
         dev: Option<String>,
     },
-    /// `apply [--check] [--prune] FILE`: make the namespace hold what FILE says.
+    /// `apply [--check] [--prune | --defer-bound] FILE`: make the namespace hold what FILE
+    /// says.
     Apply {
         file: String,
-        check: bool,
-        prune: bool,
+        options: ApplyOptions,
     },
     /// `export`: the namespace's ports and tunnels as a desired-state file.
     Export,

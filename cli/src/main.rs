@@ -73,8 +73,8 @@ fn main() -> ExitCode {
         Err(e) => return fail(&e),
     };
     let status = match (&command, &args.batch) {
-        (Some(Command::Apply { file, check, prune }), _) => {
-            match exec::apply(file, *check, *prune, &mut handle, format, &mut out) {
+        (Some(Command::Apply { file, options }), _) => {
+            match exec::apply(file, *options, &mut handle, format, &mut out, &mut err) {
                 Ok(status) => status,
                 Err(failure) => {
                     let _ = out.flush();

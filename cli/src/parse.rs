@@ -3,6 +3,7 @@
 //! done.
 
 use rfou::fou::PortSpec;
+use rfou::state::{ApplyOptions, DEFER_WITH_PRUNE};
 use rfou::tunnel::rules::check_settings;
 use rfou::tunnel::{Encap, EncapSpec, TunnelKind, TunnelMode, TunnelSettings, TunnelSpec};
 use rfou::values::Input;
@@ -141,18 +142,14 @@ fn read_port(
     Ok(spec)
 }
 
-/// `apply [--check] [--prune] FILE`, the options in any order.
+/// `apply [--check] [--prune | --defer-bound] FILE`, the options in any order.
 fn apply(words: &mut Words) -> Result<Command> {
-    let (mut check, mut prune, mut file) = (false, false, None);
+    let (mut options, mut file) = (ApplyOptions::default(), None);
     while let Some(word) = words.next_word() {
-        match word {
-            "--check" | "--prune" if (if word == "--check" { check } else { prune }) => {
-                return Err(Error::invalid(format!(
-                    "{word} is given twice: say it once"
-                )))
-            }
-            "--check" => check = true,
-            "--prune" => prune = true,
+        let flag = match word {
+            "--check" => &mut options.check,
+            "--prune" => &mut options.prune,
+            "--defer-bound" => &mut options.defer_bound,
             w if w.starts_with("--") => {
                 return Err(unknown(w, APPLY_OPTIONS, "rfou apply"));
             }
@@ -161,11 +158,25 @@ fn apply(words: &mut Words) -> Result<Command> {
                     "apply takes one FILE; \"{w}\" is a second one"
                 )))
             }
-            w => file = Some(w.to_string()),
+            w => {
+                file = Some(w.to_string());
+                continue;
+            }
+        };
+        if *flag {
+            return Err(Error::invalid(format!(
+                "{word} is given twice: say it once"
+            )));
         }
+        *flag = true;
+    }
+    // --prune deletes the ports the file does not name, as the plan sees them: a port that
+    // --defer-bound left out would be one of them where the kernel has it.
+    if options.prune && options.defer_bound {
+        return Err(Error::invalid(DEFER_WITH_PRUNE));
     }
     match file {
-        Some(file) => Ok(Command::Apply { file, check, prune }),
+        Some(file) => Ok(Command::Apply { file, options }),
         None => Err(Error::invalid(
             "apply needs FILE: the desired state (TOML), or - for standard input",
         )),

@@ -72,13 +72,16 @@ pub fn words(command: &Command) -> Vec<String> {
                 out.extend(["dev".to_string(), dev.clone()]);
             }
         }
-        Command::Apply { file, check, prune } => {
+        Command::Apply { file, options } => {
             push(&["apply"]);
-            if *check {
-                out.push("--check".into());
-            }
-            if *prune {
-                out.push("--prune".into());
+            for (given, option) in [
+                (options.check, "--check"),
+                (options.prune, "--prune"),
+                (options.defer_bound, "--defer-bound"),
+            ] {
+                if given {
+                    out.push(option.into());
+                }
             }
             out.push(file.clone());
         }
@@ -160,12 +163,31 @@ mod tests {
         round_trip("doctor");
         round_trip("apply --prune --check state.toml");
         round_trip("apply -");
+        round_trip("apply --check --defer-bound b.toml");
         round_trip("export");
     }
 
     #[test]
     fn an_apply_option_given_twice_is_refused() {
-        let words = ["apply", "--check", "f.toml", "--check"];
-        assert!(crate::parse(&words, None).is_err());
+        for option in ["--check", "--prune", "--defer-bound"] {
+            let words = ["apply", option, "f.toml", option];
+            let err = crate::parse(&words, None).expect_err("refused");
+            assert_eq!(
+                err.to_string(),
+                format!("{option} is given twice: say it once")
+            );
+        }
+    }
+
+    #[test]
+    fn defer_bound_is_refused_with_prune() {
+        let words = ["apply", "--defer-bound", "--prune", "f.toml"];
+        let err = crate::parse(&words, None).expect_err("refused");
+        assert_eq!(err.kind(), rfou::ErrorKind::InvalidInput);
+        assert!(
+            err.to_string()
+                .starts_with("--defer-bound and --prune cannot be given together"),
+            "{err}"
+        );
     }
 }

@@ -355,12 +355,12 @@ fn encap_only(rest: &[&str]) -> Option<Candidates> {
     Some(words(&open))
 }
 
-/// `apply [--check] [--prune] FILE`.
+/// `apply [--check] [--prune | --defer-bound] FILE`.
 fn apply(rest: &[&str], cur: &str) -> Option<Candidates> {
     let mut file = false;
     for word in rest {
         match *word {
-            "--check" | "--prune" => {}
+            w if APPLY_OPTIONS.contains(&w) => {}
             w if w.starts_with("--") => return None,
             _ if file => return None,
             _ => file = true,
@@ -370,6 +370,12 @@ fn apply(rest: &[&str], cur: &str) -> Option<Candidates> {
         .iter()
         .copied()
         .filter(|o| !rest.contains(o))
+        // --prune and --defer-bound exclude each other.
+        .filter(|o| match *o {
+            "--prune" => !rest.contains(&"--defer-bound"),
+            "--defer-bound" => !rest.contains(&"--prune"),
+            _ => true,
+        })
         .collect();
     let mut found = words(&open);
     found.files = !file && !cur.starts_with("--");

@@ -410,7 +410,11 @@ fn completes_in(shell: Shell) {
     // Files where a file goes.
     assert!(complete("rfou -b ").contains(&"state.toml".to_string()));
     assert_eq!(complete("rfou apply --check s"), ["state.toml"]);
-    assert_eq!(complete("rfou apply --check state.toml --"), ["--prune"]);
+    assert_eq!(
+        complete("rfou apply --check state.toml --"),
+        ["--defer-bound", "--prune"]
+    );
+    assert_eq!(complete("rfou apply --defer-bound --"), ["--check"]);
     assert!(complete("rfou export ").is_empty());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,45 +1,129 @@
-//! The systemd unit (systemd/rfou-apply.service) passes `systemd-analyze verify`: every key
-//! known, every command executable, its manual page found. Needs `systemd-analyze` (Debian
-//! package `systemd`); the test fails, never skips, without it.
+//! The boot units (systemd/rfou-apply.service, systemd/rfou-apply-bound.service) pass
+//! `systemd-analyze verify` (every key known, every command executable, the manual page
+//! found) and `systemd-analyze security` rates each 4.0 or lower, with what the early unit
+//! needs of its place in the boot. Needs `systemd-analyze` (Debian package `systemd`); the
+//! tests fail, never skip, without it. That the units work is the boot test's
+//! (scripts/boot-test): a Debian image booted with systemd as PID 1.
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
-const UNIT: &str = "rfou-apply.service";
+const UNITS: &[&str] = &["rfou-apply.service", "rfou-apply-bound.service"];
+/// The paths the units run, as the package installs them.
+const RFOU: &str = "/usr/sbin/rfou";
+const BOOT_SCRIPT: &str = "/usr/libexec/rfou/rfou-boot";
 
 fn root() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
+fn unit_text(unit: &str) -> String {
+    std::fs::read_to_string(root().join("systemd").join(unit)).expect("the unit")
+}
+
+fn systemd_analyze(args: &[&str], path: &Path, env: &[(&str, &Path)]) -> Output {
+    Command::new("systemd-analyze")
+        .args(args)
+        .arg(path)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run systemd-analyze ({e}): install it with `apt-get install systemd`")
+        })
+}
+
+/// A directory of the test's own, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("rfou-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 #[test]
-fn unit_passes_systemd_analyze_verify() {
-    let dir = std::env::temp_dir().join(format!("rfou-systemd-{}", std::process::id()));
-    let man8 = dir.join("man/man8");
+fn units_pass_systemd_analyze_verify() {
+    let dir = TempDir::new("systemd-verify");
+    let man8 = dir.0.join("man/man8");
     std::fs::create_dir_all(&man8).expect("temp dir");
     for entry in std::fs::read_dir(root().join("man")).expect("man/") {
         let path = entry.expect("an entry").path();
         std::fs::copy(&path, man8.join(path.file_name().expect("a name"))).expect("copy a page");
     }
-    let unit = std::fs::read_to_string(root().join("systemd").join(UNIT)).expect("the unit");
-    // The unit runs the installed /usr/local/bin/rfou; verify checks that it is executable,
-    // so point it at the binary this build made.
-    assert!(unit.contains("/usr/local/bin/rfou apply"), "{unit}");
-    let unit = unit.replace("/usr/local/bin/rfou", env!("CARGO_BIN_EXE_rfou"));
-    let path = dir.join(UNIT);
-    std::fs::write(&path, unit).expect("write the unit");
-    let out = Command::new("systemd-analyze")
-        .arg("verify")
-        .arg(&path)
-        .env("MANPATH", dir.join("man"))
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("cannot run systemd-analyze ({e}): install it with `apt-get install systemd`")
-        });
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let _ = std::fs::remove_dir_all(&dir);
+    // verify checks that the commands are executable: point the units at the script of the
+    // repository (which runs rfou from RFOU, default /usr/sbin/rfou).
+    let script = root().join("systemd/rfou-boot");
+    for unit in UNITS {
+        let text = unit_text(unit);
+        assert!(
+            text.contains(&format!("ExecStart={BOOT_SCRIPT} ")),
+            "{unit}: {text}"
+        );
+        let text = text.replace(BOOT_SCRIPT, script.to_str().expect("UTF-8"));
+        let path = dir.0.join(unit);
+        std::fs::write(&path, text).expect("write the unit");
+        let out = systemd_analyze(&["verify"], &path, &[("MANPATH", &dir.0.join("man"))]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && stderr.trim().is_empty(),
+            "systemd-analyze verify {unit}: {}\n{stderr}",
+            out.status
+        );
+    }
+    let script_text = std::fs::read_to_string(&script).expect("the script");
     assert!(
-        out.status.success() && stderr.trim().is_empty(),
-        "systemd-analyze verify {UNIT}: {}\n{stderr}",
-        out.status
+        script_text.contains(&format!("rfou=${{RFOU:-{RFOU}}}")),
+        "systemd/rfou-boot runs {RFOU} by default"
     );
+}
+
+/// `systemd-analyze security` (systemd 252 on Debian 12) rates each unit 4.0 or lower.
+#[test]
+fn units_are_rated_4_or_lower_by_systemd_analyze_security() {
+    for unit in UNITS {
+        let path = root().join("systemd").join(unit);
+        let out = systemd_analyze(&["security", "--offline=true"], &path, &[]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = stdout
+            .lines()
+            .find(|l| l.contains("Overall exposure level"))
+            .unwrap_or_else(|| panic!("no exposure level for {unit}: {out:?}"));
+        let score: f64 = line
+            .split(": ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("cannot read the level of: {line}"));
+        assert!(score <= 4.0, "{unit}: {line}");
+    }
+}
+
+/// The early unit's place in the boot: after sysctl.d is applied, before the network is
+/// configured, with a start timeout; the late one after it, and before network-online.
+#[test]
+fn units_are_ordered_as_the_boot_needs() {
+    let setting = |text: &str, key: &str| -> Vec<String> {
+        text.lines()
+            .filter_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+            .flat_map(|v| v.split_whitespace().map(str::to_string))
+            .collect()
+    };
+    let early = unit_text("rfou-apply.service");
+    assert!(setting(&early, "After").contains(&"systemd-sysctl.service".into()));
+    assert!(setting(&early, "Before").contains(&"network-pre.target".into()));
+    assert_eq!(setting(&early, "TimeoutStartSec"), ["90"]);
+    assert_eq!(setting(&early, "ExecStart"), [BOOT_SCRIPT, "early"]);
+    let late = unit_text("rfou-apply-bound.service");
+    assert!(setting(&late, "After").contains(&"rfou-apply.service".into()));
+    assert!(setting(&late, "Before").contains(&"network-online.target".into()));
+    assert_eq!(setting(&late, "ExecStart"), [BOOT_SCRIPT, "late", "60"]);
+    assert_eq!(setting(&late, "TimeoutStartSec"), ["120"]);
 }

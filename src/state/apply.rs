@@ -6,8 +6,11 @@
 //! kept something else than was asked, every change is undone and the namespace read back
 //! again and compared with what it held before. Only what was checked is claimed.
 
+use std::borrow::Cow;
+
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST};
 
+use super::defer::defer_bound;
 use super::plan::{plan, tunnel_words, Change, Plan};
 use super::{ApplyOptions, DesiredState, DesiredTunnel};
 use crate::error::{Error, ErrorKind, Result};
@@ -69,6 +72,9 @@ struct NewTunnel<'a> {
     underlay_made_here: Option<&'a str>,
 }
 
+/// Why `defer_bound` and `prune` are refused together.
+pub const DEFER_WITH_PRUNE: &str = "--defer-bound and --prune cannot be given together: --prune would delete a port that the file names and --defer-bound left out";
+
 impl Handle {
     /// Makes the namespace hold `desired` (see [`plan()`]): reads it, plans, checks the plan,
     /// applies it all or nothing, and reads it back to check. With `options.check`, only
@@ -83,6 +89,9 @@ impl Handle {
         file: &str,
         options: ApplyOptions,
     ) -> std::result::Result<Plan, ApplyFailure> {
+        if options.defer_bound && options.prune {
+            return Err(Error::invalid(DEFER_WITH_PRUNE).into());
+        }
         let _lock = if options.check {
             None
         } else {
@@ -99,8 +108,17 @@ impl Handle {
             }
             Some(self.change_lock()?)
         };
+        let (desired, deferred) = if options.defer_bound {
+            let mut bound_now = desired.clone();
+            let deferred = defer_bound(&mut bound_now, &self.bindable()?);
+            (Cow::Owned(bound_now), deferred)
+        } else {
+            (Cow::Borrowed(desired), Vec::new())
+        };
+        let desired = desired.as_ref();
         let before = self.read_for(desired)?;
-        let planned = plan(desired, &before, options.prune, file)?;
+        let mut planned = plan(desired, &before, options.prune, file)?;
+        planned.deferred = deferred;
         let steps = self
             .prepare(&planned, &before)
             .map_err(|err| err.with_note("nothing was changed"))?;

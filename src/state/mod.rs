@@ -9,6 +9,7 @@
 //! file rarely should: `mtu` and `up` are compared only when the entry gives them.
 
 mod apply;
+mod defer;
 mod export;
 mod file;
 mod plan;
@@ -18,7 +19,8 @@ mod tests;
 use crate::fou::FouPort;
 use crate::tunnel::TunnelSpec;
 
-pub use apply::ApplyFailure;
+pub use apply::{ApplyFailure, DEFER_WITH_PRUNE};
+pub use defer::{defer_bound, Bindable, Deferred, Reason};
 pub use export::{export, Export};
 pub use file::parse;
 pub use plan::{plan, Change, Plan};
@@ -59,4 +61,8 @@ pub struct ApplyOptions {
     pub prune: bool,
     /// Only plan, and check the plan as applying would: change nothing.
     pub check: bool,
+    /// Leave out the `[[port]]` entries the kernel cannot bind yet (their `local` address or
+    /// `dev` is missing), as at boot before the network is up; they are listed in
+    /// [`Plan::deferred`]. Refused with `prune`, which would delete such a port.
+    pub defer_bound: bool,
 }

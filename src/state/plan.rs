@@ -66,6 +66,9 @@ pub enum Change {
 pub struct Plan {
     /// The changes, in order.
     pub changes: Vec<Change>,
+    /// The ports left out because they cannot be bound yet (with `defer_bound`), in file
+    /// order.
+    pub deferred: Vec<super::Deferred>,
 }
 
 impl Plan {
@@ -262,7 +265,10 @@ pub fn plan(desired: &DesiredState, current: &Snapshot, prune: bool, file: &str)
             .into_iter()
             .map(Change::AddTunnel),
     );
-    Ok(Plan { changes })
+    Ok(Plan {
+        changes,
+        deferred: Vec::new(),
+    })
 }
 
 /// `adds` ordered so that a tunnel whose underlay device is another of them comes after it.

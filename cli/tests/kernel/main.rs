@@ -10,6 +10,7 @@
 
 mod ansible;
 mod apply;
+mod boot;
 mod complete;
 mod errors;
 mod harness;
