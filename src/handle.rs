@@ -135,6 +135,16 @@ impl Handle {
         }
     }
 
+    /// Runs `f` with the calling thread inside this handle's namespace (where it is another
+    /// than the thread's), then back: for what is read through the namespace a thread is in
+    /// (sysctls, ioctl sockets, sysfs), not through the handle's sockets.
+    pub(crate) fn within<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        match &self.route.place {
+            None => f(),
+            Some(place) => netns::within_fd(place.file.as_fd(), &place.what, f),
+        }
+    }
+
     /// The name of the namespace, for a handle made by [`Handle::in_netns`].
     pub fn netns(&self) -> Option<&str> {
         match &self.netns {

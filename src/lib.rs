@@ -147,6 +147,8 @@ pub mod error;
 pub mod fou;
 mod handle;
 mod links;
+pub mod netconf;
+pub mod nic;
 pub mod state;
 mod sys;
 pub mod tunnel;
@@ -162,7 +164,7 @@ pub use devices::{Device, Devices};
 pub use error::{Error, ErrorKind, Result};
 pub use fou::{Family, FouEncap, FouPort};
 pub use handle::Handle;
-pub use sys::modules;
+pub use sys::{modules, privilege};
 pub use tunnel::{
     ChangeReport, Encap, EncapSpec, EncapType, MtuChange, SourcePort, Tunnel, TunnelKind,
     TunnelMode, TunnelSettings, TunnelSpec,

@@ -9,11 +9,13 @@ pub(crate) mod diag;
 mod ops;
 mod recover;
 mod spec;
+mod support;
 pub(crate) mod wire;
 
 pub(crate) use check::{check_dev_needs_local, validate_socket};
 pub use check::{validate, validate_add};
 pub use spec::{PortSpec, PORT_KEYS};
+pub use support::{fou_module, tunnel_encap_support, FouModule};
 
 use std::net::IpAddr;
 

@@ -5,13 +5,13 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use netlink_packet_core::{DecodeError, Emitable, NLA_HEADER_SIZE};
+use netlink_packet_core::{DecodeError, Emitable};
 use netlink_packet_generic::constants::GENL_HDRLEN;
 use netlink_packet_generic::GenlFamily;
 use rfou_uapi::fou as uapi;
 
 use super::{Family, FouEncap, FouPort};
-use crate::sys::attrs::attrs;
+use crate::sys::attrs::{attr_len, attrs, write_attr};
 
 /// Calls `f` with the type and value of each attribute of a `cmd` request about `port`, in
 /// the order they are sent: those that name its socket (all add binds, and del and get
@@ -51,11 +51,6 @@ fn each_attr(cmd: u8, port: &FouPort, mut f: impl FnMut(u16, &[u8])) {
     if port.remcsum_nopartial {
         f(uapi::FOU_ATTR_REMCSUM_NOPARTIAL, &[]);
     }
-}
-
-/// The length of an attribute with a value of `value_len` bytes, its padding included.
-fn attr_len(value_len: usize) -> usize {
-    (NLA_HEADER_SIZE + value_len).next_multiple_of(4)
 }
 
 /// A request of the fou family: a command and the port it is about (none for a dump),
@@ -127,13 +122,7 @@ impl Emitable for PortRequest<'_> {
         let Some(port) = self.port else { return };
         let mut at = 0;
         each_attr(self.cmd, port, |kind, value| {
-            let len = NLA_HEADER_SIZE + value.len();
-            let out = &mut buffer[at..at + attr_len(value.len())];
-            out[..2].copy_from_slice(&(len as u16).to_ne_bytes());
-            out[2..4].copy_from_slice(&kind.to_ne_bytes());
-            out[NLA_HEADER_SIZE..len].copy_from_slice(value);
-            out[len..].fill(0);
-            at += out.len();
+            at += write_attr(&mut buffer[at..], kind, value);
         });
     }
 }

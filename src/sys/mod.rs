@@ -7,6 +7,7 @@ pub(crate) mod encode;
 pub(crate) mod lock;
 pub mod modules;
 pub(crate) mod netns;
+pub mod privilege;
 pub(crate) mod socket;
 
 pub(crate) use answer::NlError;

@@ -189,6 +189,22 @@ impl TunnelMode {
         }
     }
 
+    /// The IP protocols this mode's packets carry under their outer header, which the receive
+    /// port at the far end hands them to (`ipproto` of a direct FOU port): the main one first.
+    /// An `any` mode carries more than one, by the packet inside: ip6tnl IPv4 (4) and IPv6
+    /// (41); ipip IPv4 and MPLS (137); sit IPv6, IPv4 and MPLS. GRE kinds carry GRE (47).
+    pub fn carried_protocols(self) -> &'static [u8] {
+        match (self.kind, self.proto.unwrap_or(0)) {
+            (kind, _) if kind.is_gre() => &[47],
+            (_, 4) => &[4],
+            (_, 41) => &[41],
+            (_, 137) => &[137],
+            (TunnelKind::Ipip, _) => &[4, 137],
+            (TunnelKind::Sit, _) => &[41, 4, 137],
+            _ => &[4, 41],
+        }
+    }
+
     /// The inner protocol this mode carries, the kernel's default where it says none: any
     /// (0) for ipip, sit and ip6tnl as `ip link add` makes them; none for GRE.
     pub fn proto_or_default(self) -> Option<u8> {
@@ -243,6 +259,26 @@ pub const PROTO_WORDS: &[&str] = &["any", "ipip", "ip6ip", "mplsip"];
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_mode_carries_its_protocols() {
+        let carried = |word: &str, proto: Option<u8>| {
+            let mode = TunnelMode {
+                proto,
+                ..TunnelMode::parse(word).unwrap()
+            };
+            mode.carried_protocols().to_vec()
+        };
+        assert_eq!(carried("gre", None), [47]);
+        assert_eq!(carried("ip6gretap", None), [47]);
+        assert_eq!(carried("ipip", Some(4)), [4]);
+        assert_eq!(carried("ipip", Some(0)), [4, 137]);
+        assert_eq!(carried("sit", Some(41)), [41]);
+        assert_eq!(carried("sit", None), [41, 4, 137]);
+        assert_eq!(carried("ipip6", Some(4)), [4]);
+        assert_eq!(carried("ip6ip6", Some(41)), [41]);
+        assert_eq!(carried("any", Some(0)), [4, 41]);
+    }
 
     #[test]
     fn every_mode_word_reads_back_as_itself() {

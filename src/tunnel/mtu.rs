@@ -166,54 +166,66 @@ impl Handle {
         if v6 && !ip6_can_send(tunnel) {
             return Ok(None);
         }
-        if let Some(remote) = tunnel.remote {
-            let mut request = RouteMessage::default();
-            request.header.address_family = if remote.is_ipv4() {
-                AddressFamily::Inet
-            } else {
-                AddressFamily::Inet6
-            };
-            request.header.destination_prefix_length = if remote.is_ipv4() { 32 } else { 128 };
-            request
-                .attributes
-                .push(RouteAttribute::Destination(remote.into()));
-            // The kernel looks the route up from the tunnel's local address: where that is
-            // no address of this namespace (yet), IPv4 finds no route, and neither do we.
-            if let Some(local) = tunnel.local.filter(|l| l.is_ipv4() == remote.is_ipv4()) {
-                request.header.source_prefix_length = if local.is_ipv4() { 32 } else { 128 };
-                request
-                    .attributes
-                    .push(RouteAttribute::Source(local.into()));
-            }
-            let strict = match remote {
-                IpAddr::V4(_) => true,
-                IpAddr::V6(a) => a.is_multicast() || is_link_local(a),
-            };
-            if let Some(link) = tunnel.link.filter(|_| strict) {
-                request.attributes.push(RouteAttribute::Oif(link));
-            }
-            let mut route = self.route_to(request.clone());
-            // A remote of this host: the route lookup answers lo, but the IPv6 tunnels take
-            // the device of the route's entry, the one that holds the address (measured: an
-            // ip6tnl to an address of a 9000-byte device gets 8952, not lo's 65488).
-            if v6 && matches!(&route, Some(r) if r.header.kind == RouteType::Local) {
-                request.header.flags = RouteFlags::FibMatch;
-                route = self.route_to(request);
-            }
-            let oif = route.and_then(|route| {
-                route.attributes.iter().find_map(|a| match a {
-                    RouteAttribute::Oif(oif) => Some(*oif),
-                    _ => None,
-                })
-            });
-            if let Some(mtu) = oif.and_then(|oif| self.mtu_of(oif)) {
-                return Ok(Some(mtu));
-            }
+        if let Some(mtu) = self.route_device(tunnel).and_then(|oif| self.mtu_of(oif)) {
+            return Ok(Some(mtu));
         }
         if v6 {
             return Ok(None);
         }
         Ok(tunnel.link.and_then(|link| self.mtu_of(link)))
+    }
+
+    /// The device a tunnel's packets leave by and its peer's arrive on: the device of the
+    /// route to its remote (looked up as [`Handle::underlay_mtu`] does), else its bound
+    /// device; `None` when it has neither (no remote, or no route to it, and no `dev`).
+    pub fn underlay_device(&mut self, tunnel: &Tunnel) -> Option<u32> {
+        self.route_device(tunnel).or(tunnel.link)
+    }
+
+    /// The device of the route to a tunnel's remote, looked up as the kernel does: from its
+    /// local address, through its bound device where the kernel holds to it.
+    fn route_device(&mut self, tunnel: &Tunnel) -> Option<u32> {
+        let v6 = tunnel.kind.ipv6_underlay();
+        let remote = tunnel.remote?;
+        let mut request = RouteMessage::default();
+        request.header.address_family = if remote.is_ipv4() {
+            AddressFamily::Inet
+        } else {
+            AddressFamily::Inet6
+        };
+        request.header.destination_prefix_length = if remote.is_ipv4() { 32 } else { 128 };
+        request
+            .attributes
+            .push(RouteAttribute::Destination(remote.into()));
+        // The kernel looks the route up from the tunnel's local address: where that is no
+        // address of this namespace (yet), IPv4 finds no route, and neither do we.
+        if let Some(local) = tunnel.local.filter(|l| l.is_ipv4() == remote.is_ipv4()) {
+            request.header.source_prefix_length = if local.is_ipv4() { 32 } else { 128 };
+            request
+                .attributes
+                .push(RouteAttribute::Source(local.into()));
+        }
+        let strict = match remote {
+            IpAddr::V4(_) => true,
+            IpAddr::V6(a) => a.is_multicast() || is_link_local(a),
+        };
+        if let Some(link) = tunnel.link.filter(|_| strict) {
+            request.attributes.push(RouteAttribute::Oif(link));
+        }
+        let mut route = self.route_to(request.clone());
+        // A remote of this host: the route lookup answers lo, but the IPv6 tunnels take the
+        // device of the route's entry, the one that holds the address (measured: an ip6tnl
+        // to an address of a 9000-byte device gets 8952, not lo's 65488).
+        if v6 && matches!(&route, Some(r) if r.header.kind == RouteType::Local) {
+            request.header.flags = RouteFlags::FibMatch;
+            route = self.route_to(request);
+        }
+        route.and_then(|route| {
+            route.attributes.iter().find_map(|a| match a {
+                RouteAttribute::Oif(oif) => Some(*oif),
+                _ => None,
+            })
+        })
     }
 
     /// The kernel's answer to a route lookup, if it has one.
