@@ -96,7 +96,7 @@ impl Handle {
     }
 
     /// The ports the kernel picks ephemeral ports from (`net.ipv4.ip_local_port_range`,
-    /// which IPv6 sockets use too), less none: see [`Handle::reserved_ports`].
+    /// which IPv6 sockets use too); it never picks those of [`Handle::reserved_ports`].
     pub fn local_port_range(&self) -> Result<RangeInclusive<u16>> {
         let text = self.net_sysctl("ipv4/ip_local_port_range")?;
         let mut numbers = text.split_whitespace().map(str::parse::<u16>);

@@ -85,15 +85,24 @@ pub fn run(
         Command::Doctor { dev } => {
             let report = doctor::run(handle, dev.as_deref())?;
             let text = if format.json {
-                output::to_json(&report.to_json(), format.pretty) + "\n"
+                output::to_json(&report, format.pretty) + "\n"
             } else {
                 report.text()
             };
             write(out, &text)?;
-            if report.ok() {
-                Ok(())
-            } else {
-                Err(Error::system("doctor found problems (see FAIL above)"))
+            let failed: Vec<&str> = report
+                .checks
+                .iter()
+                .filter(|c| c.status == doctor::Status::Fail)
+                .map(|c| c.check.as_str())
+                .collect();
+            match failed.len() {
+                0 => Ok(()),
+                n => Err(Error::system(format!(
+                    "doctor: {n} {} failed: {}",
+                    if n == 1 { "check" } else { "checks" },
+                    failed.join(", ")
+                ))),
             }
         }
         Command::Apply { file, options } => apply(file, *options, handle, format, out, err)

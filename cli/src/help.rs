@@ -48,7 +48,10 @@ Where: PORT  := 1..65535
 ";
 const DOCTOR: &str =
     "  rfou doctor [ dev NAME ]                 why FOU traffic does not flow or does not
-           spread: every check of the data path, with the command that fixes what fails
+           spread, read only: module, privilege, port-proto, port-missing, encap-sport,
+           csum6, mtu, rss-udp, queues, offload, gro, rp-filter, port-ephemeral; with
+           the command that fixes a finding, where one does; exit 1 where a check
+           fails; dev NAME: one tunnel (and its underlay) or one device
 ";
 const APPLY: &str =
     "  rfou apply [ --check ] [ --prune | --defer-bound ] FILE   make the namespace hold what
@@ -140,6 +143,16 @@ mod tests {
         let all = text(None).unwrap();
         assert_eq!(all.matches("Usage:").count(), 1, "{all}");
         assert!(all.contains("doctor"));
+    }
+
+    #[test]
+    fn the_doctor_help_names_every_check() {
+        let words: Vec<&str> = DOCTOR
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .collect();
+        for id in crate::doctor::CHECK_IDS {
+            assert!(words.contains(id), "rfou help doctor does not name {id}");
+        }
     }
 
     #[test]

@@ -20,6 +20,14 @@ fn main() -> ExitCode {
         complete::run(&words, &mut std::io::stdout().lock());
         return ExitCode::SUCCESS;
     }
+    // What the doctor reads of a network device, as JSON: for tests and scripts/nic-facts.
+    if argv.first().is_some_and(|w| w == "__nic") {
+        let words: Vec<String> = argv[1..]
+            .iter()
+            .map(|w| w.to_string_lossy().into_owned())
+            .collect();
+        return rfou_cli::doctor::nic_json::run(&words);
+    }
     // Plain command lines skip clap (see quick.rs); clap reads the rest, with its messages.
     let args = match quick::read(&argv) {
         Some(args) => args,

@@ -166,6 +166,11 @@ fn manual_names_every_keyword() {
     );
     assert_named("rfou.8", "doctor keywords (DOCTOR)", DOCTOR);
     assert_named(
+        "rfou.8",
+        "doctor checks (doctor::CHECK_IDS)",
+        rfou_cli::doctor::CHECK_IDS,
+    );
+    assert_named(
         "rfou-tunnel.8",
         "modes (TunnelMode::WORDS)",
         TunnelMode::WORDS,

@@ -3,6 +3,7 @@
 //! The JSON of ports is that of `ip -j fou show`, field for field; the JSON of tunnels is
 //! rfou's own, documented in rfou-tunnel(8).
 
+pub mod doctor;
 pub mod plan;
 pub mod ports;
 pub mod tunnels;

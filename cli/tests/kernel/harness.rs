@@ -617,6 +617,17 @@ pub fn rf_ok(ns: &Netns, line: &str) -> RfouOutput {
     out
 }
 
+/// Runs `batch` (lines of rfou) in `ns`, from a file; every line must succeed.
+#[track_caller]
+pub fn rf_batch(ns: &Netns, batch: &str) {
+    let path = std::env::temp_dir().join(format!("{}.batch", ns.name()));
+    std::fs::File::create(&path)
+        .and_then(|mut f| f.write_all(batch.as_bytes()))
+        .expect("write the batch file");
+    rfou(Some(ns), &["-b", path.to_str().unwrap()]).assert_ok();
+    let _ = std::fs::remove_file(&path);
+}
+
 /// Puts `addr` (with its prefix) on tunnel `dev` and brings it up: what `ip` does, not rfou.
 #[track_caller]
 pub fn address_tunnel(ns: &Netns, dev: &str, addr: &str) {

@@ -12,6 +12,7 @@ mod ansible;
 mod apply;
 mod boot;
 mod complete;
+mod doctor;
 mod errors;
 mod harness;
 mod interop;

@@ -1,9 +1,8 @@
 //! Many ports: the kernel's dump drops one entry per full reply buffer; rfou lists them all.
 
 use std::collections::BTreeSet;
-use std::io::Write;
 
-use crate::harness::{rfou, Netns};
+use crate::harness::{rf_batch, rfou, Netns};
 
 /// (port, family) of every entry of a `-j show` array.
 fn keys(list: &serde_json::Value) -> Vec<(u64, String)> {
@@ -17,16 +16,6 @@ fn keys(list: &serde_json::Value) -> Vec<(u64, String)> {
             )
         })
         .collect()
-}
-
-/// Runs `batch` (lines of rfou) in `ns`, from a file; every line must succeed.
-fn run_batch(ns: &Netns, batch: &str) {
-    let path = std::env::temp_dir().join(format!("{}.batch", ns.name()));
-    std::fs::File::create(&path)
-        .and_then(|mut f| f.write_all(batch.as_bytes()))
-        .expect("write the batch file");
-    rfou(Some(ns), &["-b", path.to_str().unwrap()]).assert_ok();
-    let _ = std::fs::remove_file(&path);
 }
 
 #[test]
@@ -57,7 +46,7 @@ fn show_lists_every_one_of_4000_ports_that_the_dump_loses_some_of() {
         batch += &format!("add port {port} ipproto 41{bound}\n");
         expected.insert((port as u64, "inet6".to_string()));
     }
-    run_batch(&ns, &batch);
+    rf_batch(&ns, &batch);
 
     let ours = keys(&rfou(Some(&ns), &["-j", "show"]).assert_ok().json());
     let theirs = keys(&ns.ip_json(&["fou", "show"]));
@@ -277,7 +266,7 @@ fn show_of_scattered_ports_lists_every_one_with_the_kernels_socket_filter() {
         batch += &format!("add port {port} ipproto 4\n");
         expected.insert((port as u64, "inet".to_string()));
     }
-    run_batch(&ns, &batch);
+    rf_batch(&ns, &batch);
 
     let trace = std::env::temp_dir().join(format!("{}.strace", ns.name()));
     let out = std::process::Command::new("strace")
