@@ -38,6 +38,16 @@ sys.exit(reply.get('rc', 0))
 '''
 
 
+def tomli_or_fail(test):
+    """The tomli module, the parser the modules use on a Python older than 3.11; the test fails,
+    saying where to get it, when it is missing."""
+    try:
+        import tomli
+    except ImportError:
+        test.fail('the tomli package is missing: scripts/ansible-check installs it into its venv')
+    return tomli
+
+
 class ModuleExit(Exception):
     """exit_json or fail_json was called: `failed` and the result the task would report."""
 

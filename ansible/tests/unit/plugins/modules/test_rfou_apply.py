@@ -13,7 +13,7 @@ from unittest import mock
 
 from ansible_collections.rfou.fou.plugins.module_utils import rfou as rfou_utils
 from ansible_collections.rfou.fou.plugins.modules import rfou_apply
-from ansible_collections.rfou.fou.tests.unit.plugins.modules.rfou_fake import FakeRfouTestCase, run_module
+from ansible_collections.rfou.fou.tests.unit.plugins.modules.rfou_fake import FakeRfouTestCase, run_module, tomli_or_fail
 
 ADD_PORT = dict(action='add', object='port', port=5555, text='+ port 5555 ipproto 4')
 CHANGE_DPORT = dict(action='change', object='tunnel', name='fou1', key='encap-dport', old='6666', new='5555',
@@ -163,6 +163,25 @@ class EmptyStateWithPrune(ApplyTestCase):
         ended = self.apply(src='/nonexistent.toml', prune=True)
         self.assertTrue(ended.failed)
         self.assertIn('cannot read /nonexistent.toml', ended.result['msg'])
+
+
+class EmptyStateWithTomli(ApplyTestCase):
+    """Before Python 3.11 (no tomllib), tomli parses the text to count its entries."""
+
+    def setUp(self):
+        super(EmptyStateWithTomli, self).setUp()
+        tomli = mock.patch.object(rfou_utils, 'toml_parser', tomli_or_fail(self))
+        tomli.start()
+        self.addCleanup(tomli.stop)
+
+    def test_empty_arrays_are_refused_and_entries_run(self):
+        ended = self.apply(content='port = [\n]\n', prune=True)
+        self.assertIn('allow_empty_prune', ended.result['msg'])
+        self.assertIsNone(self.ran())
+        self.report(False)
+        ended = self.apply(content='port = [\n  {port = 1, gue = true},\n]\n', prune=True)
+        self.assertFalse(ended.failed, ended.result)
+        self.assertIn('--prune', self.ran()[0])
 
 
 class EmptyStateWithoutTomlParser(ApplyTestCase):

@@ -10,8 +10,9 @@ __metaclass__ = type
 import unittest
 from unittest import mock
 
+from ansible_collections.rfou.fou.plugins.module_utils import rfou as rfou_utils
 from ansible_collections.rfou.fou.plugins.modules import rfou_facts
-from ansible_collections.rfou.fou.tests.unit.plugins.modules.rfou_fake import FakeRfouTestCase, run_module
+from ansible_collections.rfou.fou.tests.unit.plugins.modules.rfou_fake import FakeRfouTestCase, run_module, tomli_or_fail
 
 # As rfou export writes it (src/state/export.rs): a header comment, ports, then tunnels.
 EXPORT = '''# rfou desired state (rfou export)
@@ -100,6 +101,20 @@ class ExportParsed(FactsTestCase):
         self.assertIn('tomli', ended.result['msg'])
         self.assertIn('3.11', ended.result['msg'])
         self.assertIsNone(self.ran())
+
+
+class ExportParsedWithTomli(FactsTestCase):
+    """Before Python 3.11 (no tomllib), tomli parses the export, to the same facts."""
+
+    def test_the_same_facts_as_with_tomllib(self):
+        self.reply(stdout=EXPORT)
+        expected = self.facts(netns='blue').result['ansible_facts']
+        tomli = tomli_or_fail(self)
+        with mock.patch.object(rfou_utils, 'toml_parser', tomli), mock.patch.object(rfou_facts, 'toml_parser', tomli):
+            ended = self.facts(netns='blue')
+        self.assertFalse(ended.failed, ended.result)
+        self.assertEqual(ended.result['ansible_facts'], expected)
+        self.assertEqual(ended.result['ansible_facts']['rfou']['port'][1]['dev'], 'ünder0')
 
 
 if __name__ == '__main__':
