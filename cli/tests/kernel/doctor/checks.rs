@@ -5,7 +5,7 @@
 //! tunnel), so this test has the kernel's modules to itself; the privilege check runs the
 //! first doctor without CAP_NET_ADMIN.
 
-use super::{doctor, doctor_read_only, run_fix, sysctls, timed, Doctor};
+use super::{doctor, doctor_read_only, run_fix, sysctls, Doctor};
 use crate::harness::*;
 
 /// The namespace's tunnels and ports, each tunnel with one defect of its own (and ports that
@@ -62,7 +62,6 @@ impl Drop for Fou6Unloaded {
 #[test]
 fn every_defect_is_found_with_its_fix_and_every_fix_makes_it_ok() {
     let _alone = modules_alone();
-    let _time = timed("every_defect_is_found_with_its_fix_and_every_fix_makes_it_ok");
     let ns = Netns::new("doctor");
     sysctls(
         &ns,
@@ -142,7 +141,6 @@ fn names(report: &Doctor) -> Vec<String> {
 
 #[test]
 fn a_dummy_underlay_and_a_strict_all_rp_filter_and_doctor_dev() {
-    let _time = timed("a_dummy_underlay_and_a_strict_all_rp_filter_and_doctor_dev");
     let ns = Netns::new("doctor-dummy");
     sysctls(
         &ns,

@@ -3,7 +3,7 @@
 //! one batch a side: `rfou doctor` finds no failure on either side, and exits 0. (The demo
 //! runs the doctor itself, and fails where it finds one; this test keeps the suite's time.)
 
-use super::{doctor, timed};
+use super::doctor;
 use crate::harness::*;
 
 /// One side of the demo: its receive ports and tunnels, as scripts/demo-netns makes them.
@@ -25,7 +25,6 @@ tunnel encap dev tun-sit fou encap-dport 5557
 
 #[test]
 fn the_demos_namespaces_have_no_failure() {
-    let _time = timed("the_demos_namespaces_have_no_failure");
     let left = Netns::new("demo-left");
     let right = Netns::new("demo-right");
     veth_pair_named(

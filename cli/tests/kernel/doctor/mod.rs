@@ -22,23 +22,6 @@ use crate::harness::*;
 /// moves it into a namespace of its own).
 pub static VIRTIO: Mutex<()> = Mutex::new(());
 
-/// How long a test took, written when dropped to the VM's console as `doctor-time NAME
-/// SECONDS`, past the test harness's capture: the suite's time budget is measured by it.
-pub struct Timed(&'static str, std::time::Instant);
-
-/// Starts timing test `name` (after the locks it waits for, which are not its cost).
-pub fn timed(name: &'static str) -> Timed {
-    Timed(name, std::time::Instant::now())
-}
-
-impl Drop for Timed {
-    fn drop(&mut self) {
-        use std::io::Write;
-        let seconds = self.1.elapsed().as_secs_f64();
-        let _ = writeln!(std::io::stderr(), "doctor-time {} {seconds:.1}", self.0);
-    }
-}
-
 /// What `rfou -j doctor` said.
 pub struct Doctor {
     pub out: RfouOutput,

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{ethtool, release, timed, virtio_nic, VIRTIO};
+use super::{ethtool, release, virtio_nic, VIRTIO};
 use crate::harness::*;
 
 const VIAS: [&str; 3] = ["netlink", "compact", "ioctl"];
@@ -161,7 +161,6 @@ fn compare(ns: Option<&Netns>, dev: &str) {
 
 #[test]
 fn veth_reads_as_ethtool_reads_it_and_a_refused_change_changes_nothing() {
-    let _time = timed("veth_reads_as_ethtool_reads_it_and_a_refused_change_changes_nothing");
     let ns = Netns::new("nic");
     ns.ip_line("link add v0 type veth peer name v1");
     compare(Some(&ns), "v0");
@@ -182,7 +181,6 @@ fn veth_reads_as_ethtool_reads_it_and_a_refused_change_changes_nothing() {
 fn virtio_net_with_rss_reads_as_ethtool_reads_it() {
     require_kernel();
     let _nic = VIRTIO.lock().unwrap_or_else(|e| e.into_inner());
-    let _time = timed("virtio_net_with_rss_reads_as_ethtool_reads_it");
     let nic_name = virtio_nic();
     let dev = nic_name.as_str();
     let before = nic(None, dev, "netlink");
@@ -210,7 +208,6 @@ impl Drop for HostDummy {
 
 #[test]
 fn rps_is_read_from_the_devices_own_namespace() {
-    let _time = timed("rps_is_read_from_the_devices_own_namespace");
     // Two devices of one name: one here, RPS off; one in the namespace, RPS on queue 0.
     // /sys here shows this one; `rfou __nic -n` must read the other.
     let ns = Netns::new("nic-rps");
@@ -245,7 +242,6 @@ fn rps_is_read_from_the_devices_own_namespace() {
 
 #[test]
 fn a_missing_device_is_looked_up_without_loading_a_module_of_its_name() {
-    let _time = timed("a_missing_device_is_looked_up_without_loading_a_module_of_its_name");
     // The kernel answers an ethtool ioctl on a device name it lacks by loading the module of
     // that name (dev_load): ethtool does, rfou does not. nlmon is a module no test loads.
     let _alone = modules_alone();

@@ -3,7 +3,7 @@
 //! the test and back after. Its UDP flow hash is made to leave the ports out, found, and
 //! fixed by the fix the doctor gives.
 
-use super::{doctor, doctor_read_only, ethtool, run_fix, timed, virtio_nic, VIRTIO};
+use super::{doctor, doctor_read_only, ethtool, run_fix, virtio_nic, VIRTIO};
 use crate::harness::*;
 
 /// The virtio NIC, moved into `ns`; put back (its UDP hash on addresses and ports, as QEMU
@@ -37,7 +37,6 @@ impl Drop for Moved<'_> {
 fn rss_that_leaves_out_the_ports_is_found_and_fixed_on_virtio_net() {
     require_kernel();
     let _nic = VIRTIO.lock().unwrap_or_else(|e| e.into_inner());
-    let _time = timed("rss_that_leaves_out_the_ports_is_found_and_fixed_on_virtio_net");
     let dev = virtio_nic();
     let ns = Netns::new("doctor-virtio");
     let _moved = Moved::into(&ns, &dev);
