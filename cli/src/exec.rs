@@ -229,7 +229,7 @@ pub(crate) fn with_dev_or_gone(
 
 /// Says what a tunnel change did beyond what was asked: one line on stderr, or a JSON
 /// object on stdout with `-j`.
-fn tell(
+pub(crate) fn tell(
     name: &str,
     report: &ChangeReport,
     format: Format,

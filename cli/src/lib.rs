@@ -17,6 +17,7 @@ pub mod output;
 pub mod parse;
 pub mod print;
 pub mod quick;
+pub(crate) mod runs;
 pub mod stubs;
 mod walk;
 pub mod words;

@@ -19,6 +19,7 @@ mod kernels;
 mod kill;
 mod man_examples;
 mod mtu;
+mod runs;
 mod scale;
 mod show;
 mod smoke;
