@@ -206,12 +206,13 @@ fn run_lines(batch: Batch, handle: &mut Handle, io: &mut Io) -> i32 {
     while next < lines.len() {
         // Runs of port adds, tunnel adds and tunnel changes go to the kernel many requests
         // per `sendmsg`, runs of tunnel deletes as one group delete; anything else one line
-        // at a time.
+        // at a time (a line of a kind that forms no run is a run of one).
         let first = &lines[next];
         let run_len = lines[next..]
             .iter()
             .take_while(|l| runs_with(&first.command, &l.command))
-            .count();
+            .count()
+            .max(1);
         let run = &lines[next..next + run_len];
         let (outcomes, run) = match &first.command {
             Command::PortAdd { .. } if run_len > 1 => (told(add_ports(run, handle, force)), run),
