@@ -143,6 +143,7 @@
 // The fuzz build (`--cfg fuzzing`) makes test helpers public in `fuzzing`: not documented API.
 #![cfg_attr(not(fuzzing), warn(missing_docs))]
 
+mod addresses;
 pub mod devices;
 pub mod error;
 pub mod fou;

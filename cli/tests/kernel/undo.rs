@@ -441,13 +441,13 @@ fn a_namespace_deleted_under_a_batch_is_reported() {
         let (deleted_while_running, out) = std::thread::scope(|s| {
             let run = s.spawn(|| batch.run(&ns, &[]));
             wait_for_link(&ns, "tg0");
-            let running = !run.is_finished();
             crate::harness::run("ip", &["netns", "del", ns.name()]);
+            // Still running once the name is gone: its end (where rfou looks) comes after.
+            let running = !run.is_finished();
             (running, run.join().unwrap())
         });
         if !deleted_while_running {
-            // Done before the namespace went: a plain success.
-            out.assert_ok();
+            // Done before (or while) the namespace went: nothing to judge; a longer batch.
             continue;
         }
         assert!(
