@@ -10,6 +10,9 @@
 //!   `check_settings`; flags that fit its remote, `remote_class_change`), is exported
 //!   (`export`) to a file that the desired-state reader reads back and that plans no change,
 //!   or else refused by the export naming it (a setting a file cannot say).
+//!
+//! An input holds one link or several, [`NEXT_LINK`] between them (so that the minimized
+//! corpus can hold few inputs, each covering what many did).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -81,7 +84,23 @@ fn link_message(kind: &str, name: &str, flags: u32, mtu: u32, data: &[u8]) -> Ve
     message
 }
 
+/// What separates the links of one input (`scripts/fuzz` joins minimized inputs with it).
+const NEXT_LINK: &[u8] = b"\nnext link\n";
+
 fuzz_target!(|data: &[u8]| {
+    let mut rest = data;
+    while let Some(at) = rest
+        .windows(NEXT_LINK.len())
+        .position(|window| window == NEXT_LINK)
+    {
+        link(&rest[..at]);
+        rest = &rest[at + NEXT_LINK.len()..];
+    }
+    link(rest);
+});
+
+/// One link: read, shown, and exported where the kernel could have it.
+fn link(data: &[u8]) {
     // The kind, the flags (up, point-to-point, broadcast), the MTU, then the attributes.
     let Some((&[kind, flags, m0, m1, m2, m3], attributes)) = data.split_first_chunk::<6>() else {
         return;
@@ -120,4 +139,4 @@ fuzz_target!(|data: &[u8]| {
             assert!(text.starts_with("cannot export tunnel \"tun1\" "), "{text}");
         }
     }
-});
+}
