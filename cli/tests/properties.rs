@@ -19,6 +19,20 @@ use rfou_cli::batch::{parse_lines, split};
 use rfou_cli::grammar::{ENCAP_TYPES, TOP};
 use rfou_cli::{parse, print};
 
+/// `cases` cases, after the failures proptest saved in `properties.proptest-regressions`
+/// beside this file (its default looks for the crate's lib.rs or main.rs from the test's
+/// path, which a test in tests/ does not have).
+fn with_regressions(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::Direct(
+                "tests/properties.proptest-regressions",
+            ),
+        )),
+        ..ProptestConfig::with_cases(cases)
+    }
+}
+
 /// A keyword as written: whole, or now and then cut to a prefix (unique or ambiguous).
 fn kw(keyword: &'static str) -> BoxedStrategy<String> {
     prop_oneof![
@@ -388,7 +402,7 @@ fn command_line() -> impl Strategy<Value = (Vec<String>, Option<Family>)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1000))]
+    #![proptest_config(with_regressions(1000))]
 
     #[test]
     fn a_parsed_command_prints_to_words_that_parse_to_it((words, family) in command_line()) {
@@ -464,7 +478,7 @@ fn batch_text() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    #![proptest_config(with_regressions(200))]
 
     #[test]
     fn a_batch_line_runs_the_command_its_text_says(text in batch_text()) {
