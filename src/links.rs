@@ -1,8 +1,10 @@
 //! Network devices over rtnetlink: reading one by name or index, or all of them, without
-//! their counters.
+//! their counters; and the requests that read every address and every route.
 
 use netlink_packet_core::{NLM_F_DUMP, NLM_F_REQUEST};
+use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkInfo, LinkMessage};
+use netlink_packet_route::route::RouteMessage;
 use netlink_packet_route::RouteNetlinkMessage;
 
 use crate::devices::{Device, Devices};
@@ -27,6 +29,28 @@ pub(crate) fn get_link_by_name(name: &str) -> RouteNetlinkMessage {
         .attributes
         .push(LinkAttribute::IfName(name.to_string()));
     get_link(message)
+}
+
+/// `RTM_GETLINK` of the device of index `index`.
+pub(crate) fn get_link_by_index(index: u32) -> RouteNetlinkMessage {
+    let mut message = LinkMessage::default();
+    message.header.index = index;
+    get_link(message)
+}
+
+/// `RTM_GETLINK` of every device: sent with `NLM_F_DUMP`.
+pub(crate) fn get_links() -> RouteNetlinkMessage {
+    get_link(LinkMessage::default())
+}
+
+/// `RTM_GETADDR` of every address of every family: sent with `NLM_F_DUMP`.
+pub(crate) fn get_addresses() -> RouteNetlinkMessage {
+    RouteNetlinkMessage::GetAddress(AddressMessage::default())
+}
+
+/// `RTM_GETROUTE` of every route of every family and table: sent with `NLM_F_DUMP`.
+pub(crate) fn get_routes() -> RouteNetlinkMessage {
+    RouteNetlinkMessage::GetRoute(RouteMessage::default())
 }
 
 /// The name of the device `message` describes.
@@ -92,9 +116,10 @@ impl Handle {
 
     /// The link of index `index`, if there is one.
     pub(crate) fn link_by_index(&mut self, index: u32) -> Option<LinkMessage> {
-        let mut request = LinkMessage::default();
-        request.header.index = index;
-        let replies = self.route.request(get_link(request), NLM_F_REQUEST).ok()?;
+        let replies = self
+            .route
+            .request(get_link_by_index(index), NLM_F_REQUEST)
+            .ok()?;
         replies.into_iter().find_map(|reply| match reply {
             RouteNetlinkMessage::NewLink(link) => Some(link),
             _ => None,
@@ -105,7 +130,7 @@ impl Handle {
     pub(crate) fn links(&mut self) -> Result<Vec<LinkMessage>> {
         let replies = self
             .route
-            .request(get_link(LinkMessage::default()), NLM_F_DUMP)
+            .request(get_links(), NLM_F_DUMP)
             .map_err(|err| self.refusal(err, "cannot list devices"))?;
         Ok(replies
             .into_iter()

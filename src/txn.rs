@@ -7,15 +7,15 @@
 use std::net::IpAddr;
 
 use netlink_packet_core::NLM_F_DUMP;
-use netlink_packet_route::address::{AddressAttribute, AddressMessage};
-use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteProtocol};
+use netlink_packet_route::address::AddressAttribute;
+use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteProtocol};
 use netlink_packet_route::RouteNetlinkMessage;
 
 use crate::devices::Devices;
 use crate::error::{Error, Result};
 use crate::fou::FouPort;
 use crate::handle::Handle;
-use crate::links::device_of;
+use crate::links::{device_of, get_addresses, get_routes};
 use crate::tunnel::{differences as setting_differences, Tunnel};
 
 /// What a namespace holds, read at one moment: its fou ports (where read), its tunnels and
@@ -310,10 +310,7 @@ impl Handle {
         let mut held = Vec::new();
         let addresses = self
             .route
-            .request(
-                RouteNetlinkMessage::GetAddress(AddressMessage::default()),
-                NLM_F_DUMP,
-            )
+            .request(get_addresses(), NLM_F_DUMP)
             .map_err(|err| self.refusal(err, "cannot list addresses"))?;
         for reply in addresses {
             let RouteNetlinkMessage::NewAddress(message) = reply else {
@@ -334,10 +331,7 @@ impl Handle {
         }
         let routes = self
             .route
-            .request(
-                RouteNetlinkMessage::GetRoute(RouteMessage::default()),
-                NLM_F_DUMP,
-            )
+            .request(get_routes(), NLM_F_DUMP)
             .map_err(|err| self.refusal(err, "cannot list routes"))?;
         for reply in routes {
             let RouteNetlinkMessage::NewRoute(message) = reply else {

@@ -184,10 +184,7 @@ impl Handle {
         };
         let replies = self
             .route
-            .request(
-                RouteNetlinkMessage::GetAddress(AddressMessage::default()),
-                NLM_F_DUMP,
-            )
+            .request(crate::links::get_addresses(), NLM_F_DUMP)
             .map_err(|err| self.refusal(err, "cannot list addresses"))?;
         for reply in replies {
             let RouteNetlinkMessage::NewAddress(message) = reply else {
