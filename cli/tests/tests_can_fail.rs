@@ -42,7 +42,7 @@ const FLOOR: &[(&str, usize)] = &[
     ("cli/tests/kernel/mtu.rs", 23),
     ("cli/tests/kernel/scale.rs", 42),
     ("cli/tests/kernel/sent.rs", 20),
-    ("cli/tests/kernel/show.rs", 54),
+    ("cli/tests/kernel/show.rs", 55),
     ("cli/tests/kernel/smoke.rs", 23),
     ("cli/tests/kernel/traffic.rs", 43),
     ("cli/tests/kernel/tunnel_json.rs", 7),

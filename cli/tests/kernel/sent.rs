@@ -254,7 +254,7 @@ fn port_adds_go_to_the_kernel_64_to_a_sendto() {
     assert_eq!(
         sizes,
         [window, window, 22],
-        "port adds per sendto: {sends:#?}"
+        "port adds per sendto, against README.md's {window} a system call"
     );
     for send in windows {
         let acked: Vec<bool> = send

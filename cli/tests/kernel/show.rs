@@ -202,6 +202,8 @@ fn a_port_whose_device_is_gone_is_shown_and_deleted_as_ip_does() {
         .iter()
         .map(|p| p["dev"].as_str().expect("a dev").to_string())
         .collect();
+    // Both ports listed (an empty list would pass the checks below by having nothing).
+    assert_eq!(gone.len(), 2, "{theirs}");
     assert!(gone.iter().all(|d| d.starts_with("if")), "{theirs}");
     let ours = rf_ok(&ns, "-j show");
     assert_eq!(ours.json(), theirs, "{ours}");
