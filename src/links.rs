@@ -1,10 +1,8 @@
 //! Network devices over rtnetlink: reading one by name or index, or all of them, without
-//! their counters; and the requests that read every address and every route.
+//! their counters.
 
 use netlink_packet_core::{NLM_F_DUMP, NLM_F_REQUEST};
-use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkInfo, LinkMessage};
-use netlink_packet_route::route::RouteMessage;
 use netlink_packet_route::RouteNetlinkMessage;
 
 use crate::devices::{Device, Devices};
@@ -41,16 +39,6 @@ pub(crate) fn get_link_by_index(index: u32) -> RouteNetlinkMessage {
 /// `RTM_GETLINK` of every device: sent with `NLM_F_DUMP`.
 pub(crate) fn get_links() -> RouteNetlinkMessage {
     get_link(LinkMessage::default())
-}
-
-/// `RTM_GETADDR` of every address of every family: sent with `NLM_F_DUMP`.
-pub(crate) fn get_addresses() -> RouteNetlinkMessage {
-    RouteNetlinkMessage::GetAddress(AddressMessage::default())
-}
-
-/// `RTM_GETROUTE` of every route of every family and table: sent with `NLM_F_DUMP`.
-pub(crate) fn get_routes() -> RouteNetlinkMessage {
-    RouteNetlinkMessage::GetRoute(RouteMessage::default())
 }
 
 /// The name of the device `message` describes.

@@ -6,16 +6,14 @@
 
 use std::net::IpAddr;
 
-use netlink_packet_core::NLM_F_DUMP;
-use netlink_packet_route::address::AddressAttribute;
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteProtocol};
-use netlink_packet_route::RouteNetlinkMessage;
 
+use crate::addresses::address_of;
 use crate::devices::Devices;
 use crate::error::{Error, Result};
 use crate::fou::FouPort;
 use crate::handle::Handle;
-use crate::links::{device_of, get_addresses, get_routes};
+use crate::links::device_of;
 use crate::tunnel::{differences as setting_differences, Tunnel};
 
 /// What a namespace holds, read at one moment: its fou ports (where read), its tunnels and
@@ -308,35 +306,17 @@ impl Handle {
     /// delete refuses to delete a tunnel that carries any.
     pub fn tunnel_attachments(&mut self, tunnel: &Tunnel) -> Result<Vec<String>> {
         let mut held = Vec::new();
-        let addresses = self
-            .route
-            .request(get_addresses(), NLM_F_DUMP)
-            .map_err(|err| self.refusal(err, "cannot list addresses"))?;
-        for reply in addresses {
-            let RouteNetlinkMessage::NewAddress(message) = reply else {
-                continue;
-            };
+        for message in self.addresses()? {
             if message.header.index != tunnel.ifindex {
                 continue;
             }
-            let address = message.attributes.iter().find_map(|a| match a {
-                AddressAttribute::Address(a) => Some(*a),
-                _ => None,
-            });
-            match address {
+            match address_of(&message) {
                 Some(IpAddr::V6(a)) if a.segments()[0] & 0xffc0 == 0xfe80 => {}
                 Some(a) => held.push(format!("address {a}/{}", message.header.prefix_len)),
                 None => {}
             }
         }
-        let routes = self
-            .route
-            .request(get_routes(), NLM_F_DUMP)
-            .map_err(|err| self.refusal(err, "cannot list routes"))?;
-        for reply in routes {
-            let RouteNetlinkMessage::NewRoute(message) = reply else {
-                continue;
-            };
+        for message in self.routes()? {
             let on_tunnel = message
                 .attributes
                 .iter()

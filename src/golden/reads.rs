@@ -6,9 +6,10 @@ use netlink_packet_core::{NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST};
 use netlink_packet_route::RouteNetlinkMessage::GetRoute;
 
 use super::{attr, header, REQ_ACK};
+use crate::addresses::{get_addresses, get_routes};
 use crate::fou::diag::{diag_request, port_filter};
 use crate::handle::family_request;
-use crate::links::{get_addresses, get_link_by_index, get_link_by_name, get_links, get_routes};
+use crate::links::{get_link_by_index, get_link_by_name, get_links};
 use crate::sys::encode::{encode, encode_window};
 use crate::tunnel::mtu::route_lookup;
 use crate::tunnel::{TunnelKind, TunnelSettings, TunnelSpec};

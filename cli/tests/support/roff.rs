@@ -96,13 +96,13 @@ impl std::fmt::Display for Example {
     }
 }
 
-/// The comment that marks the `.EX` block right after it as the output of the example block
-/// before it: the manual examples test compares the two (a line `...` in it
-/// stands for any lines, none included).
+/// The comment that marks the `.nf`/`.fi` block right after it as the output of the example
+/// before it: the manual examples test compares the two (a line `...` in it stands for any
+/// lines, none included).
 pub const OUTPUT_MARK: &str = ".\\\" example output";
 
-/// The comment that marks the `.EX` block right after it as text that is not a script (a
-/// sample of messages): `.\" not run: TEST`, naming the test that checks what it shows.
+/// The comment that marks the `.nf`/`.fi` block right after it as a sample of messages that
+/// no example prints: `.\" not run: TEST`, naming the test that checks what it shows.
 pub const NOT_RUN_MARK: &str = ".\\\" not run: ";
 
 /// A block shown and not run, and the test its mark names.
@@ -113,8 +113,9 @@ pub struct NotRun {
     pub test: String,
 }
 
-/// What the blocks of a page are: examples (each with the output the page shows for it),
-/// and the blocks marked as not run.
+/// What the blocks of a page are: examples (`.EX`/`.EE`, each with the output the page shows
+/// for it), and the blocks marked as not run. A `.nf`/`.fi` block is read only after a mark
+/// (unmarked, it is text of the page); a mark must come right before `.nf`.
 fn blocks(name: &str) -> (Vec<Example>, Vec<NotRun>) {
     enum Kind {
         Example,
@@ -125,23 +126,38 @@ fn blocks(name: &str) -> (Vec<Example>, Vec<NotRun>) {
     let mut examples: Vec<Example> = Vec::new();
     let mut not_run = Vec::new();
     let mut current: Option<(Kind, usize, String)> = None;
-    let mut mark: Option<Kind> = None;
+    let mut mark: Option<(Kind, usize)> = None;
     for (index, raw) in text.lines().enumerate() {
         let number = index + 1;
         let line = raw.trim_end();
+        let end = match current {
+            Some((Kind::Example, _, _)) => ".EE",
+            Some(_) => ".fi",
+            None => "",
+        };
         match &mut current {
             None if line == ".EX" => {
-                current = Some((mark.take().unwrap_or(Kind::Example), number, String::new()))
+                if let Some((_, at)) = mark {
+                    panic!("man/{name}:{at}: a mark before an .EX block (marks go before .nf)");
+                }
+                current = Some((Kind::Example, number, String::new()))
+            }
+            None if line == ".nf" && mark.is_some() => {
+                let (kind, _) = mark.take().expect("a mark");
+                current = Some((kind, number, String::new()))
             }
             None => {
+                if let Some((_, at)) = mark {
+                    panic!("man/{name}:{at}: a mark not followed by an .nf block");
+                }
                 mark = if line == OUTPUT_MARK {
-                    Some(Kind::Output)
+                    Some((Kind::Output, number))
                 } else {
                     line.strip_prefix(NOT_RUN_MARK)
-                        .map(|test| Kind::NotRun(test.trim().to_string()))
+                        .map(|test| (Kind::NotRun(test.trim().to_string()), number))
                 };
             }
-            Some(_) if line == ".EE" => {
+            Some(_) if line == end => {
                 let (kind, start, body) = current.take().expect("in a block");
                 match kind {
                     Kind::Example => examples.push(Example {
@@ -168,7 +184,7 @@ fn blocks(name: &str) -> (Vec<Example>, Vec<NotRun>) {
                 }
             }
             Some(_) if line.starts_with('.') || line.starts_with('\'') => {
-                panic!("man/{name}:{number}: a request inside an example block: {line}")
+                panic!("man/{name}:{number}: a request inside a block read as text: {line}")
             }
             Some((_, _, body)) => {
                 let text = unescape(line).unwrap_or_else(|e| panic!("man/{name}:{number}: {e}"));
@@ -177,13 +193,16 @@ fn blocks(name: &str) -> (Vec<Example>, Vec<NotRun>) {
             }
         }
     }
-    assert!(current.is_none(), "man/{name}: an .EX block has no .EE");
+    assert!(
+        current.is_none(),
+        "man/{name}: a block has no end (.EE or .fi)"
+    );
+    assert!(mark.is_none(), "man/{name}: a mark at the end of the page");
     (examples, not_run)
 }
 
 /// Every example (`.EX`/`.EE` block) of page `name`, with the output the page shows for it:
-/// the block after it marked by [`OUTPUT_MARK`]. Blocks marked by [`NOT_RUN_MARK`] are
-/// left out.
+/// the `.nf` block after it marked by [`OUTPUT_MARK`].
 pub fn examples(name: &str) -> Vec<Example> {
     blocks(name).0
 }
