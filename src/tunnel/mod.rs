@@ -13,7 +13,7 @@ mod keys;
 mod kind;
 mod many;
 mod model;
-mod mtu;
+pub(crate) mod mtu;
 mod ops;
 pub mod rules;
 mod settings;

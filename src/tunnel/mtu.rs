@@ -273,6 +273,13 @@ fn underlay_route_request(tunnel: &Tunnel) -> Option<Option<RouteMessage>> {
     let Some(remote) = tunnel.remote else {
         return Some(None);
     };
+    Some(Some(route_lookup(tunnel, remote)))
+}
+
+/// The route lookup (`RTM_GETROUTE` without `NLM_F_DUMP`) of the way `tunnel`'s packets to
+/// `remote` leave, as the kernel looks it up for the tunnel: from its local address, and
+/// through its bound device where the kernel holds to it.
+pub(crate) fn route_lookup(tunnel: &Tunnel, remote: IpAddr) -> RouteMessage {
     let mut request = RouteMessage::default();
     request.header.address_family = if remote.is_ipv4() {
         AddressFamily::Inet
@@ -298,7 +305,7 @@ fn underlay_route_request(tunnel: &Tunnel) -> Option<Option<RouteMessage>> {
     if let Some(link) = tunnel.link.filter(|_| strict) {
         request.attributes.push(RouteAttribute::Oif(link));
     }
-    Some(Some(request))
+    request
 }
 
 fn is_link_local(a: Ipv6Addr) -> bool {
