@@ -3,28 +3,13 @@
 //! a fresh namespace with the same underlays makes the same tunnels and ports.
 
 use std::collections::HashMap;
-use std::fmt::Write;
 
+use super::write::{port_entry, tunnel_entry};
 use crate::error::Result;
-use crate::fou::{Family, FouEncap};
 use crate::handle::Handle;
 use crate::tunnel::rules::is_fallback;
-use crate::tunnel::{TunnelKind, Value};
+use crate::tunnel::TunnelSpec;
 use crate::txn::Snapshot;
-
-/// A TOML string: JSON's escapes are TOML's too.
-fn quoted(text: &str) -> String {
-    serde_json::to_string(text).expect("a string serializes")
-}
-
-/// A value as TOML writes it.
-fn toml_value(value: &Value) -> String {
-    match value {
-        Value::Flag(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::Word(w) => quoted(w),
-    }
-}
 
 /// What [`Handle::export_state`] found: the file, and what a reader should know about it
 /// (that the list of ports may be incomplete).
@@ -62,49 +47,21 @@ pub fn export(current: &Snapshot, computed: &HashMap<String, u32>) -> String {
     let mut ports = current.ports().to_vec();
     ports.sort_by_key(|p| p.socket());
     for p in &ports {
-        let _ = writeln!(out, "\n[[port]]\nport = {}", p.port);
-        match p.encap {
-            FouEncap::Direct { ipproto } => {
-                let _ = writeln!(out, "ipproto = {ipproto}");
-            }
-            FouEncap::Gue => out.push_str("gue = true\n"),
-        }
-        if p.family == Family::Inet6 {
-            out.push_str("family = \"inet6\"\n");
-        }
-        if let Some(a) = p.local {
-            let _ = writeln!(out, "local = \"{a}\"");
-        }
-        if let Some(a) = p.peer {
-            let _ = writeln!(out, "peer = \"{a}\"");
-        }
-        if let Some(n) = p.peer_port {
-            let _ = writeln!(out, "peer_port = {n}");
-        }
-        if let Some(i) = p.ifindex {
-            let _ = writeln!(out, "dev = {}", quoted(&current.devices.name_of(i)));
-        }
-        if p.remcsum_nopartial {
-            out.push_str("remcsum_nopartial = true\n");
-        }
+        out.push('\n');
+        let dev = p.ifindex.map(|i| current.devices.name_of(i));
+        port_entry(&mut out, p, dev.as_deref());
     }
     for t in current.tunnels.iter().filter(|t| !is_fallback(t)) {
-        let _ = writeln!(
-            out,
-            "\n[[tunnel]]\nname = {}\nmode = \"{}\"",
-            quoted(&t.name),
-            t.mode().word()
-        );
-        let mut settings = t.settings(&current.devices).without_defaults(t.kind);
-        if t.kind == TunnelKind::Ip6Tnl {
-            // The mode word says it.
-            settings.proto = None;
-        }
+        out.push('\n');
+        let mut settings = t.settings(&current.devices);
         settings.mtu = (computed.get(&t.name) != Some(&t.mtu)).then_some(t.mtu);
         settings.up = t.up.then_some(true);
-        for (key, value) in settings.values() {
-            let _ = writeln!(out, "{key} = {}", toml_value(&value));
-        }
+        let spec = TunnelSpec {
+            name: t.name.clone(),
+            kind: t.kind,
+            settings,
+        };
+        tunnel_entry(&mut out, &spec);
     }
     out
 }
