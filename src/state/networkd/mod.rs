@@ -112,7 +112,16 @@ pub fn import_networkd(files: &[NetworkdFile]) -> Result<Import> {
          # its files. A comment names each setting that is not carried over as written.\n",
     );
     let mut notes = Vec::new();
-    let mut first = First::default();
+    let mut first = First {
+        netdevs: reads
+            .iter()
+            .filter_map(|r| match r {
+                Read::Netdev(n) => Some((n.name.clone(), n.file.clone())),
+                _ => None,
+            })
+            .collect(),
+        ..First::default()
+    };
     for read in reads {
         match read {
             Read::Netdev(netdev) => {
@@ -142,6 +151,8 @@ pub fn import_networkd(files: &[NetworkdFile]) -> Result<Import> {
 /// port's socket the first (the kernel refuses the second).
 #[derive(Default)]
 struct First {
+    /// Every netdev of the files given, by name: the file that makes it.
+    netdevs: HashMap<String, String>,
     names: HashMap<String, String>,
     sockets: HashMap<(SocketId, Option<String>), String>,
 }
@@ -181,6 +192,15 @@ impl First {
             }) => {
                 let found = netdev::link_device(&file, tunnel, links);
                 netdev.notes.extend(found);
+                // rfou-apply.service makes tunnels before networkd starts.
+                let dev = tunnel.spec.settings.dev.as_deref().unwrap_or_default();
+                if let Some(maker) = self.netdevs.get(dev) {
+                    netdev.notes.push(note_in(&file, tunnel.line, format!(
+                        "Name={}: its dev {dev} is a netdev networkd makes ({maker}): at boot rfou makes \
+                         tunnels before networkd starts, so this one cannot move to rfou while networkd makes {dev}",
+                        tunnel.spec.name
+                    )));
+                }
             }
             Some(Made::Tunnel { .. }) | None => {}
         }

@@ -158,14 +158,16 @@ pub(super) fn read(source: &mut Source, name: &Assignment) -> Result<DesiredPort
             source.note(a, "networkd 252 asks for an IPv4 port, and the kernel leaves an IPv6 address out: imported as the unbound port networkd makes");
         } else if !addr.is_unspecified() {
             // 0.0.0.0 binds nothing: the kernel makes the port unbound, as without local.
-            spec.set("local", Input::Word(&a.value))?;
+            spec.set("local", Input::Word(&a.value))
+                .map_err(|e| source.bad(a, e))?;
         }
     }
     if let (Some((a, addr)), Some(port_a)) = (peer, peer_port) {
         if v6(&addr) {
             source.note(a, "networkd 252 asks for an IPv4 port, and the kernel leaves an IPv6 address (and its PeerPort=) out: imported as the port networkd makes");
         } else {
-            spec.set("peer", Input::Word(&a.value))?;
+            spec.set("peer", Input::Word(&a.value))
+                .map_err(|e| source.bad(a, e))?;
             spec.set("peer_port", Input::Word(&port_a.value))
                 .map_err(|e| source.bad(port_a, e))?;
         }

@@ -413,6 +413,24 @@ fn the_device_a_tunnel_is_made_on_comes_from_the_network_files() {
         got.text
     );
     assert!(got.notes.is_empty());
+    // A device networkd makes itself is there only once networkd runs: named.
+    let got = import(&[
+        ("d.netdev", "[NetDev]\nName=eth0\nKind=dummy\n"),
+        ("t.netdev", netdev),
+        ("eth0.network", &network("eth0")),
+    ])
+    .unwrap();
+    assert!(
+        entries(&got.text).contains("dev = \"eth0\""),
+        "{}",
+        got.text
+    );
+    let said = notes(&got);
+    assert!(
+        said[1]
+            .starts_with("t.netdev:2: Name=t1: its dev eth0 is a netdev networkd makes (d.netdev)"),
+        "{said:?}"
+    );
     for (files, says) in [
         (
             vec![("t.netdev", netdev.to_string())],

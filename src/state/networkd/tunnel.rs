@@ -138,7 +138,7 @@ pub(super) fn read(
             ));
         }
         if !addr.is_unspecified() {
-            settings.set(word, Input::Word(&a.value), Some(kind))?;
+            set(source, &mut settings, kind, word, Input::Word(&a.value), a)?;
         }
     }
     let set = |source: &Source, settings: &mut TunnelSettings, word: &str, input, a| {
