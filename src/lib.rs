@@ -142,6 +142,7 @@
 
 #![warn(missing_docs)]
 
+mod addresses;
 pub mod devices;
 pub mod error;
 pub mod fou;

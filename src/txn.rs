@@ -6,11 +6,9 @@
 
 use std::net::IpAddr;
 
-use netlink_packet_core::NLM_F_DUMP;
-use netlink_packet_route::address::{AddressAttribute, AddressMessage};
-use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteProtocol};
-use netlink_packet_route::RouteNetlinkMessage;
+use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteProtocol};
 
+use crate::addresses::address_of;
 use crate::devices::Devices;
 use crate::error::{Error, Result};
 use crate::fou::FouPort;
@@ -308,41 +306,17 @@ impl Handle {
     /// delete refuses to delete a tunnel that carries any.
     pub fn tunnel_attachments(&mut self, tunnel: &Tunnel) -> Result<Vec<String>> {
         let mut held = Vec::new();
-        let addresses = self
-            .route
-            .request(
-                RouteNetlinkMessage::GetAddress(AddressMessage::default()),
-                NLM_F_DUMP,
-            )
-            .map_err(|err| self.refusal(err, "cannot list addresses"))?;
-        for reply in addresses {
-            let RouteNetlinkMessage::NewAddress(message) = reply else {
-                continue;
-            };
+        for message in self.addresses()? {
             if message.header.index != tunnel.ifindex {
                 continue;
             }
-            let address = message.attributes.iter().find_map(|a| match a {
-                AddressAttribute::Address(a) => Some(*a),
-                _ => None,
-            });
-            match address {
+            match address_of(&message) {
                 Some(IpAddr::V6(a)) if a.segments()[0] & 0xffc0 == 0xfe80 => {}
                 Some(a) => held.push(format!("address {a}/{}", message.header.prefix_len)),
                 None => {}
             }
         }
-        let routes = self
-            .route
-            .request(
-                RouteNetlinkMessage::GetRoute(RouteMessage::default()),
-                NLM_F_DUMP,
-            )
-            .map_err(|err| self.refusal(err, "cannot list routes"))?;
-        for reply in routes {
-            let RouteNetlinkMessage::NewRoute(message) = reply else {
-                continue;
-            };
+        for message in self.routes()? {
             let on_tunnel = message
                 .attributes
                 .iter()

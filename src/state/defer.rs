@@ -11,14 +11,13 @@
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr};
 
-use netlink_packet_core::NLM_F_DUMP;
 use netlink_packet_route::address::{
     AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage,
 };
 use netlink_packet_route::link::LinkFlags;
-use netlink_packet_route::RouteNetlinkMessage;
 
 use super::{DesiredPort, DesiredState};
+use crate::addresses::address_of;
 use crate::error::Result;
 use crate::handle::Handle;
 use crate::links::link_name;
@@ -182,30 +181,10 @@ impl Handle {
                 .collect(),
             ..Bindable::default()
         };
-        let replies = self
-            .route
-            .request(
-                RouteNetlinkMessage::GetAddress(AddressMessage::default()),
-                NLM_F_DUMP,
-            )
-            .map_err(|err| self.refusal(err, "cannot list addresses"))?;
-        for reply in replies {
-            let RouteNetlinkMessage::NewAddress(message) = reply else {
+        for message in self.addresses()? {
+            let Some(address) = address_of(&message) else {
                 continue;
             };
-            // IFA_LOCAL is the address of this end; IFA_ADDRESS is the peer's on a
-            // point-to-point address, and the only one otherwise.
-            let local = message.attributes.iter().find_map(|a| match a {
-                AddressAttribute::Local(a) => Some(*a),
-                _ => None,
-            });
-            let address = local.or_else(|| {
-                message.attributes.iter().find_map(|a| match a {
-                    AddressAttribute::Address(a) => Some(*a),
-                    _ => None,
-                })
-            });
-            let Some(address) = address else { continue };
             if !usable(flags_of(&message)) {
                 continue;
             }

@@ -172,6 +172,81 @@ mod tests {
         assert!(err.to_string().contains("/nonexistent/rfou/ns"), "{err}");
     }
 
+    /// The identity of the namespace the calling thread is in.
+    fn current() -> (u64, u64) {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata("/proc/thread-self/ns/net").expect("own namespace");
+        (meta.dev(), meta.ino())
+    }
+
+    /// The guard's promise, tried where it can be kept without root: in a child process
+    /// (forked, so one thread) that makes a user namespace with two network namespaces of its
+    /// own. Inside the child, `within_fd` enters the second and the code inside it panics,
+    /// returns an error, or returns: each time the thread is back in the first. The child
+    /// reports by its exit status: 0 kept, 1 broken, 2 the namespaces could not be made.
+    #[test]
+    fn the_thread_comes_back_after_a_panic_an_error_and_a_return() {
+        // SAFETY: the child only makes namespaces, runs the guard and exits with _exit; the
+        // panic inside is raised with resume_unwind, which runs no panic hook (no lock that
+        // another thread of the parent may have held at the fork).
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork failed");
+        if pid == 0 {
+            let code = (|| {
+                // SAFETY: plain system calls on this, the child's only thread.
+                if unsafe { libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNET) } != 0 {
+                    return 2;
+                }
+                let first = File::open("/proc/thread-self/ns/net").expect("first");
+                let home = current();
+                // SAFETY: as above.
+                if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+                    return 2;
+                }
+                let second = File::open("/proc/thread-self/ns/net").expect("second");
+                let away = current();
+                if enter(first.as_fd()).is_err() || current() != home || away == home {
+                    return 2;
+                }
+                let panicked = std::panic::catch_unwind(|| {
+                    within_fd(second.as_fd(), "the second", || -> Result<()> {
+                        assert_eq!(current(), away);
+                        std::panic::resume_unwind(Box::new("inside"))
+                    })
+                });
+                let failed = within_fd(second.as_fd(), "the second", || -> Result<()> {
+                    Err(Error::system("inside"))
+                });
+                let inside = within_fd(second.as_fd(), "the second", || Ok(current()));
+                let kept = panicked.is_err()
+                    && failed.is_err()
+                    && matches!(inside, Ok(id) if id == away)
+                    && current() == home;
+                if kept {
+                    0
+                } else {
+                    1
+                }
+            })();
+            // SAFETY: ends the child at once, running nothing of the parent's.
+            unsafe { libc::_exit(code) };
+        }
+        let mut status = 0;
+        // SAFETY: waits for the child just forked.
+        let waited = unsafe { libc::waitpid(pid, &mut status, 0) };
+        assert_eq!(waited, pid);
+        assert!(libc::WIFEXITED(status), "the child did not exit: {status}");
+        match libc::WEXITSTATUS(status) {
+            0 => {}
+            1 => panic!("a thread was left in the other namespace"),
+            2 => panic!(
+                "cannot make a user namespace with network namespaces here (as root, or with \
+                 sysctl kernel.unprivileged_userns_clone=1 where the kernel has it)"
+            ),
+            other => panic!("the child exited {other}"),
+        }
+    }
+
     #[test]
     fn a_file_that_is_no_namespace_is_refused_without_entering_anything() {
         // setns checks the kind of the descriptor before the privilege: EINVAL anywhere.

@@ -7,10 +7,9 @@
 //! made with its new settings, unless the MTU was chosen by hand; then it keeps it and warns
 //! if it no longer fits.
 
-use netlink_packet_core::NLM_F_REQUEST;
 use netlink_packet_route::link::GreIOFlags;
 use netlink_packet_route::route::{RouteAttribute, RouteFlags, RouteMessage, RouteType};
-use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use netlink_packet_route::AddressFamily;
 use rfou_uapi::tunnel::IP6_TNL_F_IGN_ENCAP_LIMIT;
 use std::net::{IpAddr, Ipv6Addr};
 
@@ -214,18 +213,6 @@ impl Handle {
             return Ok(None);
         }
         Ok(tunnel.link.and_then(|link| self.mtu_of(link)))
-    }
-
-    /// The kernel's answer to a route lookup, if it has one.
-    fn route_to(&mut self, request: RouteMessage) -> Option<RouteMessage> {
-        let replies = self
-            .route
-            .request(RouteNetlinkMessage::GetRoute(request), NLM_F_REQUEST)
-            .ok()?;
-        replies.into_iter().find_map(|reply| match reply {
-            RouteNetlinkMessage::NewRoute(route) => Some(route),
-            _ => None,
-        })
     }
 
     /// The MTU of device `index`, by a targeted get (a dump would cost as much as the

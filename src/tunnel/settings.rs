@@ -470,6 +470,25 @@ impl SourcePort {
 mod tests {
     use super::*;
 
+    /// A change that does not touch the encapsulation keeps one rfou does not know, as the
+    /// kernel reported it: its type and options are sent back untouched, never as none.
+    #[test]
+    fn a_change_of_another_setting_keeps_an_unknown_encap() {
+        for kind in TunnelKind::ALL {
+            let mut attrs = TunnelAttrs::empty(kind);
+            attrs.set(Setting::EncapType(3));
+            attrs.set(Setting::EncapDport(6635));
+            let change = TunnelSettings {
+                ttl: Some(10),
+                ..TunnelSettings::default()
+            };
+            change.write(&mut attrs, None, false);
+            let encap = Encap::read(&attrs.settings());
+            assert_eq!(encap.kind, EncapType::Other(3), "{kind:?}");
+            assert_eq!(encap.dport, 6635, "{kind:?}");
+        }
+    }
+
     /// What is written reads back whole, for every kind, with every setting it has.
     #[test]
     fn settings_written_read_back_for_every_kind() {
