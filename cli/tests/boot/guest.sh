@@ -143,9 +143,13 @@ networkd_checks() {
     check "rfou -j show reads networkd's ports as ip -j fou show does" bash -c \
         'for p in "{\"port\":7070,\"ipproto\":47,\"family\":\"inet\"}" "{\"port\":7072,\"ipproto\":4,\"family\":\"inet\"}"; do
            rfou -j show | grep -F -- "$p" && ip -j fou show | grep -F -- "$p" || exit 1; done'
+    # The table's cells are padded (a space before the first column too): one space between
+    # columns, none at either end. The last column is the MTU.
     check "rfou tunnel show reads networkd's FOU and GUE tunnels" bash -c \
-        'rfou tunnel show | tr -s " " | sed "s/ $//" | tee /dev/stderr | grep -E "^ndgre0 gre 192\.0\.2\.5 192\.0\.2\.6 fou 7171 7070 - [0-9]+$" &&
-         rfou tunnel show ndipip0 | tr -s " " | sed "s/ $//" | grep -E "^ndipip0 ipip - 198\.51\.100\.9 gue auto 6081 - [0-9]+$"'
+        'rfou tunnel show | sed -E "s/ +/ /g; s/^ //; s/ $//" | grep "^nd" | tee /dev/stderr |
+           grep -E "^ndgre0 gre 192\.0\.2\.5 192\.0\.2\.6 fou 7171 7070 - [0-9]+$" &&
+         rfou tunnel show ndipip0 | sed -E "s/ +/ /g; s/^ //; s/ $//" | tee /dev/stderr |
+           grep -E "^ndipip0 ipip - 198\.51\.100\.9 gue auto 6081 - [0-9]+$"'
     rfou import networkd /etc/systemd/network/*.netdev /etc/systemd/network/*.network \
         >/run/nd-import.toml 2>/run/nd-import.notes
     echo $? >/run/nd-import.status
