@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use crate::error::Result;
 use crate::fou::{Family, FouEncap, FouPort};
 use crate::tunnel::{TunnelKind, TunnelSpec, Value};
 
@@ -52,15 +53,17 @@ pub fn port_entry(out: &mut String, port: &FouPort, dev: Option<&str>) {
 }
 
 /// Appends a `[[tunnel]]` entry for `tunnel`: its name, its mode word, and each setting that
-/// differs from the default of its kind (`mtu` and `up` where given).
-pub fn tunnel_entry(out: &mut String, tunnel: &TunnelSpec) {
+/// differs from the default of its kind (`mtu` and `up` where given). An error names the
+/// first setting no keyword can say (see [`crate::tunnel::TunnelSettings::without_defaults`]);
+/// `out` then holds part of the entry.
+pub fn tunnel_entry(out: &mut String, tunnel: &TunnelSpec) -> Result<()> {
     let _ = writeln!(
         out,
         "[[tunnel]]\nname = {}\nmode = \"{}\"",
         quoted(&tunnel.name),
         tunnel.mode().word()
     );
-    let mut settings = tunnel.settings.without_defaults(tunnel.kind);
+    let mut settings = tunnel.settings.without_defaults(tunnel.kind)?;
     if tunnel.kind == TunnelKind::Ip6Tnl {
         // The mode word says it.
         settings.proto = None;
@@ -68,4 +71,5 @@ pub fn tunnel_entry(out: &mut String, tunnel: &TunnelSpec) {
     for (key, value) in settings.values() {
         let _ = writeln!(out, "{key} = {}", toml_value(&value));
     }
+    Ok(())
 }

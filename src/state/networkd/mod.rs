@@ -128,7 +128,7 @@ pub fn import_networkd(files: &[NetworkdFile]) -> Result<Import> {
                 let mut netdev = *netdev;
                 first.keep(&mut netdev, &links);
                 netdev.notes.sort_by_key(|n| n.line);
-                write_netdev(&mut out, &netdev);
+                write_netdev(&mut out, &netdev)?;
                 notes.extend(netdev.notes);
             }
             Read::Network { .. } => {}
@@ -208,7 +208,8 @@ impl First {
 }
 
 /// Appends `netdev`'s entry after a comment naming its file, name, description and notes.
-fn write_netdev(out: &mut String, netdev: &Netdev) {
+/// An error names a tunnel setting no keyword of the file can say.
+fn write_netdev(out: &mut String, netdev: &Netdev) -> Result<()> {
     let _ = write!(
         out,
         "\n# {}: Name={}",
@@ -224,9 +225,10 @@ fn write_netdev(out: &mut String, netdev: &Netdev) {
     }
     match &netdev.made {
         Some(Made::Port(DesiredPort { port, dev, .. })) => port_entry(out, port, dev.as_deref()),
-        Some(Made::Tunnel { tunnel, .. }) => tunnel_entry(out, &tunnel.spec),
+        Some(Made::Tunnel { tunnel, .. }) => return tunnel_entry(out, &tunnel.spec),
         None => out.push_str("# (nothing imported)\n"),
     }
+    Ok(())
 }
 
 /// A comment's text on one line: a value with a newline cannot end the comment early.
