@@ -117,10 +117,13 @@ pub fn parse_lines(text: &str, family: Option<Family>) -> (Vec<Line<'_>>, Vec<(u
                 errors.push((number, Error::invalid("help is not a batch command")))
             }
             // apply is all or nothing on its own, and its plan is not a line's to undo.
-            Ok(Command::Apply { .. } | Command::Export) => errors.push((
-                number,
-                Error::invalid("apply and export are not batch commands: run them alone"),
-            )),
+            Ok(Command::Apply { .. } | Command::Export | Command::ImportNetworkd { .. }) => errors
+                .push((
+                    number,
+                    Error::invalid(
+                        "apply, export and import are not batch commands: run them alone",
+                    ),
+                )),
             Ok(command) => lines.push(Line {
                 number,
                 // As written, a slice of the text: only a failure message needs the words one

@@ -72,6 +72,11 @@ pub enum Command {
     },
     /// `export`: the namespace's ports and tunnels as a desired-state file.
     Export,
+    /// `import networkd FILE...`: systemd-networkd's FOU ports and tunnels as a
+    /// desired-state file; reads the files only, never the kernel.
+    ImportNetworkd {
+        files: Vec<String>,
+    },
     Help(Option<String>),
 }
 
