@@ -3,13 +3,14 @@
 
 use std::net::IpAddr;
 
-use netlink_packet_core::{NLM_F_DUMP, NLM_F_REQUEST};
+use netlink_packet_core::{Parseable, NLM_F_DUMP, NLM_F_REQUEST};
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::route::RouteMessage;
 use netlink_packet_route::RouteNetlinkMessage;
 
 use crate::error::Result;
 use crate::handle::Handle;
+use crate::sys::NlError;
 
 /// The address `message` gives its device: `IFA_LOCAL` where the kernel sends it (on a
 /// point-to-point address `IFA_ADDRESS` is the peer's), else `IFA_ADDRESS`.
@@ -24,15 +25,22 @@ pub(crate) fn address_of(message: &AddressMessage) -> Option<IpAddr> {
     find(true).or_else(|| find(false))
 }
 
+/// `RTM_GETADDR` of every address of every family: sent with `NLM_F_DUMP`.
+pub(crate) fn get_addresses() -> RouteNetlinkMessage {
+    RouteNetlinkMessage::GetAddress(AddressMessage::default())
+}
+
+/// `RTM_GETROUTE` of every route of every family and table: sent with `NLM_F_DUMP`.
+pub(crate) fn get_routes() -> RouteNetlinkMessage {
+    RouteNetlinkMessage::GetRoute(RouteMessage::default())
+}
+
 impl Handle {
     /// Every address of the namespace, of both families (one `RTM_GETADDR` dump).
     pub(crate) fn addresses(&mut self) -> Result<Vec<AddressMessage>> {
         let replies = self
             .route
-            .request(
-                RouteNetlinkMessage::GetAddress(AddressMessage::default()),
-                NLM_F_DUMP,
-            )
+            .request(get_addresses(), NLM_F_DUMP)
             .map_err(|err| self.refusal(err, "cannot list addresses"))?;
         Ok(replies
             .into_iter()
@@ -48,10 +56,7 @@ impl Handle {
     pub(crate) fn routes(&mut self) -> Result<Vec<RouteMessage>> {
         let replies = self
             .route
-            .request(
-                RouteNetlinkMessage::GetRoute(RouteMessage::default()),
-                NLM_F_DUMP,
-            )
+            .request(get_routes(), NLM_F_DUMP)
             .map_err(|err| self.refusal(err, "cannot list routes"))?;
         Ok(replies
             .into_iter()
@@ -60,6 +65,21 @@ impl Handle {
                 _ => None,
             })
             .collect())
+    }
+
+    /// [`Handle::route_to`] of each of `requests`, many per `sendmsg`.
+    pub(crate) fn routes_to(
+        &mut self,
+        requests: impl IntoIterator<Item = RouteMessage>,
+    ) -> Vec<Option<RouteMessage>> {
+        let requests = requests.into_iter().map(RouteNetlinkMessage::GetRoute);
+        self.route
+            .request_many_replies(requests, NLM_F_REQUEST, |body| {
+                RouteMessage::parse(body).map_err(NlError::decode)
+            })
+            .into_iter()
+            .map(|reply| reply.ok().flatten())
+            .collect()
     }
 
     /// The kernel's answer to a route lookup (`ip route get`), if it has one.

@@ -7,12 +7,12 @@ use crate::words::{keyword, unknown};
 
 /// The one usage line, in `rfou --help` and `rfou help` alike.
 pub const USAGE_LINE: &str =
-    "rfou [ OPTIONS ] { add | del | show | tunnel | doctor | apply | export | help } ...";
+    "rfou [ OPTIONS ] { add | del | show | tunnel | doctor | apply | export | import | help } ...";
 
 /// The topics of `rfou help TOPIC`: the command words (`delete` and `list` are the long
 /// names of `del` and `show`).
 pub const TOPICS: &[&str] = &[
-    "add", "delete", "show", "list", "tunnel", "doctor", "apply", "export",
+    "add", "delete", "show", "list", "tunnel", "doctor", "apply", "export", "import",
 ];
 
 const ADD: &str = "  rfou add port PORT { ipproto PROTO | gue } [ local ADDR ] [ peer ADDR ]
@@ -62,6 +62,11 @@ const APPLY: &str =
 const EXPORT: &str =
     "  rfou export                              the namespace's ports and tunnels as such a FILE
 ";
+const IMPORT: &str =
+    "  rfou import networkd FILE...             systemd-networkd's FOU ports and tunnels (.netdev;
+           .network for the devices tunnels are made on) as such a FILE; what it cannot
+           carry over as written is named on standard error
+";
 const FOOTER: &str = "\
 OPTIONS: -n NETNS  -j  -p  -b FILE [ --force | --atomic ]  -6  -4  -V  -h
 Keywords may be shortened to any unique prefix. Exit status: 0 done, 1 the kernel or the
@@ -80,13 +85,14 @@ pub fn grammar() -> String {
         DOCTOR,
         APPLY,
         EXPORT,
+        IMPORT,
         "\n",
         "Where: PORT  := 1..65535\n",
         "       PROTO := 1..255 | ipip | ipencap | ipv6 | sit | gre | etherip | mpls\n",
         "       MODE  := ipip | sit | gre | gretap | ipip6 | ip6ip6 | any | ip6tnl | ip6gre | ip6gretap\n",
         "\n",
         FOOTER,
-        "Help on one command: rfou help { add | del | show | tunnel | doctor | apply | export }\n",
+        "Help on one command: rfou help { add | del | show | tunnel | doctor | apply | export | import }\n",
     ]
     .concat()
 }
@@ -113,6 +119,7 @@ pub fn text(topic: Option<&str>) -> Result<String> {
         "doctor" => ("doctor", DOCTOR.to_string(), "rfou(8)"),
         "apply" => ("apply", APPLY.to_string(), "rfou-apply(8)"),
         "export" => ("export", EXPORT.to_string(), "rfou-apply(8)"),
+        "import" => ("import", IMPORT.to_string(), "rfou-apply(8)"),
         other => unreachable!("a topic without help: {other}"),
     };
     Ok(format!(
@@ -143,6 +150,61 @@ mod tests {
         let all = text(None).unwrap();
         assert_eq!(all.matches("Usage:").count(), 1, "{all}");
         assert!(all.contains("doctor"));
+    }
+
+    /// The ranges the help gives (`NAME := LOW..HIGH`) are the parser's: its ends are
+    /// taken, one past either end is refused. The numbers are read from the help itself.
+    #[test]
+    fn the_ranges_of_the_help_are_the_parsers() {
+        let all = [PORT_WHERE, TUNNEL_WHERE].concat();
+        let range = |name: &str| -> (u64, u64) {
+            let after = all
+                .match_indices(name)
+                .map(|(at, _)| all[at + name.len()..].trim_start())
+                .find_map(|rest| rest.strip_prefix(":= "))
+                .unwrap_or_else(|| panic!("no {name} := in the help"));
+            let words: Vec<&str> = after.split([' ', '\n', ';']).collect();
+            let range = words
+                .iter()
+                .find(|w| w.contains(".."))
+                .unwrap_or_else(|| panic!("{name}: no range"));
+            let (low, high) = range.split_once("..").unwrap();
+            (low.parse().unwrap(), high.parse().unwrap())
+        };
+        // `rfou --help` says the ranges of ports and protocols, and the modes, in its own
+        // lines: the same.
+        let whole = grammar();
+        for line in PORT_WHERE
+            .lines()
+            .chain(TUNNEL_WHERE.lines().filter(|l| l.contains("MODE")))
+        {
+            let line = line.trim_start_matches("Where: ").trim();
+            assert!(whole.contains(line), "rfou --help lacks: {line}");
+        }
+        // Each range, and the command line that takes a value of it.
+        let cases = [
+            ("PORT", "add port N gue"),
+            ("PROTO", "add port 5555 ipproto N"),
+            ("FL", "tunnel add t mode ip6ip6 flowlabel N"),
+            ("LIMIT", "tunnel add t mode ip6ip6 encaplimit N"),
+            ("MARK", "tunnel add t mode ip6ip6 fwmark N"),
+        ];
+        for (name, line) in cases {
+            let (low, high) = range(name);
+            for (n, taken) in [(low, true), (high, true), (high + 1, false)]
+                .into_iter()
+                .chain(low.checked_sub(1).map(|n| (n, false)))
+            {
+                let line = line.replace('N', &n.to_string());
+                let words: Vec<&str> = line.split_whitespace().collect();
+                let parsed = crate::parse::parse(&words, None);
+                assert_eq!(
+                    parsed.is_ok(),
+                    taken,
+                    "{name} {low}..{high}: `{line}`: {parsed:?}"
+                );
+            }
+        }
     }
 
     #[test]

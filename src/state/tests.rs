@@ -50,7 +50,7 @@ fn snapshot(
 }
 
 /// The namespace after `state` was applied to an empty one (with devices eth0 and eth1).
-fn current_of(state: &DesiredState) -> Snapshot {
+pub(super) fn current_of(state: &DesiredState) -> Snapshot {
     let mut devices: HashMap<String, u32> = [
         ("lo".to_string(), 1),
         ("eth0".into(), 2),
@@ -87,13 +87,13 @@ fn encap_of(d: &DesiredTunnel) -> Encap {
 }
 
 /// Exported with the MTU each tunnel has counted as the one it would get: no `mtu` key.
-fn export_of(current: &Snapshot) -> String {
+pub(super) fn export_of(current: &Snapshot) -> String {
     let computed = current
         .tunnels
         .iter()
         .map(|t| (t.name.clone(), t.mtu))
         .collect();
-    export::export(current, &computed)
+    export::export(current, &computed).unwrap()
 }
 
 const EXAMPLE: &str = r#"
@@ -563,10 +563,10 @@ fn a_hand_set_mtu_is_exported() {
     let mut current = current_of(&state);
     current.tunnels[0].mtu = 1300;
     let computed = [("t".to_string(), 1480)].into();
-    let text = export::export(&current, &computed);
+    let text = export::export(&current, &computed).unwrap();
     assert!(text.contains("mtu = 1300"), "{text}");
     let current = current_of(&state);
-    let text = export::export(&current, &computed);
+    let text = export::export(&current, &computed).unwrap();
     assert!(!text.contains("mtu"), "{text}");
 }
 
