@@ -119,6 +119,14 @@ impl Handle {
         let before = self.read_for(desired)?;
         let mut planned = plan(desired, &before, options.prune, file)?;
         planned.deferred = deferred;
+        if options.check && options.prune && !before.notes.is_empty() {
+            // A run would load udp_diag and read the whole list (above): a port the dump
+            // lost, that the file does not name, is one more it deletes.
+            planned.notes.push(format!(
+                "{} (a run with --prune loads udp_diag first, and deletes the ports the dump lost that {file} does not name)",
+                before.notes.join("; ")
+            ));
+        }
         let steps = self
             .prepare(&planned, &before)
             .map_err(|err| err.with_note("nothing was changed"))?;
