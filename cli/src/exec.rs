@@ -170,9 +170,6 @@ pub fn apply(
     for deferred in &plan.deferred {
         write(err, &format!("rfou: {}\n", deferred.message(&name, &place)))?;
     }
-    for note in &plan.notes {
-        write(err, &format!("rfou: note: {}\n", output::for_message(note)))?;
-    }
     let text = if format.json {
         output::to_json(&output::plan::json(&plan), format.pretty) + "\n"
     } else if plan.is_empty() {

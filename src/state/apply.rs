@@ -92,20 +92,21 @@ impl Handle {
         if options.defer_bound && options.prune {
             return Err(Error::invalid(DEFER_WITH_PRUNE).into());
         }
+        if options.prune {
+            // A port the dump lost would not be pruned: with UDP socket diagnostics the
+            // list is whole (see `Handle::fou_ports`). `--check` loads it too, so that it
+            // plans on the list a run reads.
+            if let Err(why) = modules::load("udp_diag") {
+                return Err(Error::new(
+                    ErrorKind::ModuleMissing,
+                    format!("--prune needs the whole list of fou ports, and the udp_diag module that gives it could not be loaded ({why})"),
+                )
+                .into());
+            }
+        }
         let _lock = if options.check {
             None
         } else {
-            if options.prune {
-                // A port the dump lost would not be pruned: with UDP socket diagnostics the
-                // list is whole (see `Handle::fou_ports`).
-                if let Err(why) = modules::load("udp_diag") {
-                    return Err(Error::new(
-                        ErrorKind::ModuleMissing,
-                        format!("--prune needs the whole list of fou ports, and the udp_diag module that gives it could not be loaded ({why})"),
-                    )
-                    .into());
-                }
-            }
             Some(self.change_lock()?)
         };
         let (desired, deferred) = if options.defer_bound {
@@ -119,14 +120,6 @@ impl Handle {
         let before = self.read_for(desired)?;
         let mut planned = plan(desired, &before, options.prune, file)?;
         planned.deferred = deferred;
-        if options.check && options.prune && !before.notes.is_empty() {
-            // A run would load udp_diag and read the whole list (above): a port the dump
-            // lost, that the file does not name, is one more it deletes.
-            planned.notes.push(format!(
-                "{} (a run with --prune loads udp_diag first, and deletes the ports the dump lost that {file} does not name)",
-                before.notes.join("; ")
-            ));
-        }
         let steps = self
             .prepare(&planned, &before)
             .map_err(|err| err.with_note("nothing was changed"))?;

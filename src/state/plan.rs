@@ -69,9 +69,6 @@ pub struct Plan {
     /// The ports left out because they cannot be bound yet (with `defer_bound`), in file
     /// order.
     pub deferred: Vec<super::Deferred>,
-    /// What a reader should know about the plan (sentences for standard error): that a
-    /// `--check --prune` read a list of ports that may miss some `apply` would delete.
-    pub notes: Vec<String>,
 }
 
 impl Plan {
@@ -270,7 +267,7 @@ pub fn plan(desired: &DesiredState, current: &Snapshot, prune: bool, file: &str)
     );
     Ok(Plan {
         changes,
-        ..Plan::default()
+        deferred: Vec::new(),
     })
 }
 

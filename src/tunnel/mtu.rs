@@ -108,9 +108,9 @@ const IP6_MAX_MTU: u32 = IP_MAX_MTU + 40;
 /// the IPv6 kinds count the largest IPv6 packet with its header, ipip6 (IPv4 inside) the
 /// largest IPv4 one. sit takes what an IPv6 packet can be over its IPv4 header, whatever
 /// its encapsulation. The smallest is what the inner protocol needs: 1280 when it is IPv6
-/// alone (sit, ip6ip6), 68 otherwise. Measured on Linux 6.1, 6.12 and 7.2
-/// (docs/apply-promises.md); `promises::each_kind_keeps_the_mtus_its_range_says` checks
-/// each bound on each kernel.
+/// alone (sit, ip6ip6), 68 otherwise. The kernel test
+/// `promises_mtu::each_kind_keeps_the_mtus_its_range_says` asks `ip link add` for each bound
+/// and one past it, of each kind, on each kernel of the suite.
 pub(crate) fn mtu_range(kind: TunnelKind, attrs: &TunnelAttrs) -> RangeInclusive<u32> {
     let read = Read::from(attrs);
     let gre = if kind.is_gre() {

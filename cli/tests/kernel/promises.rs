@@ -423,7 +423,8 @@ impl Drop for LoadUdpDiag {
 
 /// Bullet "Without `udp_diag`": with the kernel's lossy dump alone, `export` says on stderr
 /// that its list of ports may be incomplete, and `apply --check` finds every port the file
-/// names that exists (exit 0), loading no module to look. Unloads udp_diag, so it runs
+/// names that exists (exit 0), loading no module to look; `--check --prune` loads udp_diag,
+/// as `apply --prune` does, and plans to delete every port the file leaves out. Unloads udp_diag, so it runs
 /// alone ([`modules_alone`]).
 #[test]
 fn without_udp_diag_export_says_so_and_check_finds_every_port() {
@@ -465,6 +466,25 @@ fn without_udp_diag_export_says_so_and_check_finds_every_port() {
         !std::path::Path::new("/sys/module/udp_diag").exists(),
         "a reader loaded udp_diag"
     );
+    // `--check --prune` plans on the list `apply --prune` reads (it loads udp_diag too): each
+    // port the file leaves out is one to delete, none lost by the dump.
+    let half: String = ports[..300]
+        .iter()
+        .map(|p| format!("[[port]]\nport = {p}\nipproto = 4\n"))
+        .collect();
+    let half = File::new("p-nodiag-half", &half);
+    let check = apply(&ns, &["--check", "--prune"], &half);
+    check.assert_fails(3);
+    assert_eq!(
+        check
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with("- port"))
+            .count(),
+        300,
+        "{check}"
+    );
+    assert_eq!(state(&ns), before);
 }
 
 /// Bullet "A namespace deleted during `apply`": rfou's sockets keep it alive, so the changes
