@@ -20,7 +20,6 @@ mod kill;
 mod man_examples;
 mod mtu;
 mod promises;
-mod promises_mtu;
 mod promises_words;
 mod scale;
 mod show;

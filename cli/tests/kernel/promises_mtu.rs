@@ -62,7 +62,7 @@ fn rfou_range(ns: &Netns, case: usize, lines: &str) -> (u64, u64) {
     for asked in [65535, 68] {
         let file = File::new(
             &format!("p-mtu-{case}"),
-            &format!("[[tunnel]]\nname = \"m\"\n{lines}\nmtu = {asked}\n"),
+            &format!("[[tunnel]]\nname = \"z1\"\n{lines}\nmtu = {asked}\n"),
         );
         let out = apply(ns, &["--check"], &file);
         if out.status != 2 {
@@ -88,7 +88,7 @@ fn rfou_range(ns: &Netns, case: usize, lines: &str) -> (u64, u64) {
 /// `None` when it refuses it.
 fn kept(ns: &Netns, words: &str, mtu: u64) -> Option<u64> {
     let made = ns.try_ip(
-        &["link", "add", "name", "m", "mtu", &mtu.to_string(), "type"]
+        &["link", "add", "name", "z1", "mtu", &mtu.to_string(), "type"]
             .into_iter()
             .chain(words.split(' '))
             .collect::<Vec<_>>(),
@@ -96,8 +96,8 @@ fn kept(ns: &Netns, words: &str, mtu: u64) -> Option<u64> {
     if !made.status.success() {
         return None;
     }
-    let got = ns.link_json("m")["mtu"].as_u64();
-    ns.ip_line("link del m");
+    let got = ns.link_json("z1")["mtu"].as_u64();
+    ns.ip_line("link del dev z1");
     got
 }
 
