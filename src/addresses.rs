@@ -24,15 +24,22 @@ pub(crate) fn address_of(message: &AddressMessage) -> Option<IpAddr> {
     find(true).or_else(|| find(false))
 }
 
+/// `RTM_GETADDR` of every address of every family: sent with `NLM_F_DUMP`.
+pub(crate) fn get_addresses() -> RouteNetlinkMessage {
+    RouteNetlinkMessage::GetAddress(AddressMessage::default())
+}
+
+/// `RTM_GETROUTE` of every route of every family and table: sent with `NLM_F_DUMP`.
+pub(crate) fn get_routes() -> RouteNetlinkMessage {
+    RouteNetlinkMessage::GetRoute(RouteMessage::default())
+}
+
 impl Handle {
     /// Every address of the namespace, of both families (one `RTM_GETADDR` dump).
     pub(crate) fn addresses(&mut self) -> Result<Vec<AddressMessage>> {
         let replies = self
             .route
-            .request(
-                RouteNetlinkMessage::GetAddress(AddressMessage::default()),
-                NLM_F_DUMP,
-            )
+            .request(get_addresses(), NLM_F_DUMP)
             .map_err(|err| self.refusal(err, "cannot list addresses"))?;
         Ok(replies
             .into_iter()
@@ -48,10 +55,7 @@ impl Handle {
     pub(crate) fn routes(&mut self) -> Result<Vec<RouteMessage>> {
         let replies = self
             .route
-            .request(
-                RouteNetlinkMessage::GetRoute(RouteMessage::default()),
-                NLM_F_DUMP,
-            )
+            .request(get_routes(), NLM_F_DUMP)
             .map_err(|err| self.refusal(err, "cannot list routes"))?;
         Ok(replies
             .into_iter()

@@ -272,13 +272,10 @@ impl NlSocket {
     /// socket; ENOENT when the kernel does not know it now (its module is not loaded). Loads
     /// nothing.
     pub fn family_id(&mut self, name: &str) -> std::result::Result<u16, NlError> {
-        let request = GenlMessage::from_payload(GenlCtrl {
-            cmd: GenlCtrlCmd::GetFamily,
-            nlas: vec![GenlCtrlAttrs::FamilyName(name.to_string())],
-        });
         // Only the id is read, not the family's operations, policies and groups: less code
         // to run for one number.
-        let mut answers = self.request_many_replies([request], NLM_F_REQUEST, family_id_in);
+        let mut answers =
+            self.request_many_replies([family_request(name)], NLM_F_REQUEST, family_id_in);
         match answers.pop() {
             Some(Ok(Some(Some(id)))) => Ok(id),
             Some(Err(err)) => Err(err),
@@ -292,6 +289,14 @@ impl NlSocket {
             ))),
         }
     }
+}
+
+/// `CTRL_CMD_GETFAMILY` of the generic-netlink family `name`.
+pub(crate) fn family_request(name: &str) -> GenlMessage<GenlCtrl> {
+    GenlMessage::from_payload(GenlCtrl {
+        cmd: GenlCtrlCmd::GetFamily,
+        nlas: vec![GenlCtrlAttrs::FamilyName(name.to_string())],
+    })
 }
 
 /// The family id a `CTRL_CMD_GETFAMILY` reply gives (its payload: the generic-netlink

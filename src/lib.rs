@@ -140,7 +140,8 @@
 //! # Ok::<(), rfou::Error>(())
 //! ```
 
-#![warn(missing_docs)]
+// The fuzz build (`--cfg fuzzing`) makes test helpers public in `fuzzing`: not documented API.
+#![cfg_attr(not(fuzzing), warn(missing_docs))]
 
 mod addresses;
 pub mod devices;
@@ -170,11 +171,36 @@ pub use tunnel::{
 };
 
 /// The decoders of the kernel's bytes, reachable by the fuzz targets (built with
-/// `--cfg fuzzing`) and nothing else: not part of the API.
+/// `--cfg fuzzing`) and nothing else: not part of the API. Each function here calls the one
+/// production calls, and nothing more.
 #[cfg(fuzzing)]
 pub mod fuzzing {
-    pub use crate::fou::wire::decode_port;
-    pub use crate::sys::answer::{decode_datagram, Decoded};
+    pub use crate::sys::answer::{decode_datagram, Decoded, NlError};
     pub use crate::sys::encode::WINDOW;
     pub use crate::tunnel::wire::decode_link;
+
+    use crate::{Family, FouPort};
+
+    /// The port a fou reply's payload (after its netlink header) describes: the decoder the
+    /// dump and the exact gets read every reply with (`fou::wire::decode_port`).
+    pub fn decode_port(payload: &[u8]) -> Result<FouPort, netlink_packet_core::DecodeError> {
+        crate::fou::wire::decode_port(payload)
+    }
+
+    /// The request `Handle::fou_add` sends for `port`, with its netlink header
+    /// (`fou::wire::PortRequest::add`, encoded as every request is), for family id `family`.
+    pub fn encode_port_add(port: &FouPort, family: u16) -> Vec<u8> {
+        let mut message = netlink_packet_generic::GenlMessage::from_payload(
+            crate::fou::wire::PortRequest::add(port),
+        );
+        message.set_resolved_family_id(family);
+        crate::sys::encode::encode(message, netlink_packet_core::NLM_F_ACK, 1)
+    }
+
+    /// The socket one socket-diagnostics message (`struct inet_diag_msg`, after its netlink
+    /// header) describes, as the port it would be: what the recovery of the ports the fou
+    /// dump lost reads each socket with (`fou::diag::diag_socket`).
+    pub fn diag_socket(message: &[u8], family: Family) -> Result<FouPort, NlError> {
+        crate::fou::diag::diag_socket(message, family)
+    }
 }

@@ -29,6 +29,18 @@ pub(crate) fn get_link_by_name(name: &str) -> RouteNetlinkMessage {
     get_link(message)
 }
 
+/// `RTM_GETLINK` of the device of index `index`.
+pub(crate) fn get_link_by_index(index: u32) -> RouteNetlinkMessage {
+    let mut message = LinkMessage::default();
+    message.header.index = index;
+    get_link(message)
+}
+
+/// `RTM_GETLINK` of every device: sent with `NLM_F_DUMP`.
+pub(crate) fn get_links() -> RouteNetlinkMessage {
+    get_link(LinkMessage::default())
+}
+
 /// The name of the device `message` describes.
 pub(crate) fn link_name(message: &LinkMessage) -> Option<&str> {
     message.attributes.iter().find_map(|a| match a {
@@ -92,9 +104,10 @@ impl Handle {
 
     /// The link of index `index`, if there is one.
     pub(crate) fn link_by_index(&mut self, index: u32) -> Option<LinkMessage> {
-        let mut request = LinkMessage::default();
-        request.header.index = index;
-        let replies = self.route.request(get_link(request), NLM_F_REQUEST).ok()?;
+        let replies = self
+            .route
+            .request(get_link_by_index(index), NLM_F_REQUEST)
+            .ok()?;
         replies.into_iter().find_map(|reply| match reply {
             RouteNetlinkMessage::NewLink(link) => Some(link),
             _ => None,
@@ -105,7 +118,7 @@ impl Handle {
     pub(crate) fn links(&mut self) -> Result<Vec<LinkMessage>> {
         let replies = self
             .route
-            .request(get_link(LinkMessage::default()), NLM_F_DUMP)
+            .request(get_links(), NLM_F_DUMP)
             .map_err(|err| self.refusal(err, "cannot list devices"))?;
         Ok(replies
             .into_iter()

@@ -142,6 +142,61 @@ mod tests {
         assert!(all.contains("doctor"));
     }
 
+    /// The ranges the help gives (`NAME := LOW..HIGH`) are the parser's: its ends are
+    /// taken, one past either end is refused. The numbers are read from the help itself.
+    #[test]
+    fn the_ranges_of_the_help_are_the_parsers() {
+        let all = [PORT_WHERE, TUNNEL_WHERE].concat();
+        let range = |name: &str| -> (u64, u64) {
+            let after = all
+                .match_indices(name)
+                .map(|(at, _)| all[at + name.len()..].trim_start())
+                .find_map(|rest| rest.strip_prefix(":= "))
+                .unwrap_or_else(|| panic!("no {name} := in the help"));
+            let words: Vec<&str> = after.split([' ', '\n', ';']).collect();
+            let range = words
+                .iter()
+                .find(|w| w.contains(".."))
+                .unwrap_or_else(|| panic!("{name}: no range"));
+            let (low, high) = range.split_once("..").unwrap();
+            (low.parse().unwrap(), high.parse().unwrap())
+        };
+        // `rfou --help` says the ranges of ports and protocols, and the modes, in its own
+        // lines: the same.
+        let whole = grammar();
+        for line in PORT_WHERE
+            .lines()
+            .chain(TUNNEL_WHERE.lines().filter(|l| l.contains("MODE")))
+        {
+            let line = line.trim_start_matches("Where: ").trim();
+            assert!(whole.contains(line), "rfou --help lacks: {line}");
+        }
+        // Each range, and the command line that takes a value of it.
+        let cases = [
+            ("PORT", "add port N gue"),
+            ("PROTO", "add port 5555 ipproto N"),
+            ("FL", "tunnel add t mode ip6ip6 flowlabel N"),
+            ("LIMIT", "tunnel add t mode ip6ip6 encaplimit N"),
+            ("MARK", "tunnel add t mode ip6ip6 fwmark N"),
+        ];
+        for (name, line) in cases {
+            let (low, high) = range(name);
+            for (n, taken) in [(low, true), (high, true), (high + 1, false)]
+                .into_iter()
+                .chain(low.checked_sub(1).map(|n| (n, false)))
+            {
+                let line = line.replace('N', &n.to_string());
+                let words: Vec<&str> = line.split_whitespace().collect();
+                let parsed = crate::parse::parse(&words, None);
+                assert_eq!(
+                    parsed.is_ok(),
+                    taken,
+                    "{name} {low}..{high}: `{line}`: {parsed:?}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn an_unknown_topic_names_the_nearest() {
         let err = text(Some("tunel")).unwrap_err();

@@ -77,9 +77,46 @@ fn clap_errors_speak_as_rfou() {
     assert!(text.contains("given twice"), "{text}");
     let text = refused(&["--force", "show"]);
     assert!(text.contains("--batch"), "{text}");
+    // rfou(8): --atomic is "not with --force", in either order.
+    for args in [
+        &["-b", "-", "--force", "--atomic"][..],
+        &["-b", "-", "--atomic", "--force"],
+    ] {
+        let text = refused(args);
+        assert!(
+            text.contains("--force") && text.contains("--atomic"),
+            "{args:?}: {text}"
+        );
+        assert!(
+            text.contains("cannot be given together"),
+            "{args:?}: {text}"
+        );
+    }
     // And the parser's: a keyword without its value.
     let text = refused(&["add", "port"]);
     assert!(text.contains("port needs a value"), "{text}");
+}
+
+/// rfou(8): "Values are never abbreviated": a prefix of a protocol name, a mode or an encap
+/// type is refused where the keyword before it would have been taken.
+#[test]
+fn values_are_never_abbreviated() {
+    for (args, value) in [
+        (&["add", "port", "5555", "ipproto", "ipi"][..], "ipi"),
+        (&["add", "port", "5555", "ipproto", "gr"], "gr"),
+        (&["tunnel", "add", "t1", "mode", "ipi"], "ipi"),
+        (&["tunnel", "add", "t1", "mode", "ip6gr"], "ip6gr"),
+        (
+            &["tunnel", "encap", "dev", "t1", "fo", "encap-dport", "1"],
+            "fo",
+        ),
+    ] {
+        let text = refused(args);
+        assert!(text.contains(value), "{args:?}: {text}");
+    }
+    // The keywords themselves may be: the same lines with whole values parse on.
+    let text = refused(&["add", "po", "5555", "ipp", "ipip", "nosuchword"]);
+    assert!(text.contains("nosuchword"), "{text}");
 }
 
 #[test]

@@ -1,9 +1,16 @@
 //! The boot units (systemd/rfou-apply.service, systemd/rfou-apply-bound.service) pass
-//! `systemd-analyze verify` (every key known, every command executable, the manual page
-//! found) and `systemd-analyze security` rates each 4.0 or lower, with what the early unit
-//! needs of its place in the boot. Needs `systemd-analyze` (Debian package `systemd`); the
-//! tests fail, never skip, without it. That the units work is the boot test's
-//! (scripts/boot-test): a Debian image booted with systemd as PID 1.
+//! `systemd-analyze verify` (every key known, the command of `ExecStart=` there and
+//! executable, the manual page of `Documentation=` found) and `systemd-analyze security`
+//! rates each 4.0 or lower, with what the early unit needs of its place in the boot. Needs
+//! `systemd-analyze` (Debian package `systemd`); the tests fail, never skip, without it.
+//!
+//! What verify cannot see: the units run `/usr/libexec/rfou/rfou-boot`, which is not on
+//! this machine; the test puts the repository's `systemd/rfou-boot` at that place in a copy
+//! of each unit, so verify checks the script, and the script runs `/usr/sbin/rfou`, which
+//! verify never looks at. That the installed script and binary work is the boot test's
+//! (scripts/boot-test): a Debian image booted with systemd as PID 1, the package installed.
+//! So that verify's success means something, the same copies broken on purpose (an unknown
+//! key, a command that does not exist, a manual page that does not exist) must fail it.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -49,6 +56,16 @@ impl Drop for TempDir {
     }
 }
 
+/// `systemd-analyze verify` of `text` saved as `unit` in `dir`, with the manual pages of
+/// `dir/man`: its exit status and what it said.
+fn verify(dir: &Path, unit: &str, text: &str) -> (bool, String) {
+    let path = dir.join(unit);
+    std::fs::write(&path, text).expect("write the unit");
+    let out = systemd_analyze(&["verify"], &path, &[("MANPATH", &dir.join("man"))]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.success() && stderr.trim().is_empty(), stderr)
+}
+
 #[test]
 fn units_pass_systemd_analyze_verify() {
     let dir = TempDir::new("systemd-verify");
@@ -58,8 +75,9 @@ fn units_pass_systemd_analyze_verify() {
         let path = entry.expect("an entry").path();
         std::fs::copy(&path, man8.join(path.file_name().expect("a name"))).expect("copy a page");
     }
-    // verify checks that the commands are executable: point the units at the script of the
-    // repository (which runs rfou from RFOU, default /usr/sbin/rfou).
+    // verify checks that the command of ExecStart= is executable: point the units at the
+    // script of the repository (which runs rfou from RFOU, default /usr/sbin/rfou: that one
+    // verify does not see).
     let script = root().join("systemd/rfou-boot");
     for unit in UNITS {
         let text = unit_text(unit);
@@ -68,15 +86,39 @@ fn units_pass_systemd_analyze_verify() {
             "{unit}: {text}"
         );
         let text = text.replace(BOOT_SCRIPT, script.to_str().expect("UTF-8"));
-        let path = dir.0.join(unit);
-        std::fs::write(&path, text).expect("write the unit");
-        let out = systemd_analyze(&["verify"], &path, &[("MANPATH", &dir.0.join("man"))]);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success() && stderr.trim().is_empty(),
-            "systemd-analyze verify {unit}: {}\n{stderr}",
-            out.status
-        );
+        let (ok, stderr) = verify(&dir.0, unit, &text);
+        assert!(ok, "systemd-analyze verify {unit}:\n{stderr}");
+
+        // The same unit broken three ways: verify must say so, or its success above proves
+        // nothing.
+        let missing = dir.0.join("no-such-rfou-boot");
+        let broken = [
+            (
+                "an unknown key",
+                text.replace("[Service]\n", "[Service]\nFrobnicate=yes\n"),
+                "Unknown key",
+            ),
+            (
+                "a command that does not exist",
+                text.replace(
+                    script.to_str().expect("UTF-8"),
+                    missing.to_str().expect("UTF-8"),
+                ),
+                "is not executable",
+            ),
+            (
+                "a manual page that does not exist",
+                text.replace("man:rfou-apply(8)", "man:rfou-no-such-page(8)"),
+                "rfou-no-such-page",
+            ),
+        ];
+        for (what, text, said) in broken {
+            let (ok, stderr) = verify(&dir.0, unit, &text);
+            assert!(
+                !ok && stderr.contains(said),
+                "{unit} with {what}: systemd-analyze verify did not say \"{said}\":\n{stderr}"
+            );
+        }
     }
     let script_text = std::fs::read_to_string(&script).expect("the script");
     assert!(

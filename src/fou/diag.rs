@@ -15,7 +15,7 @@ use crate::sys::NlError;
 
 /// `SOCK_DIAG_BY_FAMILY` dump of the UDP sockets of `family`, every state, with `filter`
 /// (inet_diag bytecode, `INET_DIAG_REQ_BYTECODE`) when it is not empty.
-pub(super) fn diag_request(family: Family, filter: &[u8]) -> Vec<u8> {
+pub(crate) fn diag_request(family: Family, filter: &[u8]) -> Vec<u8> {
     const INET_DIAG_REQ_BYTECODE: u16 = 1;
     let request = SockDiagMessage::InetRequest(InetRequest {
         family: family.af(),
@@ -48,7 +48,7 @@ pub(super) fn diag_request(family: Family, filter: &[u8]) -> Vec<u8> {
 /// The kernel runs the filter on every UDP socket of the namespace, so the runs are searched
 /// as a binary tree: a socket meets about log2(runs) comparisons. Checked one run after the
 /// other, thousands of scattered ports would cost their number squared.
-pub(super) fn port_filter(ports: &[u16]) -> Vec<u8> {
+pub(crate) fn port_filter(ports: &[u16]) -> Vec<u8> {
     let mut ports = ports.to_vec();
     ports.sort_unstable();
     ports.dedup();

@@ -1,11 +1,14 @@
 //! The namespace as a desired-state file: what `rfou export` prints. Applying it back to the
 //! same namespace changes nothing (`rfou export | rfou apply --check -`), and applying it to
-//! a fresh namespace with the same underlays makes the same tunnels and ports.
+//! a fresh namespace with the same underlays makes the same tunnels and ports. What a file
+//! cannot say (a port or a setting `apply` could not make) is refused, not written: export
+//! never writes a file that `apply` would refuse.
 
 use std::collections::HashMap;
 use std::fmt::Write;
 
-use crate::error::Result;
+use super::parse;
+use crate::error::{Error, Result};
 use crate::fou::{Family, FouEncap};
 use crate::handle::Handle;
 use crate::tunnel::rules::is_fallback;
@@ -47,7 +50,7 @@ impl Handle {
             computed.insert(tunnel.name.clone(), tunnel.fitting_mtu(underlay));
         }
         Ok(Export {
-            text: export(&snapshot, &computed),
+            text: export(&snapshot, &computed)?,
             notes: snapshot.notes.clone(),
         })
     }
@@ -57,54 +60,169 @@ impl Handle {
 /// Settings at their default are left out, as a person would write the file; a tunnel's MTU
 /// is written where it is not `computed` (the MTU it would get if made as it is), and
 /// `up = true` where it is up.
-pub fn export(current: &Snapshot, computed: &HashMap<String, u32>) -> String {
+///
+/// Each entry is read back by the desired-state reader before it is written, so that export
+/// never writes a file that `apply` refuses: an error names the first port or tunnel a file
+/// cannot say, and why (a port of ipproto 0, which older kernels took; an encapsulation
+/// type rfou does not know; `encap fou` without a destination port or with remote checksum
+/// offload, which `ip link` makes).
+pub fn export(current: &Snapshot, computed: &HashMap<String, u32>) -> Result<String> {
     let mut out = String::from("# rfou desired state (rfou export)\n");
     let mut ports = current.ports().to_vec();
     ports.sort_by_key(|p| p.socket());
     for p in &ports {
-        let _ = writeln!(out, "\n[[port]]\nport = {}", p.port);
+        let mut entry = format!("\n[[port]]\nport = {}\n", p.port);
         match p.encap {
             FouEncap::Direct { ipproto } => {
-                let _ = writeln!(out, "ipproto = {ipproto}");
+                let _ = writeln!(entry, "ipproto = {ipproto}");
             }
-            FouEncap::Gue => out.push_str("gue = true\n"),
+            FouEncap::Gue => entry.push_str("gue = true\n"),
         }
         if p.family == Family::Inet6 {
-            out.push_str("family = \"inet6\"\n");
+            entry.push_str("family = \"inet6\"\n");
         }
         if let Some(a) = p.local {
-            let _ = writeln!(out, "local = \"{a}\"");
+            let _ = writeln!(entry, "local = \"{a}\"");
         }
         if let Some(a) = p.peer {
-            let _ = writeln!(out, "peer = \"{a}\"");
+            let _ = writeln!(entry, "peer = \"{a}\"");
         }
         if let Some(n) = p.peer_port {
-            let _ = writeln!(out, "peer_port = {n}");
+            let _ = writeln!(entry, "peer_port = {n}");
         }
         if let Some(i) = p.ifindex {
-            let _ = writeln!(out, "dev = {}", quoted(&current.devices.name_of(i)));
+            let _ = writeln!(entry, "dev = {}", quoted(&current.devices.name_of(i)));
         }
         if p.remcsum_nopartial {
-            out.push_str("remcsum_nopartial = true\n");
+            entry.push_str("remcsum_nopartial = true\n");
         }
+        readable(&entry, || p.describe(&current.devices))?;
+        out.push_str(&entry);
     }
     for t in current.tunnels.iter().filter(|t| !is_fallback(t)) {
-        let _ = writeln!(
-            out,
-            "\n[[tunnel]]\nname = {}\nmode = \"{}\"",
+        let what = || format!("tunnel \"{}\"", t.name);
+        let mut entry = format!(
+            "\n[[tunnel]]\nname = {}\nmode = \"{}\"\n",
             quoted(&t.name),
             t.mode().word()
         );
-        let mut settings = t.settings(&current.devices).without_defaults(t.kind);
+        let mut whole = t.settings(&current.devices);
+        whole.mtu = (computed.get(&t.name) != Some(&t.mtu)).then_some(t.mtu);
+        whole.up = t.up.then_some(true);
+        let mut settings = whole
+            .without_defaults(t.kind)
+            .map_err(|e| cannot(&what(), &e.to_string()))?;
         if t.kind == TunnelKind::Ip6Tnl {
             // The mode word says it.
             settings.proto = None;
         }
-        settings.mtu = (computed.get(&t.name) != Some(&t.mtu)).then_some(t.mtu);
-        settings.up = t.up.then_some(true);
         for (key, value) in settings.values() {
-            let _ = writeln!(out, "{key} = {}", toml_value(&value));
+            let _ = writeln!(entry, "{key} = {}", toml_value(&value));
         }
+        readable(&entry, what)?;
+        out.push_str(&entry);
     }
-    out
+    Ok(out)
+}
+
+/// The name the entries are read back under, in the reader's messages.
+const ENTRY: &str = "entry";
+
+/// Refuses an `entry` of the file that the desired-state reader refuses; `what` names it.
+fn readable(entry: &str, what: impl Fn() -> String) -> Result<()> {
+    parse(ENTRY, entry).map(|_| ()).map_err(|e| {
+        let text = e.to_string();
+        // The reader says where (`entry:LINE: `): in an entry that is no file, only why.
+        let why = text
+            .strip_prefix(ENTRY)
+            .and_then(|rest| rest.split_once(": "))
+            .map_or(text.as_str(), |(_, why)| why);
+        cannot(&what(), why)
+    })
+}
+
+/// The export's refusal of `what`, for `why`.
+fn cannot(what: &str, why: &str) -> Error {
+    Error::system(format!(
+        "cannot export {what} as a desired-state file: {why}"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use crate::tunnel::{Encap, EncapType, TunnelSettings, TunnelSpec};
+    use crate::{FouPort, Tunnel};
+
+    /// An ipip tunnel `t` whose encapsulation is `encap`, as the kernel reports it.
+    fn encapsulated(encap: Encap) -> Tunnel {
+        let spec = TunnelSpec {
+            name: "t".into(),
+            kind: TunnelKind::Ipip,
+            settings: TunnelSettings::default(),
+        };
+        let tunnel = spec.as_reported(7, 1480, None);
+        let mut attrs = tunnel.attrs.clone();
+        encap.write(&mut attrs);
+        tunnel.with_attrs(attrs)
+    }
+
+    fn export_of(ports: Vec<FouPort>, tunnels: Vec<Tunnel>) -> Result<String> {
+        let current = Snapshot {
+            ports: Some(ports),
+            tunnels,
+            ..Snapshot::default()
+        };
+        export(&current, &HashMap::new())
+    }
+
+    /// Found by the `link_reply` fuzz target (2026-12-05): a tunnel whose encapsulation a
+    /// file cannot say (a type rfou does not know, as MPLS-in-UDP's 3; or `encap fou` with
+    /// no destination port, which `ip link add ... encap fou` makes) made the export panic;
+    /// one with `encap fou` and remote checksum offload (which `ip link` takes too) was
+    /// written as a file that `apply` refuses. Each is refused, naming the tunnel and why,
+    /// and never written.
+    #[test]
+    fn a_tunnel_a_file_cannot_say_is_refused_not_a_panic() {
+        let unknown = Encap {
+            kind: EncapType::Other(3),
+            ..Encap::fou(5555)
+        };
+        let remcsum = Encap {
+            remcsum: true,
+            ..Encap::fou(5555)
+        };
+        for (encap, why) in [
+            (unknown, "encap unknown(3) cannot be said by its keyword"),
+            (Encap::fou(0), "encap-dport 0 cannot be said by its keyword"),
+            (remcsum, "encap-remcsum needs gue"),
+        ] {
+            let err = export_of(Vec::new(), vec![encapsulated(encap)]).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::System);
+            let text = err.to_string();
+            assert!(
+                text.starts_with(&format!(
+                    "cannot export tunnel \"t\" as a desired-state file: {why}"
+                )),
+                "{text}"
+            );
+        }
+        let fine = export_of(Vec::new(), vec![encapsulated(Encap::fou(5555))]).unwrap();
+        assert!(fine.contains("encap-dport = 5555"), "{fine}");
+    }
+
+    /// A port of ipip protocol 0 (older kernels made them) is refused: `apply` could not
+    /// make it.
+    #[test]
+    fn a_port_apply_could_not_add_is_refused() {
+        let err = export_of(vec![FouPort::direct(5555, 0)], Vec::new()).unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "cannot export fou port 5555 (inet) as a desired-state file: ipproto 0 is out of range"
+            ),
+            "{err}"
+        );
+        assert!(export_of(vec![FouPort::direct(5555, 4)], Vec::new()).is_ok());
+    }
 }

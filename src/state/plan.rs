@@ -129,7 +129,12 @@ pub(crate) fn tunnel_words(d: &DesiredTunnel) -> String {
         "mode".into(),
         spec.mode().word().into(),
     ];
-    let mut settings = spec.settings.without_defaults(spec.kind);
+    // Settings a file gave were read by the keywords themselves and say themselves; others
+    // (made in code) are shown whole.
+    let mut settings = spec
+        .settings
+        .without_defaults(spec.kind)
+        .unwrap_or_else(|_| spec.settings.clone());
     if spec.kind == crate::TunnelKind::Ip6Tnl {
         // The mode word says it.
         settings.proto = None;

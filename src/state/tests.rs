@@ -93,7 +93,7 @@ fn export_of(current: &Snapshot) -> String {
         .iter()
         .map(|t| (t.name.clone(), t.mtu))
         .collect();
-    export::export(current, &computed)
+    export::export(current, &computed).unwrap()
 }
 
 const EXAMPLE: &str = r#"
@@ -597,10 +597,10 @@ fn a_hand_set_mtu_is_exported() {
     let mut current = current_of(&state);
     current.tunnels[0].mtu = 1300;
     let computed = [("t".to_string(), 1480)].into();
-    let text = export::export(&current, &computed);
+    let text = export::export(&current, &computed).unwrap();
     assert!(text.contains("mtu = 1300"), "{text}");
     let current = current_of(&state);
-    let text = export::export(&current, &computed);
+    let text = export::export(&current, &computed).unwrap();
     assert!(!text.contains("mtu"), "{text}");
 }
 

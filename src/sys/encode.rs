@@ -31,7 +31,7 @@ pub fn encode<I: NetlinkSerializable>(payload: I, flags: u16, seq: u32) -> Vec<u
 
 /// The requests of one window, back to back, numbered from `first`; only the last asks for an
 /// ack (see `NlSocket::request_many`).
-#[cfg(any(test, fuzzing))]
+#[cfg(test)]
 pub fn encode_window<I: NetlinkSerializable>(
     payloads: impl IntoIterator<Item = I>,
     flags: u16,

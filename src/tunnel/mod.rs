@@ -12,7 +12,7 @@ mod group;
 mod keys;
 mod kind;
 mod model;
-mod mtu;
+pub(crate) mod mtu;
 mod ops;
 pub mod rules;
 mod settings;

@@ -210,31 +210,7 @@ impl Handle {
             return Ok(None);
         }
         if let Some(remote) = tunnel.remote {
-            let mut request = RouteMessage::default();
-            request.header.address_family = if remote.is_ipv4() {
-                AddressFamily::Inet
-            } else {
-                AddressFamily::Inet6
-            };
-            request.header.destination_prefix_length = if remote.is_ipv4() { 32 } else { 128 };
-            request
-                .attributes
-                .push(RouteAttribute::Destination(remote.into()));
-            // The kernel looks the route up from the tunnel's local address: where that is
-            // no address of this namespace (yet), IPv4 finds no route, and neither do we.
-            if let Some(local) = tunnel.local.filter(|l| l.is_ipv4() == remote.is_ipv4()) {
-                request.header.source_prefix_length = if local.is_ipv4() { 32 } else { 128 };
-                request
-                    .attributes
-                    .push(RouteAttribute::Source(local.into()));
-            }
-            let strict = match remote {
-                IpAddr::V4(_) => true,
-                IpAddr::V6(a) => a.is_multicast() || is_link_local(a),
-            };
-            if let Some(link) = tunnel.link.filter(|_| strict) {
-                request.attributes.push(RouteAttribute::Oif(link));
-            }
+            let mut request = route_lookup(tunnel, remote);
             let mut route = self.route_to(request.clone());
             // A remote of this host: the route lookup answers lo, but the IPv6 tunnels take
             // the device of the route's entry, the one that holds the address (measured: an
@@ -264,6 +240,38 @@ impl Handle {
     fn mtu_of(&mut self, index: u32) -> Option<u32> {
         link_mtu(&self.link_by_index(index)?)
     }
+}
+
+/// The route lookup (`RTM_GETROUTE` without `NLM_F_DUMP`) of the way `tunnel`'s packets to
+/// `remote` leave, as the kernel looks it up for the tunnel: from its local address, and
+/// through its bound device where the kernel holds to it.
+pub(crate) fn route_lookup(tunnel: &Tunnel, remote: IpAddr) -> RouteMessage {
+    let mut request = RouteMessage::default();
+    request.header.address_family = if remote.is_ipv4() {
+        AddressFamily::Inet
+    } else {
+        AddressFamily::Inet6
+    };
+    request.header.destination_prefix_length = if remote.is_ipv4() { 32 } else { 128 };
+    request
+        .attributes
+        .push(RouteAttribute::Destination(remote.into()));
+    // The kernel looks the route up from the tunnel's local address: where that is no
+    // address of this namespace (yet), IPv4 finds no route, and neither do we.
+    if let Some(local) = tunnel.local.filter(|l| l.is_ipv4() == remote.is_ipv4()) {
+        request.header.source_prefix_length = if local.is_ipv4() { 32 } else { 128 };
+        request
+            .attributes
+            .push(RouteAttribute::Source(local.into()));
+    }
+    let strict = match remote {
+        IpAddr::V4(_) => true,
+        IpAddr::V6(a) => a.is_multicast() || is_link_local(a),
+    };
+    if let Some(link) = tunnel.link.filter(|_| strict) {
+        request.attributes.push(RouteAttribute::Oif(link));
+    }
+    request
 }
 
 fn is_link_local(a: Ipv6Addr) -> bool {

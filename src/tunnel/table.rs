@@ -61,13 +61,21 @@ fn inherit_value(value: Inherit, hex: bool) -> Value {
     }
 }
 
+/// An address, or "any": `any`, `0.0.0.0` and `::` are the one value "any" (the family is
+/// the tunnel's, said when the settings are checked against it), so that what parses prints
+/// as `any` and parses back the same.
 fn address(input: Input, key: &str) -> Result<std::net::IpAddr> {
     let w = input.word(key)?;
+    let any = std::net::Ipv4Addr::UNSPECIFIED.into();
     if values::is(&w, "any") {
-        // The family is the tunnel's: said when the settings are checked against it.
-        return Ok(std::net::Ipv4Addr::UNSPECIFIED.into());
+        return Ok(any);
     }
-    values::address(&w, key)
+    let address = values::address(&w, key)?;
+    Ok(if address.is_unspecified() {
+        any
+    } else {
+        address
+    })
 }
 
 fn address_value(a: std::net::IpAddr) -> Value {

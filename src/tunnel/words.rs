@@ -5,6 +5,7 @@
 use super::keys::{key, Value, KEYS};
 use super::settings::TunnelSettings;
 use super::{EncapType, TunnelKind};
+use crate::error::Result;
 use crate::values::Input;
 
 impl TunnelSettings {
@@ -34,8 +35,10 @@ impl TunnelSettings {
     }
 
     /// These settings less those that are the default of a tunnel of `kind`: what a person
-    /// would write to make it.
-    pub fn without_defaults(&self, kind: TunnelKind) -> TunnelSettings {
+    /// would write to make it. Each value is set again by its keyword, so an error names the
+    /// first one the keywords cannot say: a value the kernel holds that no keyword gives
+    /// (an encapsulation type rfou does not know, an `encap-dport` of 0).
+    pub fn without_defaults(&self, kind: TunnelKind) -> Result<TunnelSettings> {
         let defaults = TunnelSettings::defaults(kind);
         let mut out = TunnelSettings::default();
         for key in KEYS.iter().filter(|k| !k.shorthand) {
@@ -48,14 +51,20 @@ impl TunnelSettings {
                     None => unreachable!("a value"),
                 };
                 // Without the kind: an ip6tnl's protocol is set here as any value.
-                (key.set)(&mut out, input, None).expect("a value read back");
+                (key.set)(&mut out, input, None).map_err(|e| {
+                    let value = value.as_ref().map(ToString::to_string).unwrap_or_default();
+                    e.context(format!(
+                        "{} {value} cannot be said by its keyword",
+                        key.name
+                    ))
+                })?;
             }
         }
         // The encapsulation goes whole where it is not the default.
         if out.encap.is_some() {
             out.encap = self.encap;
         }
-        out
+        Ok(out)
     }
 }
 

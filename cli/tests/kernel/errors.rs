@@ -202,7 +202,12 @@ fn missing_device_is_refused() {
 #[test]
 fn device_that_is_not_a_tunnel_is_refused() {
     let (ns, _peer) = populated("e-notun");
-    for (dev, kind) in [("veth0", "veth"), ("dummy0", "dummy"), ("lo", "")] {
+    // lo has no kind (no IFLA_INFO_KIND): rfou says so in those words.
+    for (dev, kind) in [
+        ("veth0", "a veth"),
+        ("dummy0", "a dummy"),
+        ("lo", "a device without a kind"),
+    ] {
         for line in [
             format!("tunnel encap dev {dev} fou encap-dport 5555"),
             format!("tunnel encap dev {dev} none"),

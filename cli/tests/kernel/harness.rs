@@ -429,6 +429,34 @@ impl Drop for ModulesAlone {
     }
 }
 
+/// The names of the loaded modules, sorted (`/proc/modules`).
+pub fn loaded_modules() -> Vec<String> {
+    let text = std::fs::read_to_string("/proc/modules").expect("/proc/modules");
+    let mut names: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_string)
+        .collect();
+    names.sort();
+    names
+}
+
+/// Loads every module of [`MODULES`] again when dropped, also when the test fails: a test
+/// that unloads one (under [`modules_alone`]) holds one, as the tests after it need them.
+pub struct Reload;
+
+impl Drop for Reload {
+    fn drop(&mut self) {
+        for module in MODULES {
+            let out = try_run("modprobe", &[module]);
+            if !out.status.success() {
+                // Not a panic: this may run while the test unwinds.
+                eprintln!("cannot load {module} again: the tests after this one will fail");
+            }
+        }
+    }
+}
+
 /// UDP counters of one address family.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct UdpStats {

@@ -128,13 +128,12 @@ pub(crate) fn require_strace() {
     }
 }
 
-/// `rfou -n NS -b FILE [--atomic]` under strace, killed with SIGKILL as it enters the
-/// `k`-th call of `syscall` (if it makes that many).
-fn run_killed(ns: &Netns, batch: &BatchFile, atomic: bool, syscall: &str, k: usize) -> RfouOutput {
+/// `rfou -n NS ARGS...` under strace, killed with SIGKILL as it enters the `k`-th call of
+/// `syscall` (if it makes that many); limited to 60 s.
+pub(crate) fn rfou_killed_at(ns: &Netns, args: &[&str], syscall: &str, k: usize) -> RfouOutput {
     let trace = format!("trace={syscall}");
     let inject = format!("inject={syscall}:signal=KILL:when={k}");
-    let path = batch.0.to_str().unwrap();
-    let mut args = vec![
+    let mut all = vec![
         "-f",
         "-qq",
         "-o",
@@ -145,12 +144,19 @@ fn run_killed(ns: &Netns, batch: &BatchFile, atomic: bool, syscall: &str, k: usi
         &inject,
         RFOU,
         "-n",
+        ns.name(),
     ];
-    args.extend([ns.name(), "-b", path]);
+    all.extend_from_slice(args);
+    output("strace", &all)
+}
+
+/// `rfou -n NS -b FILE [--atomic]` killed as [`rfou_killed_at`] says.
+fn run_killed(ns: &Netns, batch: &BatchFile, atomic: bool, syscall: &str, k: usize) -> RfouOutput {
+    let mut args = vec!["-b", batch.0.to_str().unwrap()];
     if atomic {
         args.push("--atomic");
     }
-    output("strace", &args)
+    rfou_killed_at(ns, &args, syscall, k)
 }
 
 /// Runs `program`, limited to 60 s (a lock left behind would make it wait for ever).

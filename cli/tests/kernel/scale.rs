@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 
 use crate::harness::{rfou, Netns};
+use crate::sent::{traced, Message, NETLINK_ROUTE, NETLINK_SOCK_DIAG};
 
 /// (port, family) of every entry of a `-j show` array.
 fn keys(list: &serde_json::Value) -> Vec<(u64, String)> {
@@ -66,9 +67,14 @@ fn show_lists_every_one_of_4000_ports_that_the_dump_loses_some_of() {
         ours.len(),
         theirs.len()
     );
+    // The dump must have lost some: otherwise rfou's recovery (socket diagnostics) did not
+    // run and this test proves nothing about it.
+    assert!(
+        theirs.len() < 4000,
+        "ip fou show listed all 4000 ports: the kernel's dump lost none, nothing was recovered"
+    );
     assert_eq!(ours.len(), 4000, "rfou must list every port");
     assert_eq!(ours.iter().cloned().collect::<BTreeSet<_>>(), expected);
-    assert!(theirs.len() <= ours.len());
     // What ip lists, rfou lists in the same order.
     let in_ip: BTreeSet<_> = theirs.iter().cloned().collect();
     let ours_seen_by_ip: Vec<_> = ours
@@ -230,9 +236,40 @@ fn a_run_of_tunnel_deletes_uses_one_group_delete_and_stops_where_one_by_one_woul
     }
     let path = std::env::temp_dir().join(format!("{}.batch", ns.name()));
     std::fs::write(&path, &batch).unwrap();
-    let out = rfou(Some(&ns), &["-b", path.to_str().unwrap()]);
+    let (out, sends) = traced(&ns, &["-b", path.to_str().unwrap()]);
     out.assert_fails(2);
     assert!(out.stderr.contains(":101:"), "{out}");
+    // On the wire: the 100 tunnels moved to one group (IFLA_GROUP on each index), then one
+    // RTM_DELLINK of that group, and no delete of any one device.
+    const RTM_NEWLINK: u16 = 16;
+    const RTM_DELLINK: u16 = 17;
+    const IFLA_GROUP: u16 = 27;
+    let route: Vec<&Message> = sends
+        .iter()
+        .filter(|s| s.protocol == NETLINK_ROUTE)
+        .flat_map(|s| &s.messages)
+        .collect();
+    let group_of = |m: &Message| {
+        m.attrs(16)
+            .iter()
+            .find(|(kind, _)| *kind == IFLA_GROUP)
+            .map(|(_, v)| u32::from_ne_bytes(v[..4].try_into().unwrap()))
+    };
+    let deletes: Vec<&&Message> = route.iter().filter(|m| m.kind == RTM_DELLINK).collect();
+    assert_eq!(deletes.len(), 1, "one RTM_DELLINK on the wire: {deletes:?}");
+    let group = group_of(deletes[0]).expect("the delete names a group");
+    assert_eq!(
+        &deletes[0].body[4..8],
+        &[0; 4],
+        "the group delete names no device"
+    );
+    // rfou(8): the temporary device group is numbered "from 0x7ead0000 up".
+    assert!(group >= 0x7ead_0000, "the borrowed group {group:#x}");
+    let moves = route
+        .iter()
+        .filter(|m| m.kind == RTM_NEWLINK && group_of(m) == Some(group))
+        .count();
+    assert_eq!(moves, 100, "each tunnel moved to group {group:#x} once");
     let names: BTreeSet<String> = ns
         .ip_json(&["link", "show"])
         .as_array()
@@ -268,7 +305,6 @@ fn a_run_of_tunnel_deletes_uses_one_group_delete_and_stops_where_one_by_one_woul
 /// without the filter after an EINVAL.
 #[test]
 fn show_of_scattered_ports_lists_every_one_with_the_kernels_socket_filter() {
-    crate::kill::require_strace();
     let ns = Netns::new("scatter");
     let mut batch = String::new();
     let mut expected = BTreeSet::new();
@@ -279,42 +315,29 @@ fn show_of_scattered_ports_lists_every_one_with_the_kernels_socket_filter() {
     }
     run_batch(&ns, &batch);
 
-    let trace = std::env::temp_dir().join(format!("{}.strace", ns.name()));
-    let out = std::process::Command::new("strace")
-        .args(["-f", "-qq", "-e", "trace=socket,sendto,sendmsg", "-o"])
-        .arg(&trace)
-        .args([crate::harness::RFOU, "-n", ns.name(), "-j", "show"])
-        .output()
-        .expect("run rfou under strace");
-    assert!(out.status.success(), "{out:?}");
-    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    let ours = keys(&listed);
+    let (out, sends) = traced(&ns, &["-j", "show"]);
+    out.assert_ok();
+    let ours = keys(&out.json());
     assert_eq!(ours.len(), 2600, "rfou must list every port");
     assert_eq!(ours.into_iter().collect::<BTreeSet<_>>(), expected);
-    let calls = std::fs::read_to_string(&trace).expect("the strace output");
-    let _ = std::fs::remove_file(&trace);
-    // The socket-diagnostics socket, as `socket(...) = FD` names it, then its sends (strace
-    // prints each call after the process id, with -f).
-    fn call(line: &str) -> &str {
-        line.split_once(' ')
-            .map_or("", |(_, call)| call.trim_start())
-    }
-    let fd = calls
-        .lines()
-        .map(call)
-        .find(|c| c.starts_with("socket(") && c.contains("NETLINK_SOCK_DIAG"))
-        .and_then(|c| c.rsplit("= ").next())
-        .unwrap_or_else(|| panic!("no socket-diagnostics socket:\n{calls}"))
-        .trim();
-    let diag_requests = calls
-        .lines()
-        .map(call)
-        .filter(|c| {
-            c.starts_with(&format!("sendto({fd},")) || c.starts_with(&format!("sendmsg({fd},"))
-        })
-        .count();
+    // One socket-diagnostics request per family, each with its filter (an attribute after
+    // the 56-byte request): the kernel took the filter, no second request went without it.
+    let diag: Vec<&Message> = sends
+        .iter()
+        .filter(|s| s.protocol == NETLINK_SOCK_DIAG)
+        .flat_map(|s| &s.messages)
+        .collect();
     assert_eq!(
-        diag_requests, 2,
-        "one socket-diagnostics request per family (the kernel took the filter):\n{calls}"
+        diag.len(),
+        2,
+        "one socket-diagnostics request per family (the kernel took the filter): {diag:?}"
+    );
+    const INET_DIAG_REQ_BYTECODE: u16 = 1;
+    assert!(
+        diag.iter().any(|m| m
+            .attrs(56)
+            .iter()
+            .any(|(kind, _)| *kind == INET_DIAG_REQ_BYTECODE)),
+        "no request carried the filter: {diag:?}"
     );
 }

@@ -49,6 +49,42 @@ const SHARED: &[&str] = &[
     "local", "remote", "link", "ttl", "tos", "pmtudisc", "ikey", "okey", "encap",
 ];
 
+/// The members of [`SHARED`] that the words of `spec` set, so that both sides must carry
+/// them: a member missing from both would otherwise compare equal and prove nothing.
+fn set_by(spec: &str) -> Vec<&'static str> {
+    let words: Vec<&str> = spec.split_whitespace().collect();
+    let mut set = Vec::new();
+    for (word, member) in [
+        ("local", "local"),
+        ("remote", "remote"),
+        ("dev", "link"),
+        ("ttl", "ttl"),
+        ("hoplimit", "ttl"),
+        ("tos", "tos"),
+        ("nopmtudisc", "pmtudisc"),
+        ("key", "ikey"),
+        ("key", "okey"),
+        ("ikey", "ikey"),
+        ("okey", "okey"),
+        ("encap", "encap"),
+    ] {
+        if words.contains(&word) && !set.contains(&member) {
+            set.push(member);
+        }
+    }
+    set
+}
+
+/// `a` and `b` are the same value, and not a member missing from both (null).
+#[track_caller]
+fn same_and_present(a: &Value, b: &Value, what: &str, both: &str) {
+    assert!(
+        !a.is_null() && !b.is_null(),
+        "{what}: missing ({a} in rfou, {b} in ip)\n{both}"
+    );
+    assert_eq!(a, b, "{what}\n{both}");
+}
+
 #[test]
 fn tunnel_show_json_says_what_ip_says_in_its_words() {
     let ns = Netns::new("tunjson");
@@ -61,7 +97,10 @@ fn tunnel_show_json_says_what_ip_says_in_its_words() {
     }
     ns.ip_batch(&setup);
     let shown = rf_ok(&ns, "-j tunnel show").json();
-    for (name, _) in TUNNELS {
+    // How many tunnels carried each shared member on both sides: every member must be
+    // compared on some tunnel, or the test says nothing about it.
+    let mut compared = std::collections::BTreeMap::<&str, usize>::new();
+    for (name, spec) in TUNNELS {
         let rfou = shown
             .as_array()
             .unwrap()
@@ -72,12 +111,17 @@ fn tunnel_show_json_says_what_ip_says_in_its_words() {
         let info = &ip["linkinfo"]["info_data"];
         let both = format!("rfou: {rfou}\nip: {ip}");
         println!("{name}\n{both}");
-        assert_eq!(rfou["ifindex"], ip["ifindex"], "{both}");
-        assert_eq!(rfou["mtu"], ip["mtu"], "{both}");
-        assert_eq!(rfou["kind"], ip["linkinfo"]["info_kind"], "{both}");
+        same_and_present(&rfou["ifindex"], &ip["ifindex"], "ifindex", &both);
+        same_and_present(&rfou["mtu"], &ip["mtu"], "mtu", &both);
+        same_and_present(&rfou["kind"], &ip["linkinfo"]["info_kind"], "kind", &both);
+        let set = set_by(spec);
         for key in SHARED {
             match (rfou.get(key), info.get(key)) {
-                (a, b) if a == b => {}
+                (Some(a), Some(b)) if a == b => *compared.entry(key).or_default() += 1,
+                (None, None) => assert!(
+                    !set.contains(key),
+                    "{name}: \"{key}\" is set by `{spec}` and missing from both\n{both}"
+                ),
                 // An address not set: ip writes "any", rfou leaves the member out (see
                 // rfou-tunnel(8)).
                 (None, Some(Value::String(any)))
@@ -88,5 +132,11 @@ fn tunnel_show_json_says_what_ip_says_in_its_words() {
         // Nothing printed as null: a member not set is left out.
         let object = rfou.as_object().unwrap();
         assert!(object.values().all(|v| !v.is_null()), "{both}");
+    }
+    for key in SHARED {
+        assert!(
+            compared.contains_key(key),
+            "\"{key}\" was on both sides of no tunnel: nothing compared it ({compared:?})"
+        );
     }
 }

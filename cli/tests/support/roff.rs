@@ -77,13 +77,17 @@ pub fn unescape(line: &str) -> Result<String, String> {
     Ok(out)
 }
 
-/// An example of a page: the shell snippet between `.EX` and `.EE`, unescaped.
+/// An example of a page: the shell snippet between `.EX` and `.EE`, unescaped, and what it
+/// prints (standard output and error, as a terminal shows them) when the page shows that
+/// (see [`examples`]).
 #[derive(Debug, Clone)]
 pub struct Example {
     pub page: String,
     /// The line of `.EX`, counting from 1.
     pub line: usize,
     pub script: String,
+    /// The block the page shows as the example's output, if any.
+    pub output: Option<String>,
 }
 
 impl std::fmt::Display for Example {
@@ -92,35 +96,136 @@ impl std::fmt::Display for Example {
     }
 }
 
-/// Every `.EX`/`.EE` block of page `name`.
-pub fn examples(name: &str) -> Vec<Example> {
+/// The comment that marks the `.nf`/`.fi` block right after it as the output of the example
+/// before it: the manual examples test compares the two (a line `...` in it stands for any
+/// lines, none included).
+pub const OUTPUT_MARK: &str = ".\\\" example output";
+
+/// The comment that marks the `.nf`/`.fi` block right after it as a sample of messages that
+/// no example prints: `.\" not run: TEST`, naming the test that checks what it shows.
+pub const NOT_RUN_MARK: &str = ".\\\" not run: ";
+
+/// A block shown and not run, and the test its mark names.
+#[derive(Debug, Clone)]
+pub struct NotRun {
+    pub page: String,
+    pub line: usize,
+    pub test: String,
+}
+
+/// What the blocks of a page are: examples (`.EX`/`.EE`, each with the output the page shows
+/// for it), and the blocks marked as not run. A `.nf`/`.fi` block is read only after a mark
+/// (unmarked, it is text of the page); a mark must come right before `.nf`.
+fn blocks(name: &str) -> (Vec<Example>, Vec<NotRun>) {
+    enum Kind {
+        Example,
+        Output,
+        NotRun(String),
+    }
     let text = read_page(name);
-    let mut out = Vec::new();
-    let mut current: Option<Example> = None;
+    let mut examples: Vec<Example> = Vec::new();
+    let mut not_run = Vec::new();
+    let mut current: Option<(Kind, usize, String)> = None;
+    let mut mark: Option<(Kind, usize)> = None;
     for (index, raw) in text.lines().enumerate() {
         let number = index + 1;
-        match (&mut current, raw.trim_end()) {
-            (None, ".EX") => {
-                current = Some(Example {
-                    page: name.to_string(),
-                    line: number,
-                    script: String::new(),
-                })
+        let line = raw.trim_end();
+        let end = match current {
+            Some((Kind::Example, _, _)) => ".EE",
+            Some(_) => ".fi",
+            None => "",
+        };
+        match &mut current {
+            None if line == ".EX" => {
+                if let Some((_, at)) = mark {
+                    panic!("man/{name}:{at}: a mark before an .EX block (marks go before .nf)");
+                }
+                current = Some((Kind::Example, number, String::new()))
             }
-            (None, _) => {}
-            (Some(_), ".EE") => out.push(current.take().expect("in a block")),
-            (Some(_), line) if line.starts_with('.') || line.starts_with('\'') => {
-                panic!("man/{name}:{number}: a request inside an example block: {line}")
+            None if line == ".nf" && mark.is_some() => {
+                let (kind, _) = mark.take().expect("a mark");
+                current = Some((kind, number, String::new()))
             }
-            (Some(example), line) => {
+            None => {
+                if let Some((_, at)) = mark {
+                    panic!("man/{name}:{at}: a mark not followed by an .nf block");
+                }
+                mark = if line == OUTPUT_MARK {
+                    Some((Kind::Output, number))
+                } else {
+                    line.strip_prefix(NOT_RUN_MARK)
+                        .map(|test| (Kind::NotRun(test.trim().to_string()), number))
+                };
+            }
+            Some(_) if line == end => {
+                let (kind, start, body) = current.take().expect("in a block");
+                match kind {
+                    Kind::Example => examples.push(Example {
+                        page: name.to_string(),
+                        line: start,
+                        script: body,
+                        output: None,
+                    }),
+                    Kind::Output => {
+                        let example = examples.last_mut().unwrap_or_else(|| {
+                            panic!("man/{name}:{start}: an output block with no example before it")
+                        });
+                        assert!(
+                            example.output.is_none(),
+                            "man/{name}:{start}: a second output block for {example}"
+                        );
+                        example.output = Some(body);
+                    }
+                    Kind::NotRun(test) => not_run.push(NotRun {
+                        page: name.to_string(),
+                        line: start,
+                        test,
+                    }),
+                }
+            }
+            Some(_) if line.starts_with('.') || line.starts_with('\'') => {
+                panic!("man/{name}:{number}: a request inside a block read as text: {line}")
+            }
+            Some((_, _, body)) => {
                 let text = unescape(line).unwrap_or_else(|e| panic!("man/{name}:{number}: {e}"));
-                example.script.push_str(&text);
-                example.script.push('\n');
+                body.push_str(&text);
+                body.push('\n');
             }
         }
     }
-    assert!(current.is_none(), "man/{name}: an .EX block has no .EE");
-    out
+    assert!(
+        current.is_none(),
+        "man/{name}: a block has no end (.EE or .fi)"
+    );
+    assert!(mark.is_none(), "man/{name}: a mark at the end of the page");
+    (examples, not_run)
+}
+
+/// Every example (`.EX`/`.EE` block) of page `name`, with the output the page shows for it:
+/// the `.nf` block after it marked by [`OUTPUT_MARK`].
+pub fn examples(name: &str) -> Vec<Example> {
+    blocks(name).0
+}
+
+/// The blocks of page `name` marked by [`NOT_RUN_MARK`].
+pub fn not_run(name: &str) -> Vec<NotRun> {
+    blocks(name).1
+}
+
+/// Whether `actual` is what `shown` shows: line for line (blanks at the ends of lines aside),
+/// where a line `...` of `shown` stands for any number of lines of `actual` (none included).
+pub fn output_matches(shown: &str, actual: &str) -> bool {
+    fn matches(shown: &[&str], actual: &[&str]) -> bool {
+        match shown.split_first() {
+            None => actual.is_empty(),
+            Some((&"...", rest)) => (0..=actual.len()).any(|skip| matches(rest, &actual[skip..])),
+            Some((line, rest)) => actual.first() == Some(line) && matches(rest, &actual[1..]),
+        }
+    }
+    // Blanks at the ends of lines (tables pad their last column) are not shown.
+    let shown: Vec<&str> = shown.lines().map(str::trim_end).collect();
+    let actual: Vec<&str> = actual.lines().map(str::trim_end).collect();
+    matches(&shown, &actual)
 }
 
 /// The words of page `name`: its text and macro arguments unescaped, split at everything
@@ -160,5 +265,17 @@ mod tests {
         assert_eq!(unescape(r"a \e").unwrap(), r"a \");
         assert_eq!(unescape(r"\fBx\fR \(dqy\(dq").unwrap(), "x \"y\"");
         assert!(unescape(r"\*(xx").is_err());
+    }
+
+    #[test]
+    fn output_matches_line_for_line_with_dots_for_any_lines() {
+        assert!(output_matches("a\nb\n", "a\nb\n"));
+        assert!(!output_matches("a\nb\n", "a\nc\n"));
+        assert!(!output_matches("a\n", "a\nb\n"));
+        assert!(output_matches("a\n...\nd\n", "a\nb\nc\nd\n"));
+        assert!(output_matches("a\n...\nd\n", "a\nd\n"));
+        assert!(!output_matches("a\n...\nd\n", "a\nb\n"));
+        assert!(output_matches("...\n", ""));
+        assert!(output_matches(" a   b\n", " a   b   \n"));
     }
 }
