@@ -23,6 +23,7 @@ mod man_examples;
 mod modules;
 mod mtu;
 mod promises;
+mod promises_mtu;
 mod promises_words;
 mod scale;
 mod sent;
