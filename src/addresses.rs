@@ -3,13 +3,14 @@
 
 use std::net::IpAddr;
 
-use netlink_packet_core::{NLM_F_DUMP, NLM_F_REQUEST};
+use netlink_packet_core::{Parseable, NLM_F_DUMP, NLM_F_REQUEST};
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::route::RouteMessage;
 use netlink_packet_route::RouteNetlinkMessage;
 
 use crate::error::Result;
 use crate::handle::Handle;
+use crate::sys::NlError;
 
 /// The address `message` gives its device: `IFA_LOCAL` where the kernel sends it (on a
 /// point-to-point address `IFA_ADDRESS` is the peer's), else `IFA_ADDRESS`.
@@ -64,6 +65,21 @@ impl Handle {
                 _ => None,
             })
             .collect())
+    }
+
+    /// [`Handle::route_to`] of each of `requests`, many per `sendmsg`.
+    pub(crate) fn routes_to(
+        &mut self,
+        requests: impl IntoIterator<Item = RouteMessage>,
+    ) -> Vec<Option<RouteMessage>> {
+        let requests = requests.into_iter().map(RouteNetlinkMessage::GetRoute);
+        self.route
+            .request_many_replies(requests, NLM_F_REQUEST, |body| {
+                RouteMessage::parse(body).map_err(NlError::decode)
+            })
+            .into_iter()
+            .map(|reply| reply.ok().flatten())
+            .collect()
     }
 
     /// The kernel's answer to a route lookup (`ip route get`), if it has one.

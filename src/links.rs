@@ -1,13 +1,14 @@
 //! Network devices over rtnetlink: reading one by name or index, or all of them, without
 //! their counters.
 
-use netlink_packet_core::{NLM_F_DUMP, NLM_F_REQUEST};
+use netlink_packet_core::{Parseable, NLM_F_DUMP, NLM_F_REQUEST};
 use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkInfo, LinkMessage};
 use netlink_packet_route::RouteNetlinkMessage;
 
 use crate::devices::{Device, Devices};
 use crate::error::{Error, Result};
 use crate::handle::Handle;
+use crate::sys::NlError;
 use crate::values;
 
 /// A `RTM_GETLINK` of `message` that asks the kernel to leave the device's counters out
@@ -90,11 +91,56 @@ impl Handle {
     /// The link called `name`, or an error that says it does not exist here.
     pub(crate) fn link(&mut self, name: &str) -> Result<LinkMessage> {
         values::device_name(name, "device")?;
-        match self.route.request(get_link_by_name(name), NLM_F_REQUEST) {
-            Ok(mut replies) => match replies.pop() {
-                Some(RouteNetlinkMessage::NewLink(message)) => Ok(message),
-                _ => Err(Error::system(format!("no reply for device \"{name}\""))),
-            },
+        let reply = match self.route.request(get_link_by_name(name), NLM_F_REQUEST) {
+            Ok(mut replies) => Ok(match replies.pop() {
+                Some(RouteNetlinkMessage::NewLink(message)) => Some(message),
+                _ => None,
+            }),
+            Err(err) => Err(err),
+        };
+        self.link_read(name, reply)
+    }
+
+    /// The links called `names`, one result per name as [`Handle::link`] gives it, read
+    /// with many requests per `sendmsg` (a batch reads what it will change this way, not a
+    /// round trip per line).
+    pub(crate) fn links_named(&mut self, names: &[&str]) -> Vec<Result<LinkMessage>> {
+        let checked: Vec<Result<()>> = names
+            .iter()
+            .map(|name| values::device_name(name, "device"))
+            .collect();
+        let requests = names
+            .iter()
+            .zip(&checked)
+            .filter(|(_, c)| c.is_ok())
+            .map(|(name, _)| get_link_by_name(name));
+        let mut replies = self
+            .route
+            .request_many_replies(requests, NLM_F_REQUEST, |body| {
+                LinkMessage::parse(body).map_err(NlError::decode)
+            })
+            .into_iter();
+        names
+            .iter()
+            .zip(checked)
+            .map(|(name, checked)| {
+                checked?;
+                let reply = replies.next().unwrap_or(Ok(None));
+                self.link_read(name, reply)
+            })
+            .collect()
+    }
+
+    /// What a read of device `name` gave, as an error that says it does not exist here
+    /// where it does not.
+    fn link_read(
+        &self,
+        name: &str,
+        reply: std::result::Result<Option<LinkMessage>, NlError>,
+    ) -> Result<LinkMessage> {
+        match reply {
+            Ok(Some(message)) => Ok(message),
+            Ok(None) => Err(Error::system(format!("no reply for device \"{name}\""))),
             Err(err) if err.errno == libc::ENODEV => {
                 Err(values::no_such_device(name, &self.place()))
             }
@@ -112,6 +158,22 @@ impl Handle {
             RouteNetlinkMessage::NewLink(link) => Some(link),
             _ => None,
         })
+    }
+
+    /// [`Handle::link_by_index`] of each of `indexes`, many requests per `sendmsg`.
+    pub(crate) fn links_by_index(&mut self, indexes: &[u32]) -> Vec<Option<LinkMessage>> {
+        let requests = indexes.iter().map(|&index| {
+            let mut request = LinkMessage::default();
+            request.header.index = index;
+            get_link(request)
+        });
+        self.route
+            .request_many_replies(requests, NLM_F_REQUEST, |body| {
+                LinkMessage::parse(body).map_err(NlError::decode)
+            })
+            .into_iter()
+            .map(|reply| reply.ok().flatten())
+            .collect()
     }
 
     /// Every link of the namespace.

@@ -4,111 +4,149 @@
     report.py HOST-FILE RAW-FILE
 
 HOST-FILE: `host KEY VALUE...` lines written by bench/bulk on the host (date, CPU, load...).
-RAW-FILE: what bench/bulk.d/run printed (in the VM): `info`, `note`, `sample`, `count`,
-`mem`, `calls` and `state` lines; anything else (a console line) is ignored.
+RAW-FILE: what bench/bulk.d/run printed (in the VM): `info`, `note`, `round`, `sample`,
+`cpusample`, `count`, `mem`, `cpu`, `calls`, `same`, `state` and `profile` lines; anything
+else (a console line) is ignored.
+
+Every measurement is taken once per round. A round's ratio is rfou's time over ip's in that
+round; the verdict on a target is the median of the rounds' ratios, and the spread (lowest
+and highest) is given with it. Exit status: 0 when every target is met, 3 when one is not
+(the document is written all the same), 1 when the results cannot be read.
 """
 
 import statistics
 import sys
 from collections import defaultdict
 
+from text import METHOD, TCG_NOTE, ms, mb, yes
 
-def read(host_path, raw_path):
-    host, info, notes = {}, {}, []
-    samples = defaultdict(list)  # (op, tool) -> [seconds]
-    counts = defaultdict(list)  # (what, tool) -> [n]
-    mems = defaultdict(list)  # (what, tool) -> [kB]
-    calls = {}  # (op, tool) -> (lines, sends, receives, total)
-    cpus = defaultdict(list)  # (what, tool) -> [(user, system)]
-    cpu_samples = defaultdict(list)  # (op, tool) -> [(user ms, system ms)] of the timed runs
-    profiles = defaultdict(list)  # what -> [(percent, object, symbol)], rfou's
-    states = {}  # (op, tool) -> text
-    with open(host_path, encoding="utf-8") as f:
-        for line in f:
-            parts = line.rstrip("\r\n").split(" ", 2)
-            if len(parts) == 3 and parts[0] == "host":
-                host[parts[1]] = parts[2]
-    with open(raw_path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            line = line.rstrip("\r\n")
-            kind, _, rest = line.partition(" ")
-            words = rest.split()
-            try:
-                if kind == "info" and words:
-                    info[words[0]] = rest[len(words[0]) + 1 :]
-                elif kind == "note":
-                    notes.append(rest)
-                elif kind == "sample" and len(words) == 4:
-                    samples[(words[0], words[1])].append(float(words[3]))
-                elif kind == "count" and len(words) == 4:
-                    counts[(words[0], words[1])].append(int(words[3]))
-                elif kind == "mem" and len(words) == 4:
-                    mems[(words[0], words[1])].append(int(words[3]))
-                elif kind == "profile" and len(words) >= 4:
-                    profiles[words[0]].append((float(words[1]), words[2], " ".join(words[3:])))
-                elif kind == "cpusample" and len(words) == 5:
-                    cpu_samples[(words[0], words[1])].append((int(words[3]), int(words[4])))
-                elif kind == "cpu" and len(words) == 5:
-                    cpus[(words[0], words[1])].append((float(words[3]), float(words[4])))
-                elif kind == "calls" and len(words) == 6:
-                    calls[(words[0], words[1])] = tuple(int(w) for w in words[2:])
-                elif kind == "state" and len(words) >= 2:
-                    states[(words[0], words[1])] = " ".join(words[2:])
-            except ValueError:
-                continue
-    return host, info, notes, samples, counts, mems, calls, states, cpus, cpu_samples, profiles
+# (op, label, target words, test on the median ratio); None: no target.
+BATCH_ROWS = [
+    ("port-add", "port add, {n}-line batch", "< 1/3 of ip", lambda r: r < 1 / 3),
+    ("port-del", "port delete, {n}-line batch", None, None),
+    ("tunnel-add", "tunnel add (ipip, FOU encap), {n}-line batch", "≤ 0.8 × ip", lambda r: r <= 0.8),
+    ("encap", "encap change, {n}-line batch", "≤ 0.8 × ip", lambda r: r <= 0.8),
+    ("tunnel-del", "tunnel delete, {n}-line batch", "< 1/2 of ip", lambda r: r < 0.5),
+    ("show-small", "show of {small} ports (`-j`)", "≤ 1.2 × ip, all listed", lambda r: r <= 1.2),
+    ("show", "show of {show} ports (`-j`)", "≤ 1.2 × ip, all listed", lambda r: r <= 1.2),
+    ("empty", "empty batch (start, namespace, sockets)", None, None),
+    ("singles", "{singles} single commands, one process each (the 4 kinds below)", None, None),
+    ("single-port-add", "· {k} × `add port`", "≤ ip", lambda r: r <= 1),
+    ("single-tunnel-add", "· {k} × tunnel add", "≤ ip", lambda r: r <= 1),
+    ("single-encap", "· {k} × encap change", "≤ ip", lambda r: r <= 1),
+    ("single-tunnel-del", "· {k} × tunnel delete", "≤ ip", lambda r: r <= 1),
+]
+FLOOR_TARGET = 1.1
+MEMORY_LIMIT = 50e6
 
 
-def ms(seconds):
-    value = seconds * 1000
-    if abs(value) >= 100:
-        return f"{value:,.0f} ms"
-    if abs(value) >= 10:
-        return f"{value:.1f} ms"
-    return f"{value:.2f} ms"
+class Results:
+    def __init__(self, host_path, raw_path):
+        self.host, self.info, self.notes = {}, {}, []
+        self.samples = defaultdict(dict)  # (op, tool) -> {round: seconds}
+        self.pairs = defaultdict(list)  # tool -> [(round, seconds)] of the floor pairs
+        self.counts = defaultdict(dict)  # (op, tool) -> {round: ports listed}
+        self.mems = defaultdict(list)  # (what, tool) -> [kB]
+        self.cpus = defaultdict(list)  # (what, tool) -> [(user s, system s)]
+        self.cpu_samples = defaultdict(list)  # (op, tool) -> [(user ms, system ms)]
+        self.calls = {}  # (op, tool) -> (lines, sends, receives, total)
+        self.same = defaultdict(dict)  # op -> {round: tunnels compared}
+        self.states, self.profiles = {}, defaultdict(list)
+        with open(host_path, encoding="utf-8") as f:
+            for line in f:
+                parts = line.rstrip("\r\n").split(" ", 2)
+                if len(parts) == 3 and parts[0] == "host":
+                    self.host[parts[1]] = parts[2]
+        with open(raw_path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                try:
+                    self.take(line.rstrip("\r\n"))
+                except (ValueError, IndexError):
+                    continue
+
+    def take(self, line):
+        kind, _, rest = line.partition(" ")
+        w = rest.split()
+        if kind == "info" and w:
+            self.info[w[0]] = rest[len(w[0]) + 1 :]
+        elif kind == "note":
+            self.notes.append(rest)
+        elif kind == "sample" and len(w) == 4 and w[0] == "floor-pair":
+            self.pairs[w[1]].append((int(w[2]), float(w[3])))
+        elif kind == "sample" and len(w) == 4:
+            self.samples[(w[0], w[1])][int(w[2])] = float(w[3])
+        elif kind == "count" and len(w) == 4:
+            self.counts[(w[0], w[1])][int(w[2])] = int(w[3])
+        elif kind == "mem" and len(w) == 4:
+            self.mems[(w[0], w[1])].append(int(w[3]))
+        elif kind == "cpu" and len(w) == 5:
+            self.cpus[(w[0], w[1])].append((float(w[3]), float(w[4])))
+        elif kind == "cpusample" and len(w) == 5:
+            self.cpu_samples[(w[0], w[1])].append((int(w[3]), int(w[4])))
+        elif kind == "calls" and len(w) == 6:
+            self.calls[(w[0], w[1])] = tuple(int(x) for x in w[2:])
+        elif kind == "same" and len(w) == 3:
+            self.same[w[0]][int(w[1])] = int(w[2])
+        elif kind == "state" and len(w) >= 2:
+            self.states[(w[0], w[1])] = " ".join(w[2:])
+        elif kind == "profile" and len(w) >= 4:
+            self.profiles[w[0]].append((float(w[1]), w[2], " ".join(w[3:])))
+
+    def median(self, op, tool):
+        values = list(self.samples.get((op, tool), {}).values())
+        return statistics.median(values) if values else None
+
+    def ratios(self, op, tool, against="ip"):
+        """The ratio of `tool` to `against` in each round that has both, by round."""
+        a, b = self.samples.get((op, tool), {}), self.samples.get((op, against), {})
+        return {r: a[r] / b[r] for r in sorted(a) if r in b and b[r] > 0}
+
+    def pair_rounds(self):
+        """The floor pairs' ratios (rfou over the floor), by round."""
+        rounds = defaultdict(list)
+        for (r, a), (_, b) in zip(self.pairs.get("rfou", []), self.pairs.get("floor", [])):
+            rounds[r].append(a / b)
+        return dict(sorted(rounds.items()))
 
 
-def mb(kib):
-    return f"{kib * 1024 / 1e6:.1f} MB"
-
-
-def yes(ok):
-    return "**yes**" if ok else "**no**"
+def spread(values):
+    return f"{min(values):.2f} to {max(values):.2f}" if values else ""
 
 
 def main():
     if len(sys.argv) != 3:
         sys.exit("usage: report.py HOST-FILE RAW-FILE")
-    (host, info, notes, samples, counts, mems, calls, states, cpus, cpu_samples, profiles) = read(
-        *sys.argv[1:]
-    )
+    res = Results(*sys.argv[1:])
+    info, host = res.info, res.host
     n = int(info.get("n", "0"))
-    show_n = int(info.get("show_n", "0"))
-    show_small_n = int(info.get("show_small_n", "0"))
-    only = info.get("only", "ports,tunnels,singles,show,calls").split(",")
     runs = int(info.get("runs", "0"))
     singles = int(info.get("singles", "0"))
-
-    def med(op, tool):
-        values = samples.get((op, tool))
-        return statistics.median(values) if values else None
-
-    sections = {
-        "ports": ("port-add", "port-del"),
-        "tunnels": ("tunnel-add", "encap", "tunnel-del"),
-        "singles": ("singles",),
-        "show": ("show",),
+    words = {
+        "n": f"{n:,}",
+        "show": f"{int(info.get('show_n', '0')):,}",
+        "small": f"{int(info.get('show_small_n', '0')):,}",
+        "singles": singles,
+        "k": singles // 4,
     }
-    required = [
-        (op, tool)
-        for section, ops in sections.items()
+    only = info.get("only", "ports,tunnels,singles,show,calls").split(",")
+    wanted = {
+        "ports": ["port-add", "port-del", "empty"],
+        "tunnels": ["tunnel-add", "encap", "tunnel-del"],
+        "singles": ["singles"],
+        "show": ["show"],
+    }
+    missing = [
+        f"{op} {tool}"
+        for section, ops in wanted.items()
         if section in only
         for op in ops
-        for tool in ("rfou", "ip")
-    ] + ([("floor-pair", "rfou"), ("floor-pair", "floor")] if "ports" in only else [])
-    missing = [f"{op} {tool}" for op, tool in required if med(op, tool) is None]
-    if missing:
-        sys.exit(f"report.py: no samples for: {', '.join(missing)}")
+        for tool in ("ip", "rfou", "rfou-dyn")
+        if len(res.samples.get((op, tool), {})) < runs
+    ]
+    if "ports" in only and not res.pair_rounds():
+        missing.append("floor pairs")
+    if missing or runs < 1:
+        sys.exit(f"report.py: missing rounds of: {', '.join(missing) or 'everything'}")
 
     out = []
     w = out.append
@@ -119,32 +157,115 @@ def main():
         "to refresh this page rather than editing it."
     )
     w("")
+    setting(res, w, runs)
+    w("## Results")
+    w("")
+    w(
+        f"N = {n:,}. Each of the {runs} rounds times every tool once on each operation, the "
+        "wall time of the whole command (process start included), the tools taking turns at "
+        "going first. A round's ratio is rfou's time over ip's in that round (below 1, rfou "
+        "is faster); the ratio given is the median of the rounds' ratios, with their spread "
+        "(the lowest and the highest round), and a target is met when that median meets it. "
+        "Times are the medians of the rounds, for scale."
+    )
+    w("")
+    w(
+        "rfou as it ships (linked statically) against ip as Debian ships it (linked "
+        "dynamically): both as users run them."
+    )
+    w("")
+    w("| operation | rfou | ip | ratio (median) | spread of the rounds | target | met? |")
+    w("| --- | --- | --- | --- | --- | --- | --- |")
+    verdicts = []
+    for op, label, target, test in BATCH_ROWS:
+        ratios = list(res.ratios(op, "rfou").values())
+        if not ratios:
+            continue
+        ratio = statistics.median(ratios)
+        cells = f"| {label.format(**words)} | {ms(res.median(op, 'rfou'))} | {ms(res.median(op, 'ip'))} | {ratio:.2f} | {spread(ratios)} |"
+        if target is None:
+            w(cells + " | |")
+            continue
+        ok = test(ratio)
+        if op in ("show", "show-small"):
+            size = int(words["show" if op == "show" else "small"].replace(",", ""))
+            listed = res.counts.get((op, "rfou"), {})
+            ok = ok and bool(listed) and all(c == size for c in listed.values())
+        w(f"{cells} {target} | {yes(ok)} |")
+        verdicts.append((label.format(**words), ok))
+    floor_row(res, w, verdicts)
+    memory_rows(res, w, verdicts, words)
+    w("")
+    w(
+        "The same rfou linked dynamically, as ip is (`cargo build --release`): the ratio "
+        "without the head start a static binary has at its start (no target)."
+    )
+    w("")
+    w("| operation | rfou, linked dynamically | ip | ratio (median) | spread of the rounds |")
+    w("| --- | --- | --- | --- | --- |")
+    for op, label, _, _ in BATCH_ROWS:
+        ratios = list(res.ratios(op, "rfou-dyn").values())
+        if ratios:
+            w(
+                f"| {label.format(**words)} | {ms(res.median(op, 'rfou-dyn'))} | "
+                f"{ms(res.median(op, 'ip'))} | {statistics.median(ratios):.2f} | {spread(ratios)} |"
+            )
+    w("")
+    listed_counts(res, w, words)
+    w("## Targets")
+    w("")
+    met = [name for name, ok in verdicts if ok]
+    unmet = [name for name, ok in verdicts if not ok]
+    w(f"Met: {'; '.join(met) if met else 'none'}.")
+    w("")
+    if unmet:
+        w(f"**Not met**: {'; '.join(unmet)}.")
+        w("")
+    same_result(res, w, n)
+    time_goes(res, w, words)
+    every_round(res, w, runs, n)
+    w("## How it is measured")
+    w("")
+    for item in METHOD:
+        w(f"- {item.format(**words, runs=runs, pairs=info.get('pairs', '?'))}")
+    if set(only) != {"ports", "tunnels", "singles", "show", "calls"}:
+        w(f"- Sections run (`RFOU_BULK_ONLY`): {', '.join(only)}; the others were left out.")
+    if res.notes:
+        w("")
+        w("Notes from the run:")
+        w("")
+        for note in res.notes:
+            w(f"- {note}")
+    print("\n".join(out))
+    return 3 if unmet else 0
 
-    # --- the setting --------------------------------------------------------------------------
-    where = host.get("where", "?")
-    accel = host.get("accel", "")
-    emulated = where == "vm" and "TCG" in accel
+
+def setting(res, w, runs):
+    host, info = res.host, res.info
+    where, accel = host.get("where", "?"), host.get("accel", "")
     if where == "vm":
         machine = (
-            f"host: {host.get('cpu', '?')}, {host.get('cpus', '?')} cores; "
-            f"VM: {info.get('vm_cpu', '?')} ({accel or 'QEMU'}), {info.get('vm_cpus', '?')} vCPUs, "
+            f"host: {host.get('cpu', '?')}, {host.get('cpus', '?')} cores; VM: "
+            f"{info.get('vm_cpu', '?')} ({accel or 'QEMU'}), {info.get('vm_cpus', '?')} vCPUs, "
             f"{info.get('vm_memory', '?')}"
         )
     else:
         machine = f"{info.get('vm_cpu', host.get('cpu', '?'))}, {info.get('vm_cpus', '?')} CPUs (no VM)"
-    foreign = int(host.get("foreign_qemu_max", "0") or 0)
-    at_start = int(host.get("qemu_at_start", "0") or 0)
-    if foreign == 0 and at_start == 0:
-        load = (
-            f"no other QEMU ran on the host during the run (load average at start "
-            f"{host.get('load_start', '?')}, at the end {host.get('load_end', '?')})"
+    samples = [float(x) for x in host.get("load_samples", "").split()]
+    others = max(int(host.get("foreign_qemu_max", "0") or 0), int(host.get("qemu_at_start", "0") or 0))
+    load = (
+        f"load average at the start {host.get('load_start', '?')}, at the end "
+        f"{host.get('load_end', '?')} (1, 5, 15 min)"
+    )
+    if samples:
+        load += (
+            f"; the 1-minute load average every 5 s during the run: lowest {min(samples):.2f}, "
+            f"median {statistics.median(samples):.2f}, highest {max(samples):.2f} "
+            f"({len(samples)} samples)"
         )
-    else:
-        load = (
-            f"**measured under load**: {max(foreign, at_start)} other QEMU process(es) ran on "
-            f"the host during the run (load average at start {host.get('load_start', '?')}, "
-            f"at the end {host.get('load_end', '?')})"
-        )
+    load += f"; other QEMU processes (other VMs) on the host: up to {others}"
+    if "uptime" in host:
+        load += f"; `uptime` at the end: {host['uptime'].strip()}"
     if "vm_seconds" in host:
         total, command = host["vm_seconds"].split()
         duration = f"VM {float(total):.0f} s, of which the measurements {float(command):.0f} s"
@@ -157,525 +278,177 @@ def main():
     w(f"| machine | {machine} |")
     w(f"| tools | {info.get('rfou', '?')} (commit {host.get('commit', '?')}); {info.get('ip', '?')} |")
     w(f"| linked | {info.get('linking', '?')} |")
+    w(f"| rounds | {runs}, each timing every tool once on every operation |")
     w(f"| load | {load} |")
     w(f"| duration | {duration} |")
     w("")
-    if emulated:
-        w(
-            "**Emulated VM: compare ratios.** The host has no KVM, so the kernel runs under "
-            "QEMU's TCG, which translates every guest instruction: absolute times are many "
-            "times those of real hardware, and a tool that spends more of its time in user "
-            "space (parsing, starting a process) is slowed down differently from one that "
-            "spends it in the kernel. What carries over is the ratio of the two tools, measured "
-            "side by side in the same boot. Starting a process weighs more than on hardware: "
-            "QEMU translates the code a process runs, and with address-space randomisation the "
-            "same code at a new address is translated again in every process (in this VM, "
-            "turning randomisation off took `rfou -j show` of an empty namespace from 91 to 48 ms, "
-            "the middle of three rounds of 20). So the less code a "
-            "command runs, the faster it starts here, above what its instruction count says."
-        )
-    elif where == "vm":
-        w("Measured in a VM: compare ratios rather than absolute times.")
-    w("")
+    if where == "vm" and "TCG" in accel:
+        w(TCG_NOTE)
+        w("")
 
-    # --- the table ----------------------------------------------------------------------------
-    w("## Results")
-    w("")
+
+def floor_row(res, w, verdicts):
+    rounds = res.pair_rounds()
+    if not rounds:
+        return
+    per_round = [statistics.median(v) for v in rounds.values()]
+    ratio = statistics.median(per_round)
+    ok = ratio <= FLOOR_TARGET
+    rfou = statistics.median(s for _, s in res.pairs["rfou"])
+    floor = statistics.median(s for _, s in res.pairs["floor"])
     w(
-        f"N = {n:,}; every time is the median of {runs} runs, the wall time of the whole "
-        f"command (process start included). Ratio = rfou / ip: below 1, rfou is faster."
+        f"| port add against the pipelined floor (a minimal program, timed as a command, "
+        f"{len(res.pairs['rfou']) // len(rounds)} pairs side by side a round; the round's ratio "
+        f"is the median of its pairs'; the floor {ms(floor)}) | {ms(rfou)} | | {ratio:.2f} "
+        f"(÷ floor) | {spread(per_round)} | ≤ {FLOOR_TARGET} × floor | {yes(ok)} |"
     )
-    w("")
-    w("| operation | rfou | ip | ratio | target | met? |")
-    w("| --- | --- | --- | --- | --- | --- |")
-
-    verdicts = []  # (name, met, reason-or-None)
-
-    def row(label, op, target=None, limit=None, strict=False):
-        r, i = med(op, "rfou"), med(op, "ip")
-        if r is None or i is None:
-            return None
-        ratio = r / i
-        if limit is None:
-            w(f"| {label} | {ms(r)} | {ms(i)} | {ratio:.2f} | | |")
-            return ratio
-        ok = ratio < limit if strict else ratio <= limit
-        w(f"| {label} | {ms(r)} | {ms(i)} | {ratio:.2f} | {target} | {yes(ok)} |")
-        verdicts.append((label, ok, op))
-        return ratio
-
-    # rfou against the floor: pairs run side by side (bench/bulk.d/run), each pair's ratio
-    # little touched by load on the host that comes and goes; the verdict is their median.
-    floor = med("floor-pair", "floor")
-    port_add = med("floor-pair", "rfou")
-    pair_ratios = [
-        r / f
-        for r, f in zip(
-            samples.get(("floor-pair", "rfou"), []), samples.get(("floor-pair", "floor"), [])
-        )
-    ]
-    row(f"port add, {n:,}-line batch", "port-add", "< 1/3 of ip", 1 / 3, strict=True)
-    if med("port-add", "rfou") is not None and med("empty", "rfou") is not None:
-        r_net = med("port-add", "rfou") - med("empty", "rfou")
-        i_net = med("port-add", "ip") - med("empty", "ip")
-        if i_net > 0 and r_net > 0:
-            w(
-                f"| · the same, less each tool's empty batch | {ms(r_net)} | {ms(i_net)} | "
-                f"{r_net / i_net:.2f} | | |"
-            )
-    if floor is not None and port_add is not None and pair_ratios:
-        floor_ratio = statistics.median(pair_ratios)
-        floor_ok = floor_ratio <= 1.2
-        w(
-            f"| port add against the pipelined floor (a minimal program, timed as a command; "
-            f"{len(pair_ratios)} pairs side by side, medians: the floor {ms(floor)}) "
-            f"| {ms(port_add)} | | {floor_ratio:.2f} (÷ floor: the median of "
-            f"the pairs' ratios, {min(pair_ratios):.2f} to {max(pair_ratios):.2f}) | "
-            f"≤ 1.2 × floor | {yes(floor_ok)} |"
-        )
-        verdicts.append(("port add against the pipelined floor", floor_ok, "floor"))
-    kernel_floor = med("floor-pair", "floor-kernel")
-    empty_r = med("empty", "rfou")
-    if kernel_floor is not None:
+    verdicts.append(("port add against the pipelined floor", ok))
+    inside = [s for _, s in res.pairs.get("floor-kernel", [])]
+    if inside:
         w(
             f"| · the floor's requests alone, first sendmsg to last ack (timed inside it) | "
-            f"{ms(kernel_floor)} | | | | |"
+            f"{ms(statistics.median(inside))} | | | | | |"
         )
-    if (
-        kernel_floor is not None
-        and empty_r is not None
-        and port_add is not None
-        and port_add - empty_r > 0
-    ):
-        # For information only: the difference of two medians, as noisy as the empty batch.
-        net = port_add - empty_r
-        w(
-            f"| · rfou less its empty batch ({ms(empty_r)}: start-up), against those requests "
-            f"| {ms(net)} | | {net / kernel_floor:.2f} (÷ requests) | | |"
-        )
-    row(f"port delete, {n:,}-line batch", "port-del")
-    row(f"tunnel add (ipip, FOU encap), {n:,}-line batch", "tunnel-add", "≤ ip", 1.0)
-    row(f"encap change, {n:,}-line batch", "encap", "≤ ip", 1.0)
-    row(f"tunnel delete, {n:,}-line batch", "tunnel-del", "< 1/2 of ip", 0.5, strict=True)
 
-    r_show, i_show = med("show", "rfou"), med("show", "ip")
-    r_counts, i_counts = counts.get(("show", "rfou"), []), counts.get(("show", "ip"), [])
-    for op, size in (("show-small", show_small_n), ("show", show_n)):
-        r, i = med(op, "rfou"), med(op, "ip")
-        if r is None or i is None:
-            continue
-        rc, ic = counts.get((op, "rfou"), []), counts.get((op, "ip"), [])
-        listed = bool(rc) and all(c == size for c in rc)
-        ok = listed and r / i <= 1.2
-        w(
-            f"| show of {size:,} ports (`-j`) | {ms(r)} | {ms(i)} | "
-            f"{r / i:.2f} | ≤ 1.2 × ip, all listed | {yes(ok)} |"
-        )
-        verdicts.append((f"show of {size:,} ports", ok, op))
-        w(
-            f"| ports listed by that show (of {size:,}) | "
-            f"{', '.join(f'{c:,}' for c in rc)} | {', '.join(f'{c:,}' for c in ic)} | | "
-            f"all {size:,} | {yes(listed)} |"
-        )
-    if med("empty", "rfou") is not None:
-        row("empty batch (start, namespace, sockets)", "empty")
-    if med("singles", "rfou") is not None:
-        row(f"{singles} single commands, one process each (total of the 4 below)", "singles")
-        k = singles // 4
-        row(f"· {k} × `add port`", "single-port-add", "≤ ip", 1.0)
-        row(f"· {k} × tunnel add", "single-tunnel-add", "≤ ip", 1.0)
-        row(f"· {k} × encap change", "single-encap", "≤ ip", 1.0)
-        row(f"· {k} × tunnel delete", "single-tunnel-del", "≤ ip", 1.0)
 
-    mem_r = mems.get(("batch-port-add", "rfou"), [])
-    mem_i = mems.get(("batch-port-add", "ip"), [])
+def memory_rows(res, w, verdicts, words):
+    mem_r, mem_i = res.mems.get(("batch-port-add", "rfou"), []), res.mems.get(("batch-port-add", "ip"), [])
     if mem_r:
         peak = max(mem_r)
-        mem_ok = peak * 1024 < 50e6
-        ip_cell = mb(max(mem_i)) if mem_i else ""
-        ratio_cell = f"{peak / max(mem_i):.2f}" if mem_i else ""
+        ok = peak * 1024 < MEMORY_LIMIT
+        ratio = f"{peak / max(mem_i):.2f}" if mem_i else ""
         w(
-            f"| peak memory, {show_n:,}-line batch (`add port`, highest of {len(mem_r)}) | "
-            f"{mb(peak)} | {ip_cell} | {ratio_cell} | < 50 MB | {yes(mem_ok)} |"
+            f"| peak memory, {words['show']}-line batch (`add port`, highest of {len(mem_r)}) | "
+            f"{mb(peak)} | {mb(max(mem_i)) if mem_i else ''} | {ratio} | | < 50 MB | {yes(ok)} |"
         )
-        verdicts.append((f"peak memory of a {show_n:,}-line batch", mem_ok, "mem"))
-    mem_sr, mem_si = mems.get(("show", "rfou")), mems.get(("show", "ip"))
-    if mem_sr and mem_si:
-        w(
-            f"| peak memory, show of {show_n:,} ports | {mb(max(mem_sr))} | {mb(max(mem_si))} | "
-            f"{max(mem_sr) / max(mem_si):.2f} | | |"
-        )
-    w("")
-    if samples.get(("show-build", "rfou")) and samples.get(("show-build", "ip")):
-        b_r, b_i = med("show-build", "rfou"), med("show-build", "ip")
-        w(
-            f"Building the show namespace: {show_n:,} `add port` lines took rfou {ms(b_r)} "
-            f"(median of {len(samples[('show-build', 'rfou')])}, under `/usr/bin/time`), ip "
-            f"{ms(b_i)} (once)."
-        )
+        verdicts.append((f"peak memory of a {words['show']}-line batch", ok))
+    sr, si = res.mems.get(("show", "rfou")), res.mems.get(("show", "ip"))
+    if sr and si:
+        w(f"| peak memory, show of {words['show']} ports | {mb(max(sr))} | {mb(max(si))} | {max(sr) / max(si):.2f} | | | |")
+
+
+def listed_counts(res, w, words):
+    for op, size in (("show-small", words["small"]), ("show", words["show"])):
+        if not res.counts.get((op, "ip")):
+            continue
+        parts = [
+            f"{tool} {', '.join(f'{c:,}' for c in res.counts[(op, tool)].values())}"
+            for tool in ("rfou", "rfou-dyn", "ip")
+            if res.counts.get((op, tool))
+        ]
+        w(f"Ports each show listed of {size}, round by round: {'; '.join(parts)}.")
         w("")
 
-    # --- verdicts ---------------------------------------------------------------------------
-    met = [name for name, ok, _ in verdicts if ok]
-    unmet = [(name, key) for name, ok, key in verdicts if not ok]
-    w("## Targets")
+
+def same_result(res, w, n):
+    if not res.same:
+        return
+    w("## Same result")
     w("")
-    w(f"Met: {'; '.join(met) if met else 'none'}.")
+    rounds = sorted(set().union(*(set(v) for v in res.same.values())))
+    w(
+        f"In each of {len(rounds)} rounds, the {n:,} tunnels each tool made, and then the same "
+        "tunnels after the encap change, read back the same with every tool, attribute for "
+        "attribute (`ip -d -o link show type ipip`, sorted, less the index and the namespace "
+        "ids): the run stops where they differ. The first after the encap change, as read in "
+        "round 1:"
+    )
     w("")
-    if unmet:
-        w(f"Not met: {'; '.join(name for name, _ in unmet)}.")
-        w("")
+    w("```")
+    w(res.states.get(("encap", "all"), "").replace("\\", "\n"))
+    w("```")
+    w("")
 
-    def calls_text(op):
-        r, i = calls.get((op, "rfou")), calls.get((op, "ip"))
-        if not r or not i:
-            return ""
-        if op == "show":
-            what = f"a show of {r[0]:,} ports"
-        elif op.startswith("single-"):
-            what = "one such command"
-        else:
-            what = f"a {r[0]}-line batch"
-        text = (
-            f" For {what} (strace -c) rfou makes {r[1]} sends and {r[2]} receives on its "
-            f"netlink sockets, {r[3]} system calls in all; ip {i[1]} sends, {i[2]} receives, "
-            f"{i[3]} in all."
-        )
-        cr, ci = cpus.get((op, "rfou")), cpus.get((op, "ip"))
-        if cr and ci:
-            text += (
-                f" CPU time (`/usr/bin/time`): rfou {cr[0][0]:.2f} s user + {cr[0][1]:.2f} s "
-                f"system, ip {ci[0][0]:.2f} s user + {ci[0][1]:.2f} s system."
-            )
-        return text
 
-    def ack_text():
-        c = calls.get(("port-add", "rfou"))
-        if not c:
-            return ""
-        lines, sends, receives, _ = c
-        return (
-            f" rfou read {receives} datagrams for {lines} lines; the floor, asking for one "
-            f"ack per 64 requests, reads {-(-n // 64)} for the {n:,} ports."
-        )
-
-    def cpu_med(op, tool):
-        values = cpu_samples.get((op, tool))
-        if not values:
-            return None
-        return (
-            statistics.median(v[0] for v in values) / 1000,
-            statistics.median(v[1] for v in values) / 1000,
-        )
-
-    empty_r, empty_i = med("empty", "rfou"), med("empty", "ip")
-    for name, key in unmet:
-        if key == "floor":
-            above = port_add - floor
-            text = (
-                f"**{name}**: rfou took {ms(port_add)}, the floor {ms(floor)} (a minimal "
-                f"program sending the same requests, its process start included), so "
-                f"{ms(above)} above it."
-            )
-            if empty_r is not None and empty_i is not None:
-                text += (
-                    f" An empty batch (process start, entering the namespace, opening the "
-                    f"netlink sockets) takes rfou {ms(empty_r)}, ip {ms(empty_i)}."
-                )
-            if empty_r is not None and kernel_floor is not None:
-                floor_start = floor - kernel_floor
-                per_line = (port_add - empty_r) - kernel_floor
-                start_diff = empty_r - floor_start
-                text += (
-                    f" The floor's own start (its command time less its requests) is "
-                    f"{ms(floor_start)}: rfou's empty batch takes {ms(abs(start_diff))} "
-                    f"{'more' if start_diff > 0 else 'less'} (which part of a start costs what "
-                    f"was not measured). "
-                    f"Past its start, rfou takes {ms(port_add - empty_r)} for the "
-                    f"lines, {ms(per_line)} ({per_line / n * 1e6:.0f} µs a line) more than the "
-                    f"floor's requests: reading and parsing every line before the first is "
-                    f"sent, and encoding the requests."
-                )
-            text += calls_text("port-add") + ack_text()
-        elif key == "mem":
-            text = f"**{name}**: the highest of the runs was {mb(max(mem_r))}."
-        elif key in ("show", "show-small"):
-            rc, ic = counts.get((key, "rfou"), []), counts.get((key, "ip"), [])
-            text = (
-                f"**{name}**: rfou {ms(med(key, 'rfou'))}, ip {ms(med(key, 'ip'))}; rfou listed "
-                f"{', '.join(str(c) for c in rc)}, ip {', '.join(str(c) for c in ic)}."
-            )
-            text += calls_text("show")
-            cr, ci = cpu_med("show", "rfou"), cpu_med("show", "ip")
-            if cr and ci:
-                text += (
-                    f" In the timed runs rfou used {cr[0]:.2f} s of CPU in user space and "
-                    f"{cr[1]:.2f} s in the kernel, ip {ci[0]:.2f} s and {ci[1]:.2f} s: the "
-                    f"difference is mostly rfou's own processing in user space "
-                    f"({(cr[0] - ci[0]) * 1000:.0f} ms more), not the kernel's work for its "
-                    f"extra requests ({(cr[1] - ci[1]) * 1000:.0f} ms more)."
-                )
-            top = profiles.get("show")
-            if top:
-                percent, _, symbol = top[0]
-                text += (
-                    f" Its profile (below) puts {percent:.0f}% of rfou's samples in "
-                    f"`{symbol}`."
-                )
-        else:
-            r, i = med(key, "rfou"), med(key, "ip")
-            text = f"**{name}**: rfou {ms(r)}, ip {ms(i)} ({r / i:.2f})."
-            if empty_r is not None and empty_i is not None and not key.startswith("single"):
-                text += (
-                    f" An empty batch (process start, namespace, sockets) costs rfou "
-                    f"{ms(empty_r)} and ip {ms(empty_i)}; less that, rfou took "
-                    f"{ms(r - empty_r)} against ip's {ms(i - empty_i)}"
-                )
-                if i - empty_i > 0:
-                    text += f" ({(r - empty_r) / (i - empty_i):.2f})"
-                text += f", {((r - empty_r) - (i - empty_i)) / n * 1e6:+.0f} µs a line for rfou."
-            text += calls_text(key)
-        w(text)
-        w("")
-
-    # --- system calls -------------------------------------------------------------------------
-    if calls:
+def time_goes(res, w, words):
+    if res.calls:
         w("## Where the time goes")
         w("")
         w(
             "System calls, counted with `strace -f -c` (untimed) on a batch of the first "
-            "lines of each file, in a new namespace, on one show of the last run's show "
-            "namespace, and on one single command of each kind (single-*, lines 1). Sends and receives: `sendto`/`sendmsg` and `recvfrom`/`recvmsg` calls "
-            "(netlink); all: every system call of the process, its start included."
+            "lines of each file in a new namespace, on one show of the last round's show "
+            "namespace, and on one single command of each kind (lines 1). Sends and "
+            "receives: `sendto`/`sendmsg` and `recvfrom`/`recvmsg` (netlink); all: every "
+            "system call of the process, its start included."
         )
         w("")
         w("| operation | lines | rfou sends | ip sends | rfou receives | ip receives | rfou all | ip all |")
         w("| --- | --- | --- | --- | --- | --- | --- | --- |")
-        for op in (
-            "port-add", "port-del", "tunnel-add", "encap", "tunnel-del", "show",
-            "single-port-add", "single-tunnel-add", "single-encap", "single-tunnel-del",
-        ):
-            r, i = calls.get((op, "rfou")), calls.get((op, "ip"))
-            if not r or not i:
-                continue
-            w(f"| {op} | {r[0]:,} | {r[1]} | {i[1]} | {r[2]} | {i[2]} | {r[3]} | {i[3]} |")
+        for op in ("port-add", "port-del", "tunnel-add", "encap", "tunnel-del", "show",
+                   "single-port-add", "single-tunnel-add", "single-encap", "single-tunnel-del"):
+            r, i = res.calls.get((op, "rfou")), res.calls.get((op, "ip"))
+            if r and i:
+                w(f"| {op} | {r[0]:,} | {r[1]} | {i[1]} | {r[2]} | {i[2]} | {r[3]} | {i[3]} |")
         w("")
-    if cpu_samples:
+    if res.cpu_samples:
         w(
-            "Wall time against CPU time, medians of the timed runs (CPU: user + system time "
-            "of the tool's processes, from bash's `times`). Where the CPU time is much less "
-            "than the wall time, the command waits, mostly in the kernel (a VM with 2 vCPUs "
-            "runs nothing else meanwhile)."
+            "Wall time against CPU time (user + system time of the tool's processes, from "
+            "bash's `times`), medians of the rounds. Where the CPU time is much less than the "
+            "wall time, the command waits."
         )
         w("")
         w("| operation | rfou wall | rfou CPU user + system | ip wall | ip CPU user + system |")
         w("| --- | --- | --- | --- | --- |")
-        for op in (
-            "port-add", "port-del", "tunnel-add", "encap", "tunnel-del", "show", "empty",
-            "singles",
-        ):
-            cr, ci = cpu_med(op, "rfou"), cpu_med(op, "ip")
-            if not cr or not ci:
-                continue
-            w(
-                f"| {op} | {ms(med(op, 'rfou'))} | {ms(cr[0])} + {ms(cr[1])} | "
-                f"{ms(med(op, 'ip'))} | {ms(ci[0])} + {ms(ci[1])} |"
-            )
+
+        def cpu(op, tool):
+            values = res.cpu_samples.get((op, tool))
+            if not values:
+                return None
+            return tuple(statistics.median(v[k] for v in values) / 1000 for k in (0, 1))
+
+        for op in ("port-add", "port-del", "tunnel-add", "encap", "tunnel-del", "show", "empty", "singles"):
+            cr, ci = cpu(op, "rfou"), cpu(op, "ip")
+            if cr and ci:
+                w(
+                    f"| {op} | {ms(res.median(op, 'rfou'))} | {ms(cr[0])} + {ms(cr[1])} | "
+                    f"{ms(res.median(op, 'ip'))} | {ms(ci[0])} + {ms(ci[1])} |"
+                )
         w("")
-    if cpus:
-        w(
-            "CPU time (`/usr/bin/time -v`, user + system seconds) of the runs it wrapped "
-            "(untimed ones for show):"
-        )
+    for what, rows in res.profiles.items():
+        w(f"`perf record -e cpu-clock` of rfou ({what}, untimed), functions of at least 2%:")
         w("")
-        w("| what | rfou user | rfou system | ip user | ip system |")
-        w("| --- | --- | --- | --- | --- |")
-        for what, label in (
-            ("show", f"show of {show_n:,} ports (first run)"),
-            ("batch-port-add", f"{show_n:,}-line `add port` batch (rfou: median of the runs; ip: once)"),
-        ):
-            cr, ci = cpus.get((what, "rfou")), cpus.get((what, "ip"))
-            if not cr or not ci:
-                continue
-            ur = statistics.median(c[0] for c in cr)
-            sr = statistics.median(c[1] for c in cr)
-            ui = statistics.median(c[0] for c in ci)
-            si = statistics.median(c[1] for c in ci)
-            w(f"| {label} | {ur:.2f} s | {sr:.2f} s | {ui:.2f} s | {si:.2f} s |")
+        w("| samples | object | function |")
+        w("| --- | --- | --- |")
+        for percent, dso, symbol in rows:
+            w(f"| {percent:.1f}% | {dso} | `{symbol}` |")
         w("")
 
-    if profiles:
-        w(
-            "Where rfou spends its time, by function: `perf record -e cpu-clock` of one rfou "
-            "command (untimed), the functions with the most samples (kernel functions "
-            "included; at least 2%)."
-        )
-        w("")
-        titles = {
-            "port-add": f"`rfou -b` of the {n:,} `add port` lines, new namespace",
-            "show": f"`rfou -j show` of {show_n:,} ports",
-        }
-        for what, rows in profiles.items():
-            w(f"{titles.get(what, what)}:")
-            w("")
-            w("| samples | object | function |")
-            w("| --- | --- | --- |")
-            for percent, dso, symbol in rows:
-                w(f"| {percent:.1f}% | {dso} | `{symbol}` |")
-            w("")
 
-    # --- equivalence --------------------------------------------------------------------------
-    if states:
-        same = all(
-            states.get((op, "rfou")) == states.get((op, "ip")) for op in ("tunnel-add", "encap")
-        )
-        w("## Same result")
-        w("")
-        if same:
-            w(
-                "After each batch the counts were checked (ports, tunnels, tunnels with the new "
-                "encap port and their remote and local kept). In the first run, tunnel `t0` as "
-                "`ip -d link show` prints it was the same, attribute for attribute, after "
-                "rfou's batches and after ip's (after the add and after the encap change):"
-            )
-            w("")
-            w("```")
-            w(states.get(("encap", "rfou"), "").replace("\\", "\n"))
-            w("```")
-        else:
-            w("Tunnel `t0` as `ip -d link show` prints it differed between the tools:")
-            w("")
-            w("```")
-            for op in ("tunnel-add", "encap"):
-                for tool in ("rfou", "ip"):
-                    w(f"{op} {tool}: {states.get((op, tool), '')}")
-            w("```")
-        w("")
-
-    # --- every run ----------------------------------------------------------------------------
-    w("## Every run")
+def every_round(res, w, runs, n):
+    w("## Every round")
     w("")
-    w(
-        "Each run's times, and the ratio within each run (the two tools measured a few "
-        "seconds apart: the ratio is less sensitive to load on the host than the times)."
-    )
+    w("Each round's times, and each round's ratios to ip.")
     w("")
-    w("| operation | tool | " + " | ".join(f"run {k + 1}" for k in range(runs)) + " |")
+    w("| operation | tool | " + " | ".join(f"round {k}" for k in range(1, runs + 1)) + " |")
     w("| --- | --- | " + " | ".join("---" for _ in range(runs)) + " |")
     ops = []
-    for op, _ in samples:
+    for op, _ in res.samples:
         if op not in ops:
             ops.append(op)
     for op in ops:
-        if op == "floor-pair":
-            continue  # in pairs, not runs: the table below
-        for tool in ("rfou", "ip", "floor"):
-            values = samples.get((op, tool))
+        for tool in ("rfou", "rfou-dyn", "ip"):
+            values = res.samples.get((op, tool))
             if values:
-                w(f"| {op} | {tool} | " + " | ".join(ms(v) for v in values) + " |")
-        r, i = samples.get((op, "rfou")), samples.get((op, "ip"))
-        if r and i and len(r) == len(i):
-            w(f"| {op} | rfou / ip | " + " | ".join(f"{a / b:.2f}" for a, b in zip(r, i)) + " |")
+                w(f"| {op} | {tool} | " + " | ".join(ms(values[r]) if r in values else "" for r in range(1, runs + 1)) + " |")
+        for tool in ("rfou", "rfou-dyn"):
+            ratios = res.ratios(op, tool)
+            if ratios:
+                w(f"| {op} | {tool} / ip | " + " | ".join(f"{ratios[r]:.2f}" if r in ratios else "" for r in range(1, runs + 1)) + " |")
     w("")
-    pair_r, pair_f = samples.get(("floor-pair", "rfou")), samples.get(("floor-pair", "floor"))
-    if pair_r and pair_f:
-        pairs = info.get("pairs", "?")
+    if res.pairs.get("rfou"):
         w(
-            f"rfou's {n:,}-line port-add batch and the floor, side by side: {pairs} pairs a run, "
-            "each in namespaces of their own, taking turns at going first."
+            f"rfou's {n:,}-line port-add batch and the floor, side by side after the rounds, "
+            "each in a namespace of its own, taking turns at going first:"
         )
         w("")
-        w("| pair | rfou | floor | rfou ÷ floor | the floor's requests (timed inside it) |")
-        w("| --- | --- | --- | --- | --- |")
-        kernel = samples.get(("floor-pair", "floor-kernel"), [])
-        for k, (a, b) in enumerate(zip(pair_r, pair_f)):
-            inside = ms(kernel[k]) if k < len(kernel) else ""
-            w(f"| {k + 1} | {ms(a)} | {ms(b)} | {a / b:.2f} | {inside} |")
+        w("| pair | round | rfou | floor | rfou ÷ floor | the floor's requests (timed inside it) |")
+        w("| --- | --- | --- | --- | --- | --- |")
+        inside = res.pairs.get("floor-kernel", [])
+        for k, ((r, a), (_, b)) in enumerate(zip(res.pairs["rfou"], res.pairs["floor"])):
+            kernel = ms(inside[k][1]) if k < len(inside) else ""
+            w(f"| {k + 1} | {r} | {ms(a)} | {ms(b)} | {a / b:.2f} | {kernel} |")
         w("")
-
-    # --- method -------------------------------------------------------------------------------
-    w("## How it is measured")
-    w("")
-    w(
-        "- `bench/bulk` installs what is missing, builds rfou with `scripts/build-release` "
-        "(`cargo build --release`, linked statically on Linux with glibc, as rfou ships: see "
-        "`scripts/cargo-static`), takes the lock "
-        "`/tmp/rfou-bench.lock`, waits for other QEMU processes on the host to end, and runs "
-        "`bench/bulk.d/run` once: directly where the kernel has fou, otherwise in one VM "
-        "(`scripts/vm-run`, Debian's kernel). Every figure comes from that one boot."
-    )
-    w(
-        "- `/etc` and the binaries on tmpfs: in a private mount namespace, the run mounts a "
-        "tmpfs, copies `/etc` into it (in the VM from a tar of the host's `/etc`, so that one "
-        "file crosses 9p), copies `rfou` and `ip` into it and runs them from there, and copies "
-        "every shared library either loads (`ldd`, the loader included); `/etc` and each "
-        "library are bind-mounted over their own paths, and `stat -f` checks that each is on "
-        "tmpfs. The nsswitch.conf copy leaves out the `db` source, which is not installed "
-        "(glibc would otherwise search the 9p library directories for it in every `ip fou "
-        "add` process)."
-    )
-    w(
-        "- Batches: `rfou -n NS -b FILE` against `ip -n NS -batch FILE`, the same operations "
-        "line for line: `add port P ipproto 4` / `fou add port P ipproto 4`; `del port P` / "
-        "`fou del port P`; `tunnel add tI mode ipip remote R local L encap fou encap-dport "
-        "5555` / `link add tI type ipip mode ipip remote R local L encap fou encap-dport "
-        "5555`; `tunnel encap dev tI fou encap-dport 6000` / `link set tI type ipip mode ipip "
-        "remote R local L encap fou encap-dport 6000` (ip sends all the tunnel's attributes, "
-        "so they are given again); `tunnel del tI` / `link del tI`."
-    )
-    w(
-        "- Namespaces: in each run each tool gets namespaces of its own, new for the run: one "
-        "where it adds the ports then deletes them, one where it adds the tunnels, changes "
-        "their encap, and deletes them, one for its single commands; the show namespaces "
-        f"({show_small_n:,} and {show_n:,} ports, ports 20000 and up, no address bound) are "
-        "new for each run, each filled by one rfou batch and read by both tools. Namespaces are "
-        "kept until the end (deleting one with ports or tunnels in it sets the kernel's "
-        "cleanup work going in the background). The tools take turns at going first "
-        "(ip first in odd runs)."
-    )
-    w(
-        "- Time: the wall time of the whole command, from bash's `$EPOCHREALTIME` before and "
-        "after (no other process in between); the single commands are a loop of that many "
-        "processes. Each figure is the median of the runs; every run is listed above. Before "
-        "the runs, each tool runs a short batch of each kind once (warm-up, untimed)."
-    )
-    w(
-        "- The pipelined floor (`bench/bulk.d/floor.rs`, built by `rustc -O`, no crates, and "
-        "linked as rfou is, so that neither has the dynamic loader's work at its start and the "
-        "other not): "
-        "the least a tool can do for the N lines. A program that enters the namespace, opens "
-        "a generic-netlink socket, resolves the fou family and sends the same N "
-        "`FOU_CMD_ADD` requests (the attributes rfou sends) 64 per `sendmsg`, with an ack "
-        "asked only on the last of each 64, waiting for that ack before the next 64. It is "
-        "timed as the tools are, the whole command with its process start; it also reports "
-        "its own time from the first `sendmsg` to the last ack (the requests alone). "
-        "rfou's port-add batch and the floor are timed in pairs, a moment apart and each in "
-        "a fresh namespace, taking turns at going first, after the runs (their sockets would "
-        "slow the show, which walks every UDP socket of the host); the verdict is the median "
-        "of the pairs' ratios. Timed a run apart, as they once were, the two saw different load on "
-        "the host: in one run the floor's three times were 90, 56 and 88 ms."
-    )
-    w(
-        "- Show: `rfou -j show` against `ip -j fou show` (the same JSON), output to a file on "
-        "the tmpfs; the ports listed are counted from it. The run loads `udp_diag` first: "
-        "rfou's show loads no module, and finds the ports the kernel's dump drops among the "
-        "UDP sockets only where socket diagnostics for UDP are there."
-    )
-    w(
-        "- Memory: the maximum resident set size (`/usr/bin/time -v`) of `rfou -b` on the "
-        f"{show_n:,}-line batch that fills the show namespace, in every run; ip's for the same "
-        "batch (as `fou add` lines) once."
-    )
-    if set(only) != {"ports", "tunnels", "singles", "show", "calls"}:
-        w(f"- Sections run (`RFOU_BULK_ONLY`): {', '.join(only)}; the others were left out.")
-    if notes:
-        w("")
-        w("Notes from the run:")
-        w("")
-        for note in notes:
-            w(f"- {note}")
-    print("\n".join(out))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

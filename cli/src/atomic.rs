@@ -57,7 +57,9 @@ fn apply(line: &Line, handle: &mut Handle, io: &mut Io) -> Result<Option<Undo>> 
         | Command::Doctor { .. }
         | Command::Help(_) => None,
         // Refused by batch::parse_lines: never a batch line.
-        Command::Apply { .. } | Command::Export => unreachable!("apply is no batch command"),
+        Command::Apply { .. } | Command::Export | Command::ImportNetworkd { .. } => {
+            unreachable!("apply, export and import are no batch commands")
+        }
     };
     exec::run_line(line, handle, io)?;
     Ok(undo)

@@ -4,11 +4,11 @@
 //! it was. Then the lines run in order; the first failure stops the batch (unless
 //! `--force`), naming FILE:LINE and how many lines were applied before it.
 
-use rfou::tunnel::rules::refuse_fallback;
-use rfou::{Error, ErrorKind, Family, Handle, Result};
+use rfou::{Error, Family, Handle};
 
 use crate::exit;
 use crate::output::for_message;
+use crate::runs::{add_ports, add_tunnels, change_tunnels, del_tunnels, runs_with, told};
 pub use crate::Line;
 use crate::{exec, parse, Command, Io};
 
@@ -117,10 +117,13 @@ pub fn parse_lines(text: &str, family: Option<Family>) -> (Vec<Line<'_>>, Vec<(u
                 errors.push((number, Error::invalid("help is not a batch command")))
             }
             // apply is all or nothing on its own, and its plan is not a line's to undo.
-            Ok(Command::Apply { .. } | Command::Export) => errors.push((
-                number,
-                Error::invalid("apply and export are not batch commands: run them alone"),
-            )),
+            Ok(Command::Apply { .. } | Command::Export | Command::ImportNetworkd { .. }) => errors
+                .push((
+                    number,
+                    Error::invalid(
+                        "apply, export and import are not batch commands: run them alone",
+                    ),
+                )),
             Ok(command) => lines.push(Line {
                 number,
                 // As written, a slice of the text: only a failure message needs the words one
@@ -204,32 +207,43 @@ fn run_lines(batch: Batch, handle: &mut Handle, io: &mut Io) -> i32 {
     let mut applied = 0;
     let mut next = 0;
     while next < lines.len() {
-        // Runs of port adds go to the kernel in windows, runs of tunnel deletes as one group
-        // delete; anything else one line at a time.
-        let same_kind = |l: &Line, other: &Line| {
-            std::mem::discriminant(&l.command) == std::mem::discriminant(&other.command)
-        };
+        // Runs of port adds, tunnel adds and tunnel changes go to the kernel many requests
+        // per `sendmsg`, runs of tunnel deletes as one group delete; anything else one line
+        // at a time (a line of a kind that forms no run is a run of one).
         let first = &lines[next];
         let run_len = lines[next..]
             .iter()
-            .take_while(|l| same_kind(l, first))
-            .count();
+            .take_while(|l| runs_with(&first.command, &l.command))
+            .count()
+            .max(1);
+        let run = &lines[next..next + run_len];
         let (outcomes, run) = match &first.command {
-            Command::PortAdd { .. } if run_len > 1 => {
-                let run = &lines[next..next + run_len];
-                (add_ports(run, handle, force), run)
-            }
+            Command::PortAdd { .. } if run_len > 1 => (told(add_ports(run, handle, force)), run),
             Command::TunnelDel { .. } if run_len > 1 => {
-                let run = &lines[next..next + run_len];
-                (del_tunnels(run, handle, force, io), run)
+                (told(del_tunnels(run, handle, force, io)), run)
+            }
+            Command::TunnelAdd(_) if run_len > 1 => (told(add_tunnels(run, handle, force)), run),
+            Command::TunnelChange { .. } | Command::TunnelEncap { .. } if run_len > 1 => {
+                match handle.hold_change_lock() {
+                    Ok(()) => (change_tunnels(run, handle, force), run),
+                    Err(e) => (vec![Err(e)], &run[..1]),
+                }
             }
             _ => {
-                let run = &lines[next..next + 1];
-                (vec![exec::run_line(&run[0], handle, io)], run)
+                let run = &run[..1];
+                (told(vec![exec::run_line(&run[0], handle, io)]), run)
             }
         };
         next += run.len();
         for (line, outcome) in run.iter().zip(outcomes) {
+            // A change's report is said in its line's turn, as one by one says it.
+            let outcome = outcome.and_then(|report| match (report, &line.command) {
+                (
+                    Some(report),
+                    Command::TunnelChange { name, .. } | Command::TunnelEncap { name, .. },
+                ) => exec::tell(name, &report, io.format, io.out, io.err),
+                _ => Ok(()),
+            });
             match outcome {
                 Ok(()) => applied += 1,
                 Err(e) => {
@@ -257,134 +271,6 @@ fn run_lines(batch: Batch, handle: &mut Handle, io: &mut Io) -> i32 {
         );
     }
     status
-}
-
-/// Adds the ports of a run of `add` lines, many per `sendmsg`. Without `force` the result
-/// must be what running the lines one by one gives: nothing after the first failing line
-/// applied, so the ports the kernel added after it are deleted again, and the outcomes end
-/// at the failure.
-fn add_ports(run: &[Line], handle: &mut Handle, force: bool) -> Vec<Result<()>> {
-    let mut ports = Vec::with_capacity(run.len());
-    for line in run {
-        let Command::PortAdd { port, dev } = &line.command else {
-            unreachable!("a run of port adds")
-        };
-        match exec::with_dev(handle, port, dev) {
-            Ok(port) => ports.push(port),
-            // Devices are checked before anything is sent: the lines before this one go as
-            // they would one by one, this one fails.
-            Err(e) => {
-                let mut outcomes = add_ports_checked(&ports, handle, force);
-                if force || outcomes.iter().all(|o| o.is_ok()) {
-                    outcomes.push(Err(e));
-                    if force {
-                        let rest = &run[outcomes.len()..];
-                        outcomes.extend(add_ports(rest, handle, force));
-                    }
-                }
-                return outcomes;
-            }
-        }
-    }
-    add_ports_checked(&ports, handle, force)
-}
-
-/// Deletes the tunnels of a run of `tunnel del` lines with one group delete. Every name is
-/// checked first; without `force` the run ends at the first bad one, as one by one would.
-/// Should the group delete fail, the lines run one by one instead.
-fn del_tunnels(run: &[Line], handle: &mut Handle, force: bool, io: &mut Io) -> Vec<Result<()>> {
-    let mut outcomes = Vec::with_capacity(run.len());
-    let mut tunnels = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for line in run {
-        let Command::TunnelDel { name } = &line.command else {
-            unreachable!("a run of tunnel deletes")
-        };
-        let found = if seen.insert(name.clone()) {
-            handle.tunnel(name).and_then(|t| {
-                refuse_fallback(&t, "delete")?;
-                Ok(t)
-            })
-        } else {
-            Err(Error::new(
-                ErrorKind::NoSuchDevice,
-                format!(
-                    "device \"{name}\" does not exist in {} (deleted by an earlier line)",
-                    handle.place()
-                ),
-            ))
-        };
-        match found {
-            Ok(tunnel) => {
-                tunnels.push(tunnel);
-                outcomes.push(Ok(()));
-            }
-            Err(e) => {
-                outcomes.push(Err(e));
-                if !force {
-                    break;
-                }
-            }
-        }
-    }
-    let survivors = match handle.tunnel_del_many(&tunnels) {
-        Ok(survivors) => survivors,
-        Err(_) => {
-            return run[..outcomes.len()]
-                .iter()
-                .zip(outcomes)
-                .map(|(line, checked)| {
-                    checked
-                        .and_then(|()| exec::run(&line.command, handle, io.format, io.out, io.err))
-                })
-                .collect()
-        }
-    };
-    // A line is done only if its tunnel is gone.
-    for (line, outcome) in run.iter().zip(outcomes.iter_mut()) {
-        let Command::TunnelDel { name } = &line.command else {
-            unreachable!("a run of tunnel deletes")
-        };
-        if outcome.is_ok() && survivors.iter().any(|t| &t.name == name) {
-            *outcome = Err(Error::kernel(libc::EBUSY, format!(
-                    "cannot delete tunnel \"{name}\": the kernel answered the group delete with success but kept it; it is back in its group"
-                )));
-        }
-    }
-    outcomes
-}
-
-fn add_ports_checked(ports: &[rfou::FouPort], handle: &mut Handle, force: bool) -> Vec<Result<()>> {
-    if ports.is_empty() {
-        return Vec::new();
-    }
-    let mut outcomes = handle.fou_add_many(ports);
-    if force {
-        return outcomes;
-    }
-    if let Some(first_failure) = outcomes.iter().position(|o| o.is_err()) {
-        // The lines after the failing one would never have run: the ports the kernel added
-        // for them are taken back. One that cannot be is said with the failure.
-        let mut kept = Vec::new();
-        for (port, outcome) in ports.iter().zip(&outcomes).skip(first_failure + 1) {
-            if outcome.is_ok() {
-                if let Err(err) = handle.fou_del(port) {
-                    kept.push(err.to_string());
-                }
-            }
-        }
-        outcomes.truncate(first_failure + 1);
-        if !kept.is_empty() {
-            let last = outcomes.pop().expect("the failing line's outcome");
-            outcomes.push(last.map_err(|e| {
-                e.with_note(format!(
-                    "ports added by the lines after it could not all be taken back: {}",
-                    kept.join("; ")
-                ))
-            }));
-        }
-    }
-    outcomes
 }
 
 #[cfg(test)]

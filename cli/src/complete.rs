@@ -284,6 +284,12 @@ mod tests {
         assert!(!found.files);
         assert_eq!(sorted_words(found), ["--defer-bound", "--prune"]);
         assert!(offered("export ").is_empty());
+        assert_eq!(offered("import "), ["networkd"]);
+        assert!(!complete_line("import ").files);
+        let found = complete_line("import networkd ");
+        assert!(found.files && found.words.is_empty());
+        assert!(complete_line("import networkd a.netdev ").files);
+        assert!(!complete_line("import nm ").files);
         assert_eq!(offered("doctor "), ["dev"]);
         assert!(offered("doctor dev eth0 ").is_empty());
         assert_eq!(offered("help "), sorted(help::TOPICS));

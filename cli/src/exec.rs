@@ -106,6 +106,7 @@ pub fn run(
             }
             write(out, &export.text)
         }
+        Command::ImportNetworkd { files } => import_networkd(files, out, err),
         Command::Help(topic) => write(out, &help::text(topic.as_deref())?),
     }
 }
@@ -144,6 +145,37 @@ pub fn read_input(file: &str, what: &str) -> Result<(String, String)> {
         )));
     }
     Ok((name, text))
+}
+
+/// `import networkd FILE...`: reads every file first (a file that cannot be read, or that
+/// networkd would refuse, is an error and nothing is printed), then prints the desired
+/// state on `out` and names on `err` each setting it does not carry over as written.
+pub fn import_networkd(files: &[String], out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
+    let mut read = Vec::new();
+    for file in files {
+        read.push(read_input(file, "file")?);
+    }
+    let given: Vec<rfou::state::NetworkdFile> = read
+        .iter()
+        .map(|(name, text)| rfou::state::NetworkdFile { name, text })
+        .collect();
+    let import = rfou::state::import_networkd(&given)?;
+    for note in &import.notes {
+        write(
+            err,
+            &format!("rfou: note: {}\n", output::for_message(&note.to_string())),
+        )?;
+    }
+    if !import.notes.is_empty() {
+        write(
+            err,
+            &format!(
+                "rfou: note: {} of what the files say is not carried over as written (named above, and as comments in the file)\n",
+                import.notes.len()
+            ),
+        )?;
+    }
+    write(out, &import.text)
 }
 
 /// Reads a desired-state file (`-`: standard input), refusing a bad one before anything is
@@ -229,7 +261,7 @@ pub(crate) fn with_dev_or_gone(
 
 /// Says what a tunnel change did beyond what was asked: one line on stderr, or a JSON
 /// object on stdout with `-j`.
-fn tell(
+pub(crate) fn tell(
     name: &str,
     report: &ChangeReport,
     format: Format,

@@ -157,7 +157,9 @@ pub fn global_option(name: &str) -> Option<&'static GlobalOption> {
 pub const TOP: &[&str] = &["add", "delete", "show", "list", "tunnel", "help", "doctor"];
 /// The desired-state commands. Only their whole words are taken, never a prefix: `rfou a`
 /// stays `add`, as in iproute2.
-pub const STATE_COMMANDS: &[&str] = &["apply", "export"];
+pub const STATE_COMMANDS: &[&str] = &["apply", "export", "import"];
+/// What `import` reads: the configuration of another tool (whole words only).
+pub const IMPORT_SOURCES: &[&str] = &["networkd"];
 /// The options of `apply`.
 pub const APPLY_OPTIONS: &[&str] = &["--check", "--prune", "--defer-bound"];
 /// The verbs of `tunnel`.

@@ -7,12 +7,12 @@ use crate::words::{keyword, unknown};
 
 /// The one usage line, in `rfou --help` and `rfou help` alike.
 pub const USAGE_LINE: &str =
-    "rfou [ OPTIONS ] { add | del | show | tunnel | doctor | apply | export | help } ...";
+    "rfou [ OPTIONS ] { add | del | show | tunnel | doctor | apply | export | import | help } ...";
 
 /// The topics of `rfou help TOPIC`: the command words (`delete` and `list` are the long
 /// names of `del` and `show`).
 pub const TOPICS: &[&str] = &[
-    "add", "delete", "show", "list", "tunnel", "doctor", "apply", "export",
+    "add", "delete", "show", "list", "tunnel", "doctor", "apply", "export", "import",
 ];
 
 const ADD: &str = "  rfou add port PORT { ipproto PROTO | gue } [ local ADDR ] [ peer ADDR ]
@@ -59,6 +59,11 @@ const APPLY: &str =
 const EXPORT: &str =
     "  rfou export                              the namespace's ports and tunnels as such a FILE
 ";
+const IMPORT: &str =
+    "  rfou import networkd FILE...             systemd-networkd's FOU ports and tunnels (.netdev;
+           .network for the devices tunnels are made on) as such a FILE; what it cannot
+           carry over as written is named on standard error
+";
 const FOOTER: &str = "\
 OPTIONS: -n NETNS  -j  -p  -b FILE [ --force | --atomic ]  -6  -4  -V  -h
 Keywords may be shortened to any unique prefix. Exit status: 0 done, 1 the kernel or the
@@ -77,13 +82,14 @@ pub fn grammar() -> String {
         DOCTOR,
         APPLY,
         EXPORT,
+        IMPORT,
         "\n",
         "Where: PORT  := 1..65535\n",
         "       PROTO := 1..255 | ipip | ipencap | ipv6 | sit | gre | etherip | mpls\n",
         "       MODE  := ipip | sit | gre | gretap | ipip6 | ip6ip6 | any | ip6tnl | ip6gre | ip6gretap\n",
         "\n",
         FOOTER,
-        "Help on one command: rfou help { add | del | show | tunnel | doctor | apply | export }\n",
+        "Help on one command: rfou help { add | del | show | tunnel | doctor | apply | export | import }\n",
     ]
     .concat()
 }
@@ -110,6 +116,7 @@ pub fn text(topic: Option<&str>) -> Result<String> {
         "doctor" => ("doctor", DOCTOR.to_string(), "rfou(8)"),
         "apply" => ("apply", APPLY.to_string(), "rfou-apply(8)"),
         "export" => ("export", EXPORT.to_string(), "rfou-apply(8)"),
+        "import" => ("import", IMPORT.to_string(), "rfou-apply(8)"),
         other => unreachable!("a topic without help: {other}"),
     };
     Ok(format!(

@@ -17,6 +17,7 @@ pub mod output;
 pub mod parse;
 pub mod print;
 pub mod quick;
+pub(crate) mod runs;
 pub mod stubs;
 mod walk;
 pub mod words;
@@ -71,6 +72,11 @@ pub enum Command {
     },
     /// `export`: the namespace's ports and tunnels as a desired-state file.
     Export,
+    /// `import networkd FILE...`: systemd-networkd's FOU ports and tunnels as a
+    /// desired-state file; reads the files only, never the kernel.
+    ImportNetworkd {
+        files: Vec<String>,
+    },
     Help(Option<String>),
 }
 

@@ -60,6 +60,20 @@ fn main() -> ExitCode {
                     Err(e) => fail(&e),
                 };
             }
+            // import reads files only: no namespace to open.
+            Ok(Command::ImportNetworkd { files }) => {
+                if args.netns.is_some() {
+                    return fail(&Error::invalid(
+                        "import reads files and no namespace: -n has no meaning for it",
+                    ));
+                }
+                let status = match exec::import_networkd(&files, &mut out, &mut err) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => fail(&e),
+                };
+                let _ = out.flush();
+                return status;
+            }
             Ok(command) => Some(command),
             Err(e) => return fail(&e),
         },

@@ -9,7 +9,9 @@ use rfou::tunnel::{Encap, EncapSpec, TunnelKind, TunnelMode, TunnelSettings, Tun
 use rfou::values::Input;
 use rfou::{Error, Family, Result};
 
-use crate::grammar::{self, APPLY_OPTIONS, DOCTOR, PORT_SHOW, STATE_COMMANDS, TOP, TUNNEL};
+use crate::grammar::{
+    self, APPLY_OPTIONS, DOCTOR, IMPORT_SOURCES, PORT_SHOW, STATE_COMMANDS, TOP, TUNNEL,
+};
 use crate::help;
 use crate::words::{keyword, nearest, unknown, Once, Words};
 use crate::Command;
@@ -36,6 +38,10 @@ pub fn parse_words(words: &[&str], family: Option<Family>) -> Result<Command> {
             words.next_word();
             no_more(&mut words, "export")?;
             return Ok(Command::Export);
+        }
+        Some("import") => {
+            words.next_word();
+            return import(&mut words);
         }
         _ => {}
     }
@@ -181,6 +187,39 @@ fn apply(words: &mut Words) -> Result<Command> {
             "apply needs FILE: the desired state (TOML), or - for standard input",
         )),
     }
+}
+
+/// `import networkd FILE...`: at least one file; a word like an option is none.
+fn import(words: &mut Words) -> Result<Command> {
+    match words.next_word() {
+        Some("networkd") => {}
+        Some(word) => return Err(unknown(word, IMPORT_SOURCES, "rfou import")),
+        None => {
+            return Err(Error::invalid(
+                "import needs what to import from: rfou import networkd FILE...",
+            ))
+        }
+    }
+    let mut files = Vec::new();
+    while let Some(word) = words.next_word() {
+        if word == "-" {
+            return Err(Error::invalid(
+                "import networkd reads files by name (their ending says what they are): - is none",
+            ));
+        }
+        if word.starts_with('-') {
+            return Err(Error::invalid(format!(
+                "import networkd takes no option \"{word}\" (a file whose name starts with - is ./{word})"
+            )));
+        }
+        files.push(word.to_string());
+    }
+    if files.is_empty() {
+        return Err(Error::invalid(
+            "import networkd needs FILE...: systemd-networkd's .netdev files (and the .network files that name their tunnels' devices)",
+        ));
+    }
+    Ok(Command::ImportNetworkd { files })
 }
 
 /// `doctor [dev NAME]`.
@@ -530,5 +569,31 @@ mod tests {
         assert!(text.contains("with its mode"), "{text}");
         let text = refused("tunnel add t mode ipip proto ip6ip", None);
         assert!(text.contains("not one a ipip tunnel carries"), "{text}");
+    }
+
+    #[test]
+    fn import_takes_its_source_and_files() {
+        let words = ["import", "networkd", "a.netdev", "b.network"];
+        assert_eq!(
+            parse(&words, None).unwrap(),
+            Command::ImportNetworkd {
+                files: vec!["a.netdev".into(), "b.network".into()]
+            }
+        );
+        for (line, says) in [
+            ("import", "import needs what to import from"),
+            ("import networkd", "needs FILE..."),
+            ("import netwrkd a.netdev", "did you mean `networkd`?"),
+            ("import networkd -x", "takes no option \"-x\""),
+            // A whole word only, as apply and export.
+            ("imp networkd a.netdev", "unknown"),
+        ] {
+            let text = refused(line, None);
+            assert!(text.contains(says), "{line}: {text}");
+        }
+        assert_eq!(
+            parse(&["import", "networkd", "--help"], None).unwrap(),
+            Command::Help(Some("import".into()))
+        );
     }
 }

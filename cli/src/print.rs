@@ -86,6 +86,10 @@ pub fn words(command: &Command) -> Vec<String> {
             out.push(file.clone());
         }
         Command::Export => push(&["export"]),
+        Command::ImportNetworkd { files } => {
+            push(&["import", "networkd"]);
+            out.extend(files.iter().cloned());
+        }
         Command::Help(topic) => {
             push(&["help"]);
             out.extend(topic.clone());
@@ -165,6 +169,7 @@ mod tests {
         round_trip("apply -");
         round_trip("apply --check --defer-bound b.toml");
         round_trip("export");
+        round_trip("import networkd a.netdev b.network");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use rfou::tunnel::TunnelMode;
 
 use crate::grammar::{
     self, sets, value_of, value_words, GlobalOption, OptionArg, Value, APPLY_OPTIONS, DOCTOR,
-    ENCAP_TYPES, GLOBAL_OPTIONS, PORT_SHOW, STATE_COMMANDS, TOP, TUNNEL,
+    ENCAP_TYPES, GLOBAL_OPTIONS, IMPORT_SOURCES, PORT_SHOW, STATE_COMMANDS, TOP, TUNNEL,
 };
 use crate::help;
 use crate::words::keyword;
@@ -100,7 +100,7 @@ impl Walk<'_> {
         let rest = &before[i + 1..];
         let family_given = given.contains(&"-6") || given.contains(&"-4");
         let command = match command {
-            "apply" | "export" => command,
+            "apply" | "export" | "import" => command,
             other => keyword(other, TOP).ok()??,
         };
         match command {
@@ -112,6 +112,7 @@ impl Walk<'_> {
             "help" => rest.is_empty().then(|| words(help::TOPICS)),
             "doctor" => self.doctor(rest),
             "export" => Some(nothing()),
+            "import" => import(rest),
             other => unreachable!("a command without completion: {other}"),
         }
     }
@@ -380,6 +381,18 @@ fn apply(rest: &[&str], cur: &str) -> Option<Candidates> {
     let mut found = words(&open);
     found.files = !file && !cur.starts_with("--");
     Some(found)
+}
+
+/// `import networkd FILE...`: the source, then files.
+fn import(rest: &[&str]) -> Option<Candidates> {
+    match rest.first() {
+        None => Some(words(IMPORT_SOURCES)),
+        Some(source) if IMPORT_SOURCES.contains(source) => Some(Candidates {
+            words: Vec::new(),
+            files: true,
+        }),
+        Some(_) => None,
+    }
 }
 
 /// The global option(s) `word` gives, and a value attached to the last (`-nblue`,

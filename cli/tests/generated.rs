@@ -19,12 +19,13 @@ mod roff;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use rfou::state::NETWORKD_KEYS;
 use rfou::tunnel::{TunnelMode, PROTO_WORDS};
 use rfou::values::PROTOCOLS;
 use rfou_cli::complete as completions;
 use rfou_cli::grammar::{
-    self, OptionArg, APPLY_OPTIONS, DOCTOR, ENCAP_TYPES, GLOBAL_OPTIONS, PORT_SHOW, STATE_COMMANDS,
-    TOP, TUNNEL,
+    self, OptionArg, APPLY_OPTIONS, DOCTOR, ENCAP_TYPES, GLOBAL_OPTIONS, IMPORT_SOURCES, PORT_SHOW,
+    STATE_COMMANDS, TOP, TUNNEL,
 };
 use rfou_cli::help::TOPICS;
 
@@ -146,6 +147,14 @@ fn manual_names_every_keyword() {
         "apply options (APPLY_OPTIONS)",
         APPLY_OPTIONS,
     );
+    assert_named(
+        "rfou-apply.8",
+        "import sources (IMPORT_SOURCES)",
+        IMPORT_SOURCES,
+    );
+    for (section, keys) in NETWORKD_KEYS {
+        assert_named("rfou-apply.8", &format!("networkd [{section}] keys"), keys);
+    }
     assert_named("rfou-fou.8", "keywords of add", &grammar::port_add());
     assert_named("rfou-fou.8", "keywords of del", &grammar::port_del());
     assert_named("rfou-fou.8", "keywords of show (PORT_SHOW)", PORT_SHOW);
@@ -416,6 +425,7 @@ fn completes_in(shell: Shell) {
     );
     assert_eq!(complete("rfou apply --defer-bound --"), ["--check"]);
     assert!(complete("rfou export ").is_empty());
+    assert_eq!(complete("rfou import "), ["networkd"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

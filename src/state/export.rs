@@ -5,29 +5,14 @@
 //! never writes a file that `apply` would refuse.
 
 use std::collections::HashMap;
-use std::fmt::Write;
 
 use super::parse;
+use super::write::{port_entry, tunnel_entry};
 use crate::error::{Error, Result};
-use crate::fou::{Family, FouEncap};
 use crate::handle::Handle;
 use crate::tunnel::rules::is_fallback;
-use crate::tunnel::{TunnelKind, Value};
+use crate::tunnel::TunnelSpec;
 use crate::txn::Snapshot;
-
-/// A TOML string: JSON's escapes are TOML's too.
-fn quoted(text: &str) -> String {
-    serde_json::to_string(text).expect("a string serializes")
-}
-
-/// A value as TOML writes it.
-fn toml_value(value: &Value) -> String {
-    match value {
-        Value::Flag(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::Word(w) => quoted(w),
-    }
-}
 
 /// What [`Handle::export_state`] found: the file, and what a reader should know about it
 /// (that the list of ports may be incomplete).
@@ -71,54 +56,24 @@ pub fn export(current: &Snapshot, computed: &HashMap<String, u32>) -> Result<Str
     let mut ports = current.ports().to_vec();
     ports.sort_by_key(|p| p.socket());
     for p in &ports {
-        let mut entry = format!("\n[[port]]\nport = {}\n", p.port);
-        match p.encap {
-            FouEncap::Direct { ipproto } => {
-                let _ = writeln!(entry, "ipproto = {ipproto}");
-            }
-            FouEncap::Gue => entry.push_str("gue = true\n"),
-        }
-        if p.family == Family::Inet6 {
-            entry.push_str("family = \"inet6\"\n");
-        }
-        if let Some(a) = p.local {
-            let _ = writeln!(entry, "local = \"{a}\"");
-        }
-        if let Some(a) = p.peer {
-            let _ = writeln!(entry, "peer = \"{a}\"");
-        }
-        if let Some(n) = p.peer_port {
-            let _ = writeln!(entry, "peer_port = {n}");
-        }
-        if let Some(i) = p.ifindex {
-            let _ = writeln!(entry, "dev = {}", quoted(&current.devices.name_of(i)));
-        }
-        if p.remcsum_nopartial {
-            entry.push_str("remcsum_nopartial = true\n");
-        }
+        let mut entry = String::from("\n");
+        let dev = p.ifindex.map(|i| current.devices.name_of(i));
+        port_entry(&mut entry, p, dev.as_deref());
         readable(&entry, || p.describe(&current.devices))?;
         out.push_str(&entry);
     }
     for t in current.tunnels.iter().filter(|t| !is_fallback(t)) {
         let what = || format!("tunnel \"{}\"", t.name);
-        let mut entry = format!(
-            "\n[[tunnel]]\nname = {}\nmode = \"{}\"\n",
-            quoted(&t.name),
-            t.mode().word()
-        );
-        let mut whole = t.settings(&current.devices);
-        whole.mtu = (computed.get(&t.name) != Some(&t.mtu)).then_some(t.mtu);
-        whole.up = t.up.then_some(true);
-        let mut settings = whole
-            .without_defaults(t.kind)
-            .map_err(|e| cannot(&what(), &e.to_string()))?;
-        if t.kind == TunnelKind::Ip6Tnl {
-            // The mode word says it.
-            settings.proto = None;
-        }
-        for (key, value) in settings.values() {
-            let _ = writeln!(entry, "{key} = {}", toml_value(&value));
-        }
+        let mut settings = t.settings(&current.devices);
+        settings.mtu = (computed.get(&t.name) != Some(&t.mtu)).then_some(t.mtu);
+        settings.up = t.up.then_some(true);
+        let spec = TunnelSpec {
+            name: t.name.clone(),
+            kind: t.kind,
+            settings,
+        };
+        let mut entry = String::from("\n");
+        tunnel_entry(&mut entry, &spec).map_err(|e| cannot(&what(), &e.to_string()))?;
         readable(&entry, what)?;
         out.push_str(&entry);
     }
@@ -152,7 +107,7 @@ fn cannot(what: &str, why: &str) -> Error {
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
-    use crate::tunnel::{Encap, EncapType, TunnelSettings, TunnelSpec};
+    use crate::tunnel::{Encap, EncapType, TunnelKind, TunnelSettings};
     use crate::{FouPort, Tunnel};
 
     /// An ipip tunnel `t` whose encapsulation is `encap`, as the kernel reports it.

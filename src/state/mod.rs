@@ -12,9 +12,11 @@ mod apply;
 mod defer;
 mod export;
 mod file;
+mod networkd;
 mod plan;
 #[cfg(test)]
 mod tests;
+mod write;
 
 use crate::fou::FouPort;
 use crate::tunnel::TunnelSpec;
@@ -23,6 +25,7 @@ pub use apply::{ApplyFailure, DEFER_WITH_PRUNE};
 pub use defer::{defer_bound, Bindable, Deferred, Reason};
 pub use export::{export, Export};
 pub use file::parse;
+pub use networkd::{import_networkd, Import, NetworkdFile, Note, NETWORKD_KEYS};
 pub use plan::{plan, Change, Plan};
 
 /// A `[[port]]` of the file.

@@ -50,7 +50,7 @@ fn snapshot(
 }
 
 /// The namespace after `state` was applied to an empty one (with devices eth0 and eth1).
-fn current_of(state: &DesiredState) -> Snapshot {
+pub(super) fn current_of(state: &DesiredState) -> Snapshot {
     let mut devices: HashMap<String, u32> = [
         ("lo".to_string(), 1),
         ("eth0".into(), 2),
@@ -87,7 +87,7 @@ fn encap_of(d: &DesiredTunnel) -> Encap {
 }
 
 /// Exported with the MTU each tunnel has counted as the one it would get: no `mtu` key.
-fn export_of(current: &Snapshot) -> String {
+pub(super) fn export_of(current: &Snapshot) -> String {
     let computed = current
         .tunnels
         .iter()

@@ -157,8 +157,19 @@ impl Handle {
     /// have. Any other MTU was chosen by hand and is kept: sent back as it is, since ip6tnl
     /// and ip6gre recompute their MTU on every change, and ipip, sit and gre when their
     /// underlay device changes. A warning says when it no longer fits.
-    pub(crate) fn mtu_for_change(&mut self, old: &Tunnel, new: &Tunnel) -> Result<MtuChange> {
-        let before = self.underlay_mtu(old)?;
+    ///
+    /// `underlay`, where given, is the MTU of `old`'s underlay as read already
+    /// ([`Handle::underlay_mtus`]); otherwise it is read here.
+    pub(crate) fn mtu_for_change(
+        &mut self,
+        old: &Tunnel,
+        new: &Tunnel,
+        underlay: Option<Option<u32>>,
+    ) -> Result<MtuChange> {
+        let before = match underlay {
+            Some(mtu) => mtu,
+            None => self.underlay_mtu(old)?,
+        };
         let after = if (old.remote, old.local, old.link) == (new.remote, new.local, new.link) {
             before
         } else {
@@ -205,34 +216,78 @@ impl Handle {
     /// for one unless they can send (`IP6_TNL_F_CAP_XMIT`: both addresses set, neither
     /// loopback, a link-local one only with a bound device).
     pub fn underlay_mtu(&mut self, tunnel: &Tunnel) -> Result<Option<u32>> {
-        let v6 = tunnel.kind.ipv6_underlay();
-        if v6 && !ip6_can_send(tunnel) {
+        let Some(request) = underlay_route_request(tunnel) else {
             return Ok(None);
+        };
+        let route = request.and_then(|request| self.route_to(request));
+        let oif = self.route_oif(tunnel, route);
+        if let Some(mtu) = oif.and_then(|oif| self.mtu_of(oif)) {
+            return Ok(Some(mtu));
         }
-        if let Some(remote) = tunnel.remote {
-            let mut request = route_lookup(tunnel, remote);
-            let mut route = self.route_to(request.clone());
-            // A remote of this host: the route lookup answers lo, but the IPv6 tunnels take
-            // the device of the route's entry, the one that holds the address (measured: an
-            // ip6tnl to an address of a 9000-byte device gets 8952, not lo's 65488).
-            if v6 && matches!(&route, Some(r) if r.header.kind == RouteType::Local) {
-                request.header.flags = RouteFlags::FibMatch;
-                route = self.route_to(request);
-            }
-            let oif = route.and_then(|route| {
-                route.attributes.iter().find_map(|a| match a {
-                    RouteAttribute::Oif(oif) => Some(*oif),
-                    _ => None,
-                })
-            });
-            if let Some(mtu) = oif.and_then(|oif| self.mtu_of(oif)) {
-                return Ok(Some(mtu));
-            }
-        }
-        if v6 {
+        if tunnel.kind.ipv6_underlay() {
             return Ok(None);
         }
         Ok(tunnel.link.and_then(|link| self.mtu_of(link)))
+    }
+
+    /// [`Handle::underlay_mtu`] of each of `tunnels`, the route lookups and then the reads
+    /// of the devices they lead to each many requests per `sendmsg`; with each, the devices
+    /// whose MTU was read for it (a change of one of those before it would change its
+    /// answer).
+    pub(crate) fn underlay_mtus(&mut self, tunnels: &[&Tunnel]) -> Vec<UnderlayRead> {
+        let requests: Vec<Option<Option<RouteMessage>>> =
+            tunnels.iter().map(|t| underlay_route_request(t)).collect();
+        let lookups = requests.iter().flatten().flatten().cloned();
+        let mut answers = self.routes_to(lookups).into_iter();
+        let mut reads = Vec::with_capacity(tunnels.len());
+        for (tunnel, request) in tunnels.iter().zip(&requests) {
+            let Some(request) = request else {
+                reads.push(UnderlayRead::default());
+                continue;
+            };
+            let route = match request {
+                Some(_) => answers.next().flatten(),
+                None => None,
+            };
+            let mut devices = Vec::new();
+            devices.extend(self.route_oif(tunnel, route));
+            if !tunnel.kind.ipv6_underlay() {
+                devices.extend(tunnel.link);
+            }
+            reads.push(UnderlayRead { mtu: None, devices });
+        }
+        let mut wanted: Vec<u32> = reads.iter().flat_map(|r| r.devices.clone()).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mtus: std::collections::HashMap<u32, u32> = wanted
+            .iter()
+            .zip(self.links_by_index(&wanted))
+            .filter_map(|(index, link)| Some((*index, link_mtu(&link?)?)))
+            .collect();
+        for read in &mut reads {
+            // The route's device first, then (ipip, sit, gre, gretap) the bound one.
+            read.mtu = read.devices.iter().find_map(|d| mtus.get(d).copied());
+        }
+        reads
+    }
+
+    /// The device the kernel's answer to a tunnel's route lookup leads by. A remote of this
+    /// host: the lookup answers lo, but the IPv6 tunnels take the device of the route's
+    /// entry, the one that holds the address (measured: an ip6tnl to an address of a
+    /// 9000-byte device gets 8952, not lo's 65488), looked up again for it.
+    fn route_oif(&mut self, tunnel: &Tunnel, route: Option<RouteMessage>) -> Option<u32> {
+        let route = match route {
+            Some(r) if tunnel.kind.ipv6_underlay() && r.header.kind == RouteType::Local => {
+                let mut request = underlay_route_request(tunnel).flatten()?;
+                request.header.flags = RouteFlags::FibMatch;
+                self.route_to(request)
+            }
+            route => route,
+        };
+        route?.attributes.iter().find_map(|a| match a {
+            RouteAttribute::Oif(oif) => Some(*oif),
+            _ => None,
+        })
     }
 
     /// The MTU of device `index`, by a targeted get (a dump would cost as much as the
@@ -240,6 +295,29 @@ impl Handle {
     fn mtu_of(&mut self, index: u32) -> Option<u32> {
         link_mtu(&self.link_by_index(index)?)
     }
+}
+
+/// The underlay of one tunnel as [`Handle::underlay_mtus`] read it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct UnderlayRead {
+    /// The MTU of the device its packets leave by (`None`: no route and no bound device).
+    pub(crate) mtu: Option<u32>,
+    /// The devices whose MTU was looked at, the route's first.
+    pub(crate) devices: Vec<u32>,
+}
+
+/// The route lookup the kernel makes to find a tunnel's underlay: `None` when it looks for
+/// none (an IPv6 tunnel that cannot send), `Some(None)` when it has no remote to look up
+/// (only a bound device then counts).
+fn underlay_route_request(tunnel: &Tunnel) -> Option<Option<RouteMessage>> {
+    let v6 = tunnel.kind.ipv6_underlay();
+    if v6 && !ip6_can_send(tunnel) {
+        return None;
+    }
+    let Some(remote) = tunnel.remote else {
+        return Some(None);
+    };
+    Some(Some(route_lookup(tunnel, remote)))
 }
 
 /// The route lookup (`RTM_GETROUTE` without `NLM_F_DUMP`) of the way `tunnel`'s packets to

@@ -66,11 +66,28 @@ pub(crate) struct PreparedChange {
     pub(crate) report: ChangeReport,
 }
 
+impl PreparedChange {
+    /// The request that makes the change of `tunnel` (its state, `up`, is another).
+    pub(crate) fn request(&self, tunnel: &Tunnel) -> netlink_packet_route::RouteNetlinkMessage {
+        change_link_request(tunnel.ifindex, tunnel.kind, self.attrs.clone(), self.mtu)
+    }
+}
+
 impl Handle {
     /// The tunnel called `name`; an error if there is no such device or it is no tunnel.
     pub fn tunnel(&mut self, name: &str) -> Result<Tunnel> {
         let message = self.link(name)?;
         tunnel_named(name, &message)
+    }
+
+    /// The tunnels called `names`, one result per name as [`Handle::tunnel`] gives it, read
+    /// with many requests per `sendmsg`.
+    pub fn tunnels_named(&mut self, names: &[&str]) -> Vec<Result<Tunnel>> {
+        names
+            .iter()
+            .zip(self.links_named(names))
+            .map(|(name, link)| tunnel_named(name, &link?))
+            .collect()
     }
 
     /// Every tunnel of the namespace, in index order.
@@ -174,6 +191,19 @@ impl Handle {
         whole: bool,
         others: &[Tunnel],
     ) -> Result<PreparedChange> {
+        self.prepare_change_over(tunnel, settings, whole, others, None)
+    }
+
+    /// [`Handle::prepare_change`], the MTU of the tunnel's underlay given where it was read
+    /// already (`underlay`: see [`Handle::mtu_for_change`]).
+    pub(crate) fn prepare_change_over(
+        &mut self,
+        tunnel: &Tunnel,
+        settings: &TunnelSettings,
+        whole: bool,
+        others: &[Tunnel],
+        underlay: Option<Option<u32>>,
+    ) -> Result<PreparedChange> {
         refuse_fallback(tunnel, "change")?;
         check_settings(settings, tunnel.kind)?;
         let link = match &settings.dev {
@@ -201,7 +231,7 @@ impl Handle {
         let mut report = ChangeReport::default();
         let mut mtu = settings.mtu;
         if mtu.is_none() && touches_mtu(settings, tunnel.kind) {
-            let change = self.mtu_for_change(tunnel, &after)?;
+            let change = self.mtu_for_change(tunnel, &after, underlay)?;
             mtu = change.set;
             report.warnings.extend(change.warning.clone());
             report.mtu = Some(change);
@@ -217,13 +247,7 @@ impl Handle {
     /// Sends a change [`Handle::prepare_change`] made. On a refusal, the error says what
     /// became of the tunnel: unchanged, or restored as it was (read back), or what differs.
     pub(crate) fn send_change(&mut self, tunnel: &Tunnel, change: &PreparedChange) -> Result<()> {
-        let request = change_link_request(
-            tunnel.ifindex,
-            tunnel.kind,
-            change.attrs.clone(),
-            change.mtu,
-        );
-        let sent = match self.route.request(request, NLM_F_REQUEST) {
+        let sent = match self.route.request(change.request(tunnel), NLM_F_REQUEST) {
             Ok(_) => match change.up {
                 Some(up) => self
                     .route
@@ -233,10 +257,15 @@ impl Handle {
             },
             Err(err) => Err(err),
         };
-        let refused = match sent {
-            Ok(()) => return Ok(()),
-            Err(err) => err,
-        };
+        match sent {
+            Ok(()) => Ok(()),
+            Err(refused) => Err(self.change_refused(tunnel, refused)),
+        }
+    }
+
+    /// The kernel's refusal of a change of `tunnel`, in words, once what it applied of the
+    /// change anyway is put back (see [`Handle::send_change`]).
+    pub(crate) fn change_refused(&mut self, tunnel: &Tunnel, refused: NlError) -> Error {
         let what = format!("cannot change tunnel \"{}\"", tunnel.name);
         let err = match refused.errno {
             libc::EEXIST => Error::kernel(
@@ -247,7 +276,7 @@ impl Handle {
         };
         // The kernel sets some of a change (the encap) before it checks the rest, and does not
         // take it back when it then refuses: read the tunnel again, and put back what moved.
-        Err(self.put_back(tunnel, err))
+        self.put_back(tunnel, err)
     }
 
     /// Why the kernel answers EEXIST to a tunnel that does not take a used name: it keeps one
@@ -268,11 +297,7 @@ impl Handle {
 
     /// Changes only the encapsulation of tunnel `name` (made by rfou, ip or anything else).
     pub fn tunnel_set_encap(&mut self, name: &str, encap: &EncapSpec) -> Result<ChangeReport> {
-        let settings = TunnelSettings {
-            encap: Some(*encap),
-            ..TunnelSettings::default()
-        };
-        self.tunnel_change(name, &settings)
+        self.tunnel_change(name, &TunnelSettings::encap_only(*encap))
     }
 
     /// Deletes tunnel `name` (and only a tunnel: other devices are refused).
@@ -390,7 +415,7 @@ pub(crate) fn touches_endpoints(settings: &TunnelSettings) -> bool {
 /// device), its headers (keys, sequence numbers, checksums, encapsulation limit,
 /// encapsulation). ip6tnl, ip6gre and ip6gretap work their MTU out again on any change, so
 /// for them every change counts.
-fn touches_mtu(settings: &TunnelSettings, kind: TunnelKind) -> bool {
+pub(crate) fn touches_mtu(settings: &TunnelSettings, kind: TunnelKind) -> bool {
     kind.ipv6_underlay()
         || settings.remote.is_some()
         || settings.local.is_some()

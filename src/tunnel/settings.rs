@@ -92,6 +92,14 @@ const TCLASS_MASK: u32 = 0x0ff0_0000;
 const FLOWLABEL_MASK: u32 = 0x000f_ffff;
 
 impl TunnelSettings {
+    /// A change of the encapsulation alone (`tunnel encap`): every other setting kept.
+    pub fn encap_only(encap: EncapSpec) -> Self {
+        TunnelSettings {
+            encap: Some(encap),
+            ..TunnelSettings::default()
+        }
+    }
+
     /// The settings a tunnel of `kind` gets when they are not given: what `ip link add NAME
     /// type KIND` makes (TTL inherit on IPv4 underlays and hop limit 64 on IPv6 ones,
     /// encapsulation limit 4, path MTU discovery on, the inner protocol "any", no key, no

@@ -7,7 +7,8 @@
 # then reboots or powers off. The boots:
 #   0  installs the package (apt-get install ./rfou_*.deb), checks what it installed, puts the
 #      test's files in /etc (rfou, systemd-networkd, sysctl.d), enables networkd; reboots.
-#   1  the state after a boot: every check below; reboots (systemctl reboot).
+#   1  the state after a boot: every check below, and systemd-networkd's own FOU port and
+#      tunnels beside rfou's (networkd_checks); reboots (systemctl reboot).
 #   2  the same checks once more: the kernel's state was gone, the units made it again; then
 #      puts a broken file, 15-bad.toml, in /etc/rfou; reboots.
 #   3  the broken file failed the unit visibly, the others applied, the host reached
@@ -104,6 +105,88 @@ state_checks() {
     done
 }
 
+# systemd-networkd's own FOU objects beside rfou's (etc/systemd/network/7*-nd*.netdev): rfou
+# reads them, leaves them alone without --prune, and `rfou import networkd` says them, so
+# that what it prints makes the same objects in a fresh namespace. Boot 1 only.
+nd_links="ndgre0 ndipip0 ndsit0 nd6gre0 nd6tnl0"
+# The [[port]]/[[tunnel]] entries of desired-state file $1 that are networkd's (comments left
+# out), each on one line (its lines joined by |), sorted: export lists them in the kernel's
+# order, import in the files'.
+nd_entries() {
+    grep -v '^#' "$1" | awk -v RS= '/name = "nd|^\[\[port\]\].port = 707[02]/ { gsub("\n", "|"); print }' | sort
+}
+# What the kernel says of networkd's objects (their ifindex included).
+nd_kernel() {
+    ip fou show | grep -E '^port 707[02] '
+    local l
+    for l in $nd_links; do ip -d -o link show "$l"; done
+}
+# The checks run their commands in `bash -c`.
+export nd_links
+export -f nd_entries nd_kernel
+networkd_checks() {
+    local started i
+    started=$(date +%s.%N)
+    # networkd makes them once it runs; give it a moment after the boot settles.
+    nd_made() {
+        ip fou show | grep -x 'port 7070 ipproto 47' || return 1
+        local l
+        for l in $nd_links; do ip -d link show "$l" || return 1; done
+    }
+    for ((i = 0; i < 30; i++)); do
+        nd_made >/dev/null 2>&1 && break
+        sleep 1
+    done
+    check "networkd made its FOU port 7070 and its tunnels ($nd_links)" nd_made
+    check "networkd 252 made Local=::1's port 7072 an unbound IPv4 port (what import names)" \
+        bash -c 'ip fou show | grep -x "port 7072 ipproto 4"'
+    check "rfou -j show reads networkd's ports as ip -j fou show does" bash -c \
+        'for p in "{\"port\":7070,\"ipproto\":47,\"family\":\"inet\"}" "{\"port\":7072,\"ipproto\":4,\"family\":\"inet\"}"; do
+           rfou -j show | grep -F -- "$p" && ip -j fou show | grep -F -- "$p" || exit 1; done'
+    # The table's cells are padded (a space before the first column too): one space between
+    # columns, none at either end. The last column is the MTU.
+    check "rfou tunnel show reads networkd's FOU and GUE tunnels" bash -c \
+        'rfou tunnel show | sed -E "s/ +/ /g; s/^ //; s/ $//" | grep "^nd" | tee /dev/stderr |
+           grep -E "^ndgre0 gre 192\.0\.2\.5 192\.0\.2\.6 fou 7171 7070 - [0-9]+$" &&
+         rfou tunnel show ndipip0 | sed -E "s/ +/ /g; s/^ //; s/ $//" | tee /dev/stderr |
+           grep -E "^ndipip0 ipip - 198\.51\.100\.9 gue auto 6081 - [0-9]+$"'
+    rfou import networkd /etc/systemd/network/*.netdev /etc/systemd/network/*.network \
+        >/run/nd-import.toml 2>/run/nd-import.notes
+    echo $? >/run/nd-import.status
+    check "rfou import networkd: exit 0; names with FILE:LINE the IPv6 Local= it leaves out, and the tunnel on networkd's dummy0" bash -c \
+        'cat /run/nd-import.notes; [[ $(cat /run/nd-import.status) == 0 ]] &&
+         grep -F "rfou: note: /etc/systemd/network/70-nd-fou6.netdev:10: Local=::1: " /run/nd-import.notes &&
+         grep -F "rfou: note: /etc/systemd/network/71-ndgre0.netdev:3: Name=ndgre0: its dev dummy0 is a netdev networkd makes" /run/nd-import.notes'
+    check "what rfou import networkd prints is what networkd made: rfou apply --check is in sync" \
+        rfou apply --check /run/nd-import.toml
+    rfou export >/run/nd-export.toml
+    check "rfou export reads networkd's objects as the import says them, entry for entry" bash -c \
+        'diff <(nd_entries /run/nd-export.toml) <(nd_entries /run/nd-import.toml) && [[ $(nd_entries /run/nd-export.toml | wc -l) == 7 ]]'
+    # rfou's files and more: a port and a tunnel of rfou's that are not there yet. Applied
+    # without --prune, networkd's objects stay exactly as they were (same devices, same
+    # ifindex, same settings); with --prune they are what would go (rfou's own, named in the
+    # files, stay).
+    { cat "$conf"/[0-9]*.toml
+      printf '\n[[port]]\nport = 7373\ngue = true\n\n[[tunnel]]\nname = "rfx0"\nmode = "ipip"\nremote = "203.0.113.9"\nencap = "fou"\nencap-dport = 7373\n'
+    } >/run/nd-other.toml
+    nd_kernel >/run/nd-before
+    check "rfou apply --check --prune names networkd's FOU port and tunnels among what it would delete" bash -c \
+        'rfou apply --check --prune /run/nd-other.toml | tee /dev/stderr >/run/nd-prune; [[ ${PIPESTATUS[0]} == 3 ]] &&
+         grep -x -- "- port 7070 ipproto 47" /run/nd-prune && grep -x -- "- port 7072 ipproto 4" /run/nd-prune &&
+         grep -x -- "- tunnel ndgre0 mode gre" /run/nd-prune && grep -x -- "- tunnel ndipip0 mode ipip" /run/nd-prune &&
+         [[ $(grep -c "^- " /run/nd-prune) == 4 ]]'
+    check "rfou apply without --prune changes the namespace and leaves networkd's objects as they were" bash -c \
+        'rfou apply /run/nd-other.toml | grep -x "+ port 7373 gue" && diff /run/nd-before <(nd_kernel)'
+    check "the import applied in a fresh namespace (with a dummy0) makes the same objects" bash -c \
+        'ip netns add ndimport && ip -n ndimport link add dummy0 type dummy &&
+         rfou -n ndimport apply /run/nd-import.toml && rfou -n ndimport export >/run/nd-fresh.toml &&
+         diff <(nd_entries /run/nd-export.toml) <(nd_entries /run/nd-fresh.toml)'
+    ip netns del ndimport 2>/dev/null
+    # Kept for a look after the run (target/boot-test/share).
+    cp /run/nd-*.toml /run/nd-import.notes /run/nd-prune "$share/" 2>/dev/null
+    echo "TIME boot $n: the networkd checks took $(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s" >>"$results"
+}
+
 case $n in
 0)
     check "rfou is not installed in the fresh image" bash -c '! dpkg -s rfou'
@@ -133,6 +216,7 @@ case $n in
     [[ $n == 2 ]] && check "a new boot: the kernel's state was made again" \
         bash -c "! cmp -s $share/boot_id1 $share/boot_id2"
     state_checks
+    [[ $n == 1 ]] && networkd_checks
     [[ $n == 2 ]] && cp "$share/files/bad.toml" "$conf/15-bad.toml"
     finish reboot
     ;;

@@ -25,6 +25,7 @@ mod mtu;
 mod promises;
 mod promises_mtu;
 mod promises_words;
+mod runs;
 mod scale;
 mod sent;
 mod show;

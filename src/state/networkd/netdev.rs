@@ -1,0 +1,282 @@
+//! One `.netdev` file: its `[NetDev]` and `[Match]` sections, and the port or tunnel its
+//! kind's section makes ([`super::port`], [`super::tunnel`]); and the one thing rfou reads
+//! of a `.network` file, the tunnels made on its device (`Tunnel=`).
+
+use std::collections::HashMap;
+use std::fmt::Display;
+
+use super::ini::{Assignment, Section};
+use super::{note_in, Note};
+use crate::error::{Error, Result};
+use crate::state::{DesiredPort, DesiredTunnel};
+use crate::tunnel::TunnelKind;
+use crate::values;
+
+/// What a netdev makes, for rfou.
+pub(super) enum Made {
+    Port(DesiredPort),
+    /// A tunnel; `stacked` when networkd makes it on the device whose `.network` file
+    /// names it (`Tunnel=`), not on its own (`Independent=`, `AssignToLoopback=`).
+    Tunnel {
+        tunnel: DesiredTunnel,
+        stacked: bool,
+    },
+}
+
+/// A `.netdev` file read.
+pub(super) struct Netdev {
+    pub(super) file: String,
+    /// `Name=`, and its line.
+    pub(super) name: String,
+    pub(super) line: usize,
+    /// `Description=`.
+    pub(super) description: Option<String>,
+    /// The port or tunnel; `None` for a kind rfou does not make.
+    pub(super) made: Option<Made>,
+    pub(super) notes: Vec<Note>,
+}
+
+/// A file's sections and the notes on them: what the kinds' readers share.
+pub(super) struct Source<'a> {
+    pub(super) file: &'a str,
+    pub(super) sections: &'a [Section],
+    pub(super) notes: Vec<Note>,
+}
+
+impl<'a> Source<'a> {
+    /// The assignments of every section called `name`, in file order (networkd merges
+    /// sections of one name).
+    pub(super) fn section(&self, name: &str) -> Vec<&'a Assignment> {
+        self.sections
+            .iter()
+            .filter(|s| s.name == name)
+            .flat_map(|s| &s.assignments)
+            .collect()
+    }
+
+    /// The error for assignment `a`: `FILE:LINE: Key=value: why`.
+    pub(super) fn bad(&self, a: &Assignment, why: impl Display) -> Error {
+        Error::invalid(format!(
+            "{}:{}: {}={}: {why}",
+            self.file, a.line, a.key, a.value
+        ))
+    }
+
+    /// Names assignment `a` as not carried over as written.
+    pub(super) fn note(&mut self, a: &Assignment, why: impl Display) {
+        let text = format!("{}={}: {why}", a.key, a.value);
+        self.notes.push(note_in(self.file, a.line, text));
+    }
+
+    /// Names each key of `assignments` that is not one of `known`, as networkd warns and
+    /// ignores it.
+    pub(super) fn unknown_keys(
+        &mut self,
+        section: &str,
+        assignments: &[&Assignment],
+        known: &[&str],
+    ) {
+        for a in assignments {
+            if !known.contains(&a.key.as_str()) {
+                self.note(a, format!("not a key of [{section}]: networkd ignores it"));
+            }
+        }
+    }
+}
+
+/// The last assignment of `key` among `assignments`: the one networkd keeps.
+pub(super) fn last<'a>(assignments: &[&'a Assignment], key: &str) -> Option<&'a Assignment> {
+    assignments.iter().rev().find(|a| a.key == key).copied()
+}
+
+/// A boolean as systemd reads one (`yes`, `true`, `on`, `1`...).
+pub(super) fn boolean(source: &Source, a: &Assignment) -> Result<bool> {
+    match a.value.to_ascii_lowercase().as_str() {
+        "1" | "yes" | "y" | "true" | "t" | "on" => Ok(true),
+        "0" | "no" | "n" | "false" | "f" | "off" => Ok(false),
+        _ => Err(source.bad(a, "not a boolean: networkd ignores it (use yes or no)")),
+    }
+}
+
+pub(super) const NETDEV_KEYS: &[&str] = &["Description", "Name", "Kind", "MTUBytes", "MACAddress"];
+pub(super) const MATCH_KEYS: &[&str] = &[
+    "Host",
+    "Virtualization",
+    "KernelCommandLine",
+    "KernelVersion",
+    "Credential",
+    "Architecture",
+    "Firmware",
+];
+
+/// Reads a `.netdev` file.
+pub(super) fn read(file: &str, sections: &[Section]) -> Result<Netdev> {
+    let mut source = Source {
+        file,
+        sections,
+        notes: Vec::new(),
+    };
+    let netdev = source.section("NetDev");
+    let Some(kind) = last(&netdev, "Kind") else {
+        return Err(Error::invalid(format!(
+            "{file}: no Kind= in [NetDev]: networkd ignores the file"
+        )));
+    };
+    let Some(name) = last(&netdev, "Name") else {
+        return Err(Error::invalid(format!(
+            "{file}: no Name= in [NetDev]: networkd ignores the file"
+        )));
+    };
+    values::device_name(&name.value, "Name=").map_err(|e| source.bad(name, e))?;
+    let description = last(&netdev, "Description").map(|a| a.value.clone());
+    source.unknown_keys("NetDev", &netdev, NETDEV_KEYS);
+    let matches = source.section("Match");
+    source.unknown_keys("Match", &matches, MATCH_KEYS);
+    for a in matches
+        .iter()
+        .filter(|a| MATCH_KEYS.contains(&a.key.as_str()))
+    {
+        source.note(
+            a,
+            "a condition on the host: rfou applies a file wherever it is applied, so this is not imported",
+        );
+    }
+    let tunnel_kind = TunnelKind::from_name(&kind.value);
+    let section = match (kind.value.as_str(), tunnel_kind) {
+        ("fou", _) => "FooOverUDP",
+        (_, Some(_)) => "Tunnel",
+        _ => {
+            source.note(
+                kind,
+                "rfou makes fou ports and ipip, sit, gre, gretap, ip6gre, ip6gretap and ip6tnl tunnels: not imported",
+            );
+            return Ok(Netdev {
+                file: file.to_string(),
+                name: name.value.clone(),
+                line: name.line,
+                description,
+                made: None,
+                notes: source.notes,
+            });
+        }
+    };
+    for s in sections {
+        if !["NetDev", "Match", section].contains(&s.name.as_str()) && !s.name.starts_with("X-") {
+            source.notes.push(note_in(
+                file,
+                s.line,
+                format!(
+                    "[{}] is not a section of a Kind={} netdev: networkd ignores it",
+                    s.name, kind.value
+                ),
+            ));
+        }
+    }
+    let made = match tunnel_kind {
+        None => {
+            for key in ["MTUBytes", "MACAddress"] {
+                if let Some(a) = last(&netdev, key) {
+                    source.note(a, "a fou port is no device: networkd ignores it");
+                }
+            }
+            Some(Made::Port(super::port::read(&mut source, name)?))
+        }
+        Some(kind) => super::tunnel::read(&mut source, name, kind, &netdev)?
+            .map(|(tunnel, stacked)| Made::Tunnel { tunnel, stacked }),
+    };
+    Ok(Netdev {
+        file: file.to_string(),
+        name: name.value.clone(),
+        line: name.line,
+        description,
+        made,
+        notes: source.notes,
+    })
+}
+
+/// A `Tunnel=` of a `.network` file: the tunnel, and the device it is made on where the
+/// file's `[Match]` names exactly one (else why not).
+#[derive(Debug, Clone)]
+pub(super) struct Link {
+    pub(super) tunnel: String,
+    pub(super) device: std::result::Result<String, String>,
+    pub(super) file: String,
+    pub(super) line: usize,
+}
+
+/// The `Tunnel=` lines of a `.network` file.
+pub(super) fn links(file: &str, sections: &[Section]) -> Vec<Link> {
+    let source = Source {
+        file,
+        sections,
+        notes: Vec::new(),
+    };
+    // Name= is a list of names or patterns; an empty Name= clears it.
+    let mut names: Vec<&str> = Vec::new();
+    for a in source.section("Match").iter().filter(|a| a.key == "Name") {
+        if a.value.is_empty() {
+            names.clear();
+        }
+        names.extend(a.value.split_whitespace());
+    }
+    let device = match names.as_slice() {
+        [one] if !one.contains(['*', '?', '[', '!']) => Ok(one.to_string()),
+        [] => Err("its [Match] has no Name=".to_string()),
+        [one] => Err(format!("its [Match] Name={one} is a pattern")),
+        _ => Err(format!("its [Match] names {} devices", names.len())),
+    };
+    let mut found = Vec::new();
+    for a in source
+        .section("Network")
+        .iter()
+        .filter(|a| a.key == "Tunnel")
+    {
+        for tunnel in a.value.split_whitespace() {
+            found.push(Link {
+                tunnel: tunnel.to_string(),
+                device: device.clone(),
+                file: file.to_string(),
+                line: a.line,
+            });
+        }
+    }
+    found
+}
+
+/// Gives a tunnel networkd makes on another device (not `Independent=`) that device as its
+/// `dev`, from the `.network` files given; the notes say why it has none where it cannot.
+pub(super) fn link_device(
+    file: &str,
+    tunnel: &mut DesiredTunnel,
+    links: &HashMap<String, Vec<Link>>,
+) -> Vec<Note> {
+    let name = &tunnel.spec.name;
+    let here = |text: String| vec![note_in(file, tunnel.line, text)];
+    match links.get(name).map(Vec::as_slice).unwrap_or_default() {
+        [] => here(format!(
+            "Name={name}: networkd makes the tunnel on the device whose .network file names it \
+             in Tunnel=, and none of the files given does: imported without dev"
+        )),
+        [link] => match &link.device {
+            Ok(device) => {
+                tunnel.spec.settings.dev = Some(device.clone());
+                Vec::new()
+            }
+            Err(why) => here(format!(
+                "Name={name}: {}:{} makes it on the device it matches, and {why}: imported without dev",
+                link.file, link.line
+            )),
+        },
+        several => {
+            let places: Vec<String> = several
+                .iter()
+                .map(|l| format!("{}:{}", l.file, l.line))
+                .collect();
+            here(format!(
+                "Name={name}: {} name it in Tunnel=: networkd makes it on the first of their \
+                 devices to come up: imported without dev",
+                places.join(", ")
+            ))
+        }
+    }
+}
