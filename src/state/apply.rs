@@ -92,20 +92,21 @@ impl Handle {
         if options.defer_bound && options.prune {
             return Err(Error::invalid(DEFER_WITH_PRUNE).into());
         }
+        if options.prune {
+            // A port the dump lost would not be pruned: with UDP socket diagnostics the
+            // list is whole (see `Handle::fou_ports`). `--check` loads it too, so that it
+            // plans on the list a run reads.
+            if let Err(why) = modules::load("udp_diag") {
+                return Err(Error::new(
+                    ErrorKind::ModuleMissing,
+                    format!("--prune needs the whole list of fou ports, and the udp_diag module that gives it could not be loaded ({why})"),
+                )
+                .into());
+            }
+        }
         let _lock = if options.check {
             None
         } else {
-            if options.prune {
-                // A port the dump lost would not be pruned: with UDP socket diagnostics the
-                // list is whole (see `Handle::fou_ports`).
-                if let Err(why) = modules::load("udp_diag") {
-                    return Err(Error::new(
-                        ErrorKind::ModuleMissing,
-                        format!("--prune needs the whole list of fou ports, and the udp_diag module that gives it could not be loaded ({why})"),
-                    )
-                    .into());
-                }
-            }
             Some(self.change_lock()?)
         };
         let (desired, deferred) = if options.defer_bound {

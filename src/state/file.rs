@@ -11,7 +11,7 @@ use toml::{Spanned, Value};
 use super::{DesiredPort, DesiredState, DesiredTunnel};
 use crate::error::{Error, Result};
 use crate::fou::{PortSpec, SocketId, PORT_KEYS};
-use crate::tunnel::rules::{check_settings, is_fallback_name};
+use crate::tunnel::rules::{check_mtu, check_settings, check_tunnel, is_fallback_name};
 use crate::tunnel::{key, Encap, TunnelMode, TunnelSettings, TunnelSpec, KEYS};
 use crate::values;
 use crate::values::Input;
@@ -283,12 +283,17 @@ fn tunnel_entry(source: &Source, entry: &Entry) -> Result<DesiredTunnel> {
             .resolve(kind, &Encap::none())
             .map_err(|e| source.error(&span, e))?;
     }
-    Ok(DesiredTunnel {
-        spec: TunnelSpec {
-            name,
-            kind,
-            settings,
-        },
-        line,
-    })
+    let spec = TunnelSpec {
+        name,
+        kind,
+        settings,
+    };
+    // What the whole tunnel would be: a remote the kind cannot take, an MTU out of its range.
+    let attrs = spec.attrs(None).map_err(|e| here(e.to_string()))?;
+    let at = |key: &str| find(key).map_or(entry.span(), |(_, v)| v.span());
+    check_tunnel(kind, &attrs, None).map_err(|e| source.error(&at("remote"), e))?;
+    if let Some(mtu) = spec.settings.mtu {
+        check_mtu(kind, &attrs, mtu).map_err(|e| source.error(&at("mtu"), e))?;
+    }
+    Ok(DesiredTunnel { spec, line })
 }

@@ -230,6 +230,38 @@ fn bad_files_name_file_and_line() {
             "net.toml:2:",
             "not a number",
         ),
+        // What the kernel would refuse or keep otherwise, said at the key that asks for it.
+        (
+            "[[tunnel]]\nname = \"t\"\nmode = \"gretap\"\nlocal = \"10.0.0.1\"\nremote = \"0.0.0.0\"\n",
+            "net.toml:5:",
+            "needs a remote address",
+        ),
+        (
+            "[[tunnel]]\nname = \"t\"\nmode = \"ip6gretap\"\n",
+            "net.toml:1:",
+            "needs a remote address",
+        ),
+        (
+            "[[tunnel]]\nname = \"t\"\nmode = \"gre\"\nremote = \"239.1.1.1\"\n",
+            "net.toml:4:",
+            "needs a local address",
+        ),
+        (
+            "[[tunnel]]\nname = \"t\"\nmode = \"ipip\"\nmtu = 65516\n",
+            "net.toml:4:",
+            "mtu 65516 is out of range",
+        ),
+        (
+            "[[tunnel]]\nname = \"t\"\nmode = \"ipip\"\nencap = \"gue\"\nencap-dport = 1\nmtu = 65504\n",
+            "net.toml:6:",
+            "with its encapsulation",
+        ),
+        (
+            "[[tunnel]]\nname = \"t\"\nmode = \"ip6ip6\"\nmtu = 1279\n",
+            "net.toml:4:",
+            "mode ip6ip6 takes 1280",
+        ),
+        ("[[tunnel]]\nname = \"à\"\nmode = \"ipip\"\n", "net.toml:2:", "0xa0"),
     ];
     for (text, place, what) in cases {
         let message = error(text);
@@ -432,6 +464,7 @@ tos = 16
 [[tunnel]]
 name = "d"
 mode = "gretap"
+remote = "10.0.0.4"
 key = 7
 encap = "fou"
 encap-dport = 1
@@ -458,6 +491,7 @@ encap-dport = 1
 [[tunnel]]
 name = "i"
 mode = "ip6gretap"
+remote = "2001:db8::9"
 "#,
     )
     .unwrap();
@@ -619,4 +653,33 @@ fn an_entry_written_over_a_tunnel_clears_what_it_leaves_out() {
             "~ tunnel g okey 6 -> none",
         ]
     );
+}
+
+/// iproute2's keys for a multicast remote: the group, in each direction given none, on gre
+/// and gretap alone.
+#[test]
+fn a_multicast_remote_gets_the_group_as_its_keys() {
+    let state = parse(
+        "[[tunnel]]\nname = \"a\"\nmode = \"gre\"\nlocal = \"10.0.0.1\"\nremote = \"239.1.1.1\"\n\
+         [[tunnel]]\nname = \"b\"\nmode = \"gretap\"\nlocal = \"10.0.0.1\"\nremote = \"239.1.1.2\"\nokey = 9\n\
+         [[tunnel]]\nname = \"c\"\nmode = \"gre\"\nlocal = \"10.0.0.1\"\nremote = \"10.0.0.3\"\n",
+    )
+    .unwrap();
+    let whole = |i: usize| {
+        let t = &state.tunnels[i].spec;
+        t.settings.whole(t.kind)
+    };
+    let group = |a: [u8; 4]| Some(u32::from_be_bytes(a));
+    assert_eq!(
+        (whole(0).ikey, whole(0).okey),
+        (group([239, 1, 1, 1]), group([239, 1, 1, 1]))
+    );
+    assert_eq!(
+        (whole(1).ikey, whole(1).okey),
+        (group([239, 1, 1, 2]), Some(9))
+    );
+    assert_eq!((whole(2).ikey, whole(2).okey), (None, None));
+    // Made as it says, it is in sync: the keys are the ones the kernel reports.
+    let current = current_of(&state);
+    assert!(plan(&state, &current, false, "f").unwrap().is_empty());
 }

@@ -78,7 +78,7 @@ impl TunnelAttr for InfoIpTunnel {
             InfoIpTunnel::EncapLimit(l) => Setting::EncapLimit(*l),
             InfoIpTunnel::FlowInfo(f) => Setting::FlowInfo(*f),
             InfoIpTunnel::Ipv6Flags(f) => Setting::Ip6Flags(f.bits()),
-            InfoIpTunnel::Ipv6SitFlags(f) => Setting::SitFlags(*f),
+            InfoIpTunnel::Ipv6SitFlags(f) => Setting::SitFlags(sit_flags_from_wire(*f)),
             InfoIpTunnel::PMtuDisc(p) => Setting::PmtuDisc(*p),
             InfoIpTunnel::FwMark(m) => Setting::FwMark(*m),
             InfoIpTunnel::EncapType(t) => Setting::EncapType(u16::from(*t)),
@@ -100,7 +100,7 @@ impl TunnelAttr for InfoIpTunnel {
             Setting::EncapLimit(l) => InfoIpTunnel::EncapLimit(l),
             Setting::FlowInfo(f) => InfoIpTunnel::FlowInfo(f),
             Setting::Ip6Flags(f) => InfoIpTunnel::Ipv6Flags(Ip6TunnelFlags::from_bits_retain(f)),
-            Setting::SitFlags(f) => InfoIpTunnel::Ipv6SitFlags(f),
+            Setting::SitFlags(f) => InfoIpTunnel::Ipv6SitFlags(sit_flags_to_wire(f)),
             Setting::PmtuDisc(p) => InfoIpTunnel::PMtuDisc(p),
             Setting::FwMark(m) => InfoIpTunnel::FwMark(m),
             Setting::EncapType(t) => InfoIpTunnel::EncapType(TunnelEncapType::from(t)),
@@ -311,6 +311,21 @@ fn set<A: TunnelAttr>(attrs: &mut Vec<A>, setting: Setting) {
     }
 }
 
+/// sit's flags (`IFLA_IPTUN_FLAGS`, `SIT_ISATAP`) as the kernel holds them: the attribute's
+/// two bytes in the host's order (iproute2 writes them so, and the kernel stores and dumps
+/// the bytes as they came). netlink-packet-route reads and writes them in network order;
+/// this takes its number back to the bytes, and the bytes to the host's number.
+fn sit_flags_from_wire(parsed: u16) -> u16 {
+    u16::from_ne_bytes(parsed.to_be_bytes())
+}
+
+/// The number netlink-packet-route must be given (it writes it in network order) for the
+/// attribute's bytes to be `flags` in the host's order: the inverse of
+/// [`sit_flags_from_wire`].
+fn sit_flags_to_wire(flags: u16) -> u16 {
+    u16::from_be_bytes(flags.to_ne_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,5 +403,22 @@ mod tests {
         };
         assert_eq!(attrs[0], unknown, "an attribute rfou does not know stays");
         assert_eq!(attrs.len(), 2);
+    }
+
+    /// ISATAP is sent as the bytes iproute2 sends (`SIT_ISATAP` in the host's order), and
+    /// those bytes read back as ISATAP.
+    #[test]
+    fn sit_flags_are_sent_and_read_in_the_hosts_byte_order() {
+        use netlink_packet_core::Emitable;
+        let info = InfoIpTunnel::Ipv6SitFlags(sit_flags_to_wire(rfou_uapi::tunnel::SIT_ISATAP));
+        let mut buffer = vec![0u8; info.buffer_len()];
+        info.emit(&mut buffer);
+        assert_eq!(
+            &buffer[4..6],
+            &rfou_uapi::tunnel::SIT_ISATAP.to_ne_bytes()[..],
+            "the attribute's payload"
+        );
+        let parsed = u16::from_be_bytes([buffer[4], buffer[5]]);
+        assert_eq!(sit_flags_from_wire(parsed), rfou_uapi::tunnel::SIT_ISATAP);
     }
 }

@@ -145,22 +145,33 @@ impl TunnelSpec {
 }
 
 impl TunnelSpec {
-    /// The tunnel this spec makes, as the kernel reports it once made (every setting not
-    /// given at its default), with index `ifindex`, MTU `mtu` and underlay device `link`:
-    /// what a plan expects to read back.
-    pub fn as_reported(&self, ifindex: u32, mtu: u32, link: Option<u32>) -> Tunnel {
+    /// The tunnel attributes this spec makes, whole (every setting not given at its
+    /// default), with `link` the index of its underlay device: what `tunnel add` sends.
+    pub(crate) fn attrs(&self, link: Option<u32>) -> crate::Result<TunnelAttrs> {
         let mut attrs = TunnelAttrs::empty(self.kind);
         self.settings
             .whole(self.kind)
             .write(&mut attrs, Some(link.unwrap_or(0)), true);
-        if let Ok(encap) = self
-            .settings
+        self.settings
             .encap
             .unwrap_or_else(super::EncapSpec::none)
-            .resolve(self.kind, &Encap::none())
-        {
-            encap.write(&mut attrs);
-        }
+            .resolve(self.kind, &Encap::none())?
+            .write(&mut attrs);
+        Ok(attrs)
+    }
+
+    /// The tunnel this spec makes, as the kernel reports it once made (every setting not
+    /// given at its default), with index `ifindex`, MTU `mtu` and underlay device `link`:
+    /// what a plan expects to read back.
+    pub fn as_reported(&self, ifindex: u32, mtu: u32, link: Option<u32>) -> Tunnel {
+        let attrs = self.attrs(link).unwrap_or_else(|_| {
+            // An encapsulation that does not resolve: the rest, as given.
+            let mut attrs = TunnelAttrs::empty(self.kind);
+            self.settings
+                .whole(self.kind)
+                .write(&mut attrs, Some(link.unwrap_or(0)), true);
+            attrs
+        });
         let remote = self.settings.remote.filter(|a| !a.is_unspecified());
         let state = LinkState {
             mtu,

@@ -12,6 +12,7 @@ use netlink_packet_route::route::{RouteAttribute, RouteFlags, RouteMessage, Rout
 use netlink_packet_route::AddressFamily;
 use rfou_uapi::tunnel::IP6_TNL_F_IGN_ENCAP_LIMIT;
 use std::net::{IpAddr, Ipv6Addr};
+use std::ops::RangeInclusive;
 
 use super::attrs::TunnelAttrs;
 use super::settings::Read;
@@ -92,6 +93,49 @@ pub(crate) fn default_mtu(
             .min(IP_MAX_MTU)
             .saturating_sub(header)
             .max(IPV4_MIN_MTU),
+    }
+}
+
+/// IP6_MAX_MTU: the largest IPv6 packet, its header included.
+const IP6_MAX_MTU: u32 = IP_MAX_MTU + 40;
+
+/// The MTUs a tunnel of `kind` with `attrs` (its headers and encapsulation) can have: what
+/// the kernel keeps when it is asked for one, on a creation or a change. Outside, a change
+/// is refused and a creation gets another MTU without a word.
+///
+/// The largest is the largest packet of the outer protocol less the tunnel's headers (outer
+/// IP header, GRE header, encapsulation, and for the tap kinds the inner Ethernet header);
+/// the IPv6 kinds count the largest IPv6 packet with its header, ipip6 (IPv4 inside) the
+/// largest IPv4 one. sit takes what an IPv6 packet can be over its IPv4 header, whatever
+/// its encapsulation. The smallest is what the inner protocol needs: 1280 when it is IPv6
+/// alone (sit, ip6ip6), 68 otherwise. The kernel test
+/// `promises_mtu::each_kind_keeps_the_mtus_its_range_says` asks `ip link add` for each bound
+/// and one past it, of each kind, on each kernel of the suite.
+pub(crate) fn mtu_range(kind: TunnelKind, attrs: &TunnelAttrs) -> RangeInclusive<u32> {
+    let read = Read::from(attrs);
+    let gre = if kind.is_gre() {
+        let optional = [GreIOFlags::Checksum, GreIOFlags::Key, GreIOFlags::Seq]
+            .iter()
+            .filter(|f| read.oflags.contains(**f))
+            .count() as u32;
+        4 + 4 * optional
+    } else {
+        0
+    };
+    let ether = if kind.is_tap() { ETH_HLEN } else { 0 };
+    let headers = gre + read.encap.overhead() + ether;
+    match kind {
+        TunnelKind::Ipip | TunnelKind::Gre | TunnelKind::GreTap => {
+            IPV4_MIN_MTU..=IP_MAX_MTU - 20 - headers
+        }
+        TunnelKind::Sit => IPV6_MIN_MTU..=IP6_MAX_MTU - 20,
+        TunnelKind::Ip6Tnl => match read.proto {
+            // IPv4 inside.
+            4 => IPV4_MIN_MTU..=IP_MAX_MTU - 40 - headers,
+            41 => IPV6_MIN_MTU..=IP6_MAX_MTU - 40 - headers,
+            _ => IPV4_MIN_MTU..=IP6_MAX_MTU - 40 - headers,
+        },
+        TunnelKind::Ip6Gre | TunnelKind::Ip6GreTap => IPV4_MIN_MTU..=IP6_MAX_MTU - 40 - headers,
     }
 }
 

@@ -3,8 +3,10 @@
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST};
 
 use super::attrs::TunnelAttrs;
-use super::rules::{check_endpoints, check_remote_class, check_settings, refuse_fallback};
-use super::settings::TunnelSettings;
+use super::rules::{
+    check_endpoints, check_remote_class, check_settings, check_tunnel, refuse_fallback,
+};
+use super::settings::{Read, TunnelSettings};
 use super::wire::{
     change_link_request, del_link_request, new_link_request, set_up_request, tunnel_named,
     tunnel_of, NewLink,
@@ -109,17 +111,9 @@ impl Handle {
     pub(crate) fn prepare_add(&self, spec: &TunnelSpec, link: Option<u32>) -> Result<PreparedAdd> {
         values::device_name(&spec.name, "name")?;
         check_settings(&spec.settings, spec.kind)?;
-        let mut attrs = TunnelAttrs::empty(spec.kind);
-        spec.settings
-            .whole(spec.kind)
-            .write(&mut attrs, Some(link.unwrap_or(0)), true);
-        let encap = spec
-            .settings
-            .encap
-            .unwrap_or_else(EncapSpec::none)
-            .resolve(spec.kind, &Encap::none())?;
-        self.load_encap_module(spec.kind, &encap)?;
-        encap.write(&mut attrs);
+        let attrs = spec.attrs(link)?;
+        check_tunnel(spec.kind, &attrs, spec.settings.mtu)?;
+        self.load_encap_module(spec.kind, &Read::from(&attrs).encap)?;
         Ok(PreparedAdd {
             name: spec.name.clone(),
             kind: spec.kind,
@@ -224,6 +218,8 @@ impl Handle {
             self.load_encap_module(tunnel.kind, &encap)?;
             encap.write(&mut attrs);
         }
+        TunnelSettings::give_multicast_keys(tunnel.kind, &mut attrs);
+        check_tunnel(tunnel.kind, &attrs, settings.mtu)?;
         let after = tunnel.with_attrs(attrs.clone());
         check_remote_class(tunnel, after.remote)?;
         check_endpoints(

@@ -5,8 +5,10 @@
 
 use std::net::IpAddr;
 
+use super::attrs::TunnelAttrs;
 use super::keys::KEYS;
-use super::settings::TunnelSettings;
+use super::mtu::mtu_range;
+use super::settings::{Read, TunnelSettings};
 use super::{Tunnel, TunnelKind};
 use crate::error::{Error, Result};
 
@@ -89,6 +91,20 @@ pub(crate) fn remote_class(kind: TunnelKind, remote: Option<IpAddr>) -> u32 {
     }
 }
 
+/// The GRE key iproute2 gives a gre or gretap tunnel whose remote is an IPv4 multicast group,
+/// in each direction where no key (or key 0) is given: the group's address, as `ip link add`,
+/// `ip link change` and `ip tunnel add` do (`remote 239.1.1.1` makes `ikey 239.1.1.1 okey
+/// 239.1.1.1`), so that the tunnels of two groups over one local address tell their packets
+/// apart. `tunnel add`, `tunnel change` and the desired state all take it from here.
+pub(crate) fn multicast_key(kind: TunnelKind, remote: Option<IpAddr>) -> Option<u32> {
+    match (kind, remote) {
+        (TunnelKind::Gre | TunnelKind::GreTap, Some(IpAddr::V4(group))) if group.is_multicast() => {
+            Some(u32::from(group))
+        }
+        _ => None,
+    }
+}
+
 fn describe_class(flags: u32) -> &'static str {
     if flags & IFF_BROADCAST != 0 {
         "a multicast remote"
@@ -164,17 +180,27 @@ pub(crate) fn check_endpoints(
         return Ok(());
     };
     let show = |a: Option<IpAddr>| a.map_or("any".to_string(), |a| a.to_string());
+    // A tunnel not made yet (no index) is one the same run makes before.
+    let (whose, remedy) = if other.ifindex == 0 {
+        (
+            format!("\"{}\", which the same run makes,", other.name),
+            "change one of them".to_string(),
+        )
+    } else {
+        (
+            format!("\"{}\" in {place}", other.name),
+            format!("change them, or delete \"{}\"", other.name),
+        )
+    };
     Err(Error::kernel(
         libc::EEXIST,
         format!(
-            "{what}: {} tunnel \"{}\" in {place} already has the same local and remote addresses \
-             (local {}, remote {}){}; the kernel allows one tunnel per endpoints: change them, or delete \"{}\"",
+            "{what}: {} tunnel {whose} already has the same local and remote addresses \
+             (local {}, remote {}){}; the kernel allows one tunnel per endpoints: {remedy}",
             tunnel.kind.name(),
-            other.name,
             show(tunnel.local),
             show(tunnel.remote),
             if tunnel.kind.is_gre() { " and key" } else { "" },
-            other.name
         ),
     ))
 }
@@ -234,6 +260,67 @@ pub fn check_settings(settings: &TunnelSettings, kind: TunnelKind) -> Result<()>
         _ => {}
     }
     Ok(())
+}
+
+/// Checks a tunnel as it is to be, made or changed (its attributes whole, and the MTU asked
+/// for it, if any): what the kernel would refuse, or keep otherwise than asked without
+/// saying so, that no single setting shows. A gretap or ip6gretap tunnel needs a remote
+/// address (the kernel refuses the unspecified one); a gre or gretap tunnel to a multicast group
+/// needs a local address (the kernel refuses a gre one; iproute2 both, "A broadcast tunnel
+/// requires a source address"); an MTU must be within what the kind takes ([`mtu_range`]).
+pub(crate) fn check_tunnel(kind: TunnelKind, attrs: &TunnelAttrs, mtu: Option<u32>) -> Result<()> {
+    let read = Read::from(attrs);
+    if kind.is_tap() && read.remote.is_none() {
+        return Err(Error::invalid(format!(
+            "a {} tunnel needs a remote address: the kernel refuses remote any for the tunnels that carry Ethernet frames",
+            kind.name()
+        )));
+    }
+    if multicast_key(kind, read.remote).is_some() && read.local.is_none() {
+        return Err(Error::invalid(format!(
+            "remote {}: a {} tunnel to a multicast group needs a local address (the group's packets are sent from it)",
+            read.remote.expect("a remote"),
+            kind.name()
+        )));
+    }
+    if let Some(mtu) = mtu {
+        check_mtu(kind, attrs, mtu)?;
+    }
+    Ok(())
+}
+
+/// Refuses an MTU a tunnel of `kind` with `attrs` cannot have: the kernel refuses it on a
+/// change, and on a creation keeps another without saying so.
+pub(crate) fn check_mtu(kind: TunnelKind, attrs: &TunnelAttrs, mtu: u32) -> Result<()> {
+    let range = mtu_range(kind, attrs);
+    if range.contains(&mtu) {
+        return Ok(());
+    }
+    Err(Error::invalid(format!(
+        "mtu {mtu} is out of range: {} takes {} to {}{}",
+        match (kind, read_proto(kind, attrs)) {
+            (TunnelKind::Ip6Tnl, Some(proto)) => format!(
+                "an ip6tnl tunnel of mode {}",
+                super::TunnelMode {
+                    kind,
+                    proto: Some(proto)
+                }
+                .word()
+            ),
+            _ => format!("a {} tunnel", kind.name()),
+        },
+        range.start(),
+        range.end(),
+        if Read::from(attrs).encap.kind == super::EncapType::None {
+            String::new()
+        } else {
+            " with its encapsulation".to_string()
+        }
+    )))
+}
+
+fn read_proto(kind: TunnelKind, attrs: &TunnelAttrs) -> Option<u8> {
+    kind.is_ip().then(|| Read::from(attrs).proto)
 }
 
 #[cfg(test)]

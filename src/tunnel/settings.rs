@@ -14,6 +14,7 @@ use rfou_uapi::tunnel::{
 };
 
 use super::attrs::{Setting, TunnelAttrs};
+use super::rules::multicast_key;
 use super::{Encap, EncapSpec, EncapType, SourcePort, TunnelKind};
 
 /// A value that can also be taken from each inner packet (`tclass inherit`,
@@ -139,9 +140,16 @@ impl TunnelSettings {
         }
     }
 
-    /// These settings as a whole tunnel of `kind`: every setting not given has its default.
+    /// These settings as a whole tunnel of `kind`: every setting not given has its default,
+    /// and a gre or gretap tunnel to a multicast group the group's key where it has none, as
+    /// iproute2 gives it.
     pub fn whole(&self, kind: TunnelKind) -> Self {
         let d = Self::defaults(kind);
+        let group_key = multicast_key(kind, self.remote);
+        let key = |given: Option<u32>| match (given, group_key) {
+            (Some(0) | None, Some(group)) => Some(group),
+            (given, _) => given,
+        };
         TunnelSettings {
             remote: self.remote.or(d.remote),
             local: self.local.or(d.local),
@@ -155,8 +163,8 @@ impl TunnelSettings {
             ignore_df: self.ignore_df.or(d.ignore_df),
             proto: self.proto.or(d.proto),
             isatap: self.isatap.or(d.isatap),
-            ikey: self.ikey,
-            okey: self.okey,
+            ikey: key(self.ikey),
+            okey: key(self.okey),
             iseq: self.iseq.or(d.iseq),
             oseq: self.oseq.or(d.oseq),
             icsum: self.icsum.or(d.icsum),
@@ -257,6 +265,23 @@ impl TunnelSettings {
             attrs.set(Setting::SitFlags(flags));
         }
         self.write_gre_flags(attrs, &now, whole);
+    }
+
+    /// Gives a gre or gretap tunnel whose `attrs` (as a change leaves them) send to a
+    /// multicast group the group's key in each direction that has none, as `ip link change`
+    /// does (and [`TunnelSettings::whole`] for a tunnel made whole).
+    pub(crate) fn give_multicast_keys(kind: TunnelKind, attrs: &mut TunnelAttrs) {
+        let now = Read::from(&*attrs);
+        let Some(group) = multicast_key(kind, now.remote) else {
+            return;
+        };
+        let missing = |flags: GreIOFlags, key: u32| !flags.contains(GreIOFlags::Key) || key == 0;
+        let keys = TunnelSettings {
+            ikey: missing(now.iflags, now.ikey).then_some(group),
+            okey: missing(now.oflags, now.okey).then_some(group),
+            ..TunnelSettings::default()
+        };
+        keys.write(attrs, None, false);
     }
 
     /// GRE's key, sequence and checksum bits (`GRE_KEY`, `GRE_SEQ`, `GRE_CSUM` of the input

@@ -271,36 +271,46 @@ fn prune_deletes_only_ports_and_encapsulated_tunnels() {
     );
 }
 
-/// A change the kernel refuses undoes every change this run made before it: the namespace
-/// reads back (iproute2) exactly as before, and the message names the object and the reason.
+/// A change the kernel refuses undoes every change this run made before it (a prune's
+/// deletes, a port replaced, ports added): the namespace reads back (iproute2) exactly as
+/// before, and the message names the object and the reason. The refusal is one no check can
+/// see coming: port 7777 is taken by a plain UDP socket.
 #[test]
 fn a_refusal_undoes_what_the_run_applied() {
     let ns = with_dummy("rollback");
     ns.ip_batch(&format!(
-        "fou add port 5555 ipproto 4\n\
+        "fou add port 5555 ipproto 4\nfou add port 7000 gue\n\
          link add t1 type ipip local {A4} remote {B4} encap fou encap-dport 5555\n\
+         link add gone type gre local {A4} remote 192.0.2.4 encap gue encap-dport 7000\n\
          link add t2 type ipip local {A4} remote 192.0.2.3"
     ));
-    // Ports 6000 and 6001 are added and t1 changes in place; then t2's MTU is refused (no
-    // ipip tunnel carries 65535 bytes: the kernel answers EINVAL after it set the new TTL,
-    // which rfou puts back).
+    let _taken = crate::promises::udp_socket_in(&ns, 7777);
     let file = File::new(
         "rollback",
         &format!(
-            "[[port]]\nport = 5555\nipproto = 4\n[[port]]\nport = 6000\ngue = true\n\
-             [[port]]\nport = 6001\nipproto = 47\n\
+            "[[port]]\nport = 5555\ngue = true\n[[port]]\nport = 6000\ngue = true\n\
+             [[port]]\nport = 6001\nipproto = 47\n[[port]]\nport = 7777\ngue = true\n\
              [[tunnel]]\nname = \"t1\"\nmode = \"ipip\"\nlocal = \"{A4}\"\nremote = \"{B4}\"\n\
              encap = \"fou\"\nencap-dport = 6000\nttl = 20\n\
-             [[tunnel]]\nname = \"t2\"\nmode = \"ipip\"\nlocal = \"{A4}\"\nremote = \"192.0.2.3\"\n\
-             ttl = 30\nmtu = 65535\n"
+             [[tunnel]]\nname = \"t2\"\nmode = \"ipip\"\nlocal = \"{A4}\"\nremote = \"192.0.2.3\"\nttl = 30\n"
         ),
     );
-    let before = snapshot(&ns);
-    let out = apply(&ns, &[], &file);
+    let before = crate::undo::state(&ns);
+    let check = apply(&ns, &["--check", "--prune"], &file);
+    check.assert_fails(3);
+    let out = apply(&ns, &["--prune"], &file);
     out.assert_fails(1);
-    assert!(out.stderr.contains("tunnel \"t2\""), "{out}");
+    assert!(out.stderr.contains("port 7777"), "{out}");
     assert!(out.stderr.contains("reads back as before"), "{out}");
-    assert_eq!(snapshot(&ns), before, "the namespace is not as it was");
+    assert!(
+        out.stderr.contains("gone"),
+        "the recreated tunnel is not named: {out}"
+    );
+    assert_eq!(
+        crate::undo::state(&ns),
+        before,
+        "the namespace is not as it was"
+    );
 }
 
 /// A tunnel whose endpoints another tunnel has is refused before anything is sent, as

@@ -1,0 +1,124 @@
+//! The MTU range rfou's file check gives each kind of tunnel (`mtu_range` in
+//! src/tunnel/mtu.rs) is the one the kernel keeps: each bound, asked of `ip link add`, is
+//! kept, and one past it is not (refused, or another MTU kept).
+
+use crate::harness::Netns;
+use crate::promises::{apply, with_dummy, File};
+
+/// Each case: the `ip link add ... type` words after `type`, and the same tunnel's settings
+/// as a desired-state file's lines (after name).
+const CASES: &[(&str, &str)] = &[
+    (
+        "ipip local 192.0.2.1 remote 192.0.2.2",
+        "mode = \"ipip\"\nlocal = \"192.0.2.1\"\nremote = \"192.0.2.2\"",
+    ),
+    (
+        "ipip local 192.0.2.1 remote 192.0.2.2 encap fou encap-dport 5555",
+        "mode = \"ipip\"\nlocal = \"192.0.2.1\"\nremote = \"192.0.2.2\"\nencap = \"fou\"\nencap-dport = 5555",
+    ),
+    (
+        "sit local 192.0.2.1 remote 192.0.2.2",
+        "mode = \"sit\"\nlocal = \"192.0.2.1\"\nremote = \"192.0.2.2\"",
+    ),
+    (
+        "ip6tnl mode ip6ip6 local 2001:db8::1 remote 2001:db8::2",
+        "mode = \"ip6ip6\"\nlocal = \"2001:db8::1\"\nremote = \"2001:db8::2\"",
+    ),
+    (
+        "ip6tnl mode ipip6 local 2001:db8::1 remote 2001:db8::2",
+        "mode = \"ipip6\"\nlocal = \"2001:db8::1\"\nremote = \"2001:db8::2\"",
+    ),
+    (
+        "ip6tnl mode any local 2001:db8::1 remote 2001:db8::2",
+        "mode = \"any\"\nlocal = \"2001:db8::1\"\nremote = \"2001:db8::2\"",
+    ),
+    (
+        "gre local 192.0.2.1 remote 192.0.2.2",
+        "mode = \"gre\"\nlocal = \"192.0.2.1\"\nremote = \"192.0.2.2\"",
+    ),
+    (
+        "gre local 192.0.2.1 remote 192.0.2.2 key 5 csum seq encap gue encap-dport 5555",
+        "mode = \"gre\"\nlocal = \"192.0.2.1\"\nremote = \"192.0.2.2\"\nkey = 5\n\
+         icsum = true\nocsum = true\niseq = true\noseq = true\nencap = \"gue\"\nencap-dport = 5555",
+    ),
+    (
+        "gretap local 192.0.2.1 remote 192.0.2.2",
+        "mode = \"gretap\"\nlocal = \"192.0.2.1\"\nremote = \"192.0.2.2\"",
+    ),
+    (
+        "ip6gre local 2001:db8::1 remote 2001:db8::2",
+        "mode = \"ip6gre\"\nlocal = \"2001:db8::1\"\nremote = \"2001:db8::2\"",
+    ),
+    (
+        "ip6gretap local 2001:db8::1 remote 2001:db8::2 okey 3",
+        "mode = \"ip6gretap\"\nlocal = \"2001:db8::1\"\nremote = \"2001:db8::2\"\nokey = 3",
+    ),
+];
+
+/// The range rfou's file check gives the tunnel: the one its message names ("takes A to
+/// B") for an MTU it refuses, asking the largest and the smallest MTU the value check takes;
+/// that range itself (68 to 65535) where the kind takes both.
+fn rfou_range(ns: &Netns, case: usize, lines: &str) -> (u64, u64) {
+    for asked in [65535, 68] {
+        let file = File::new(
+            &format!("p-mtu-{case}"),
+            &format!("[[tunnel]]\nname = \"z1\"\n{lines}\nmtu = {asked}\n"),
+        );
+        let out = apply(ns, &["--check"], &file);
+        if out.status != 2 {
+            out.assert_fails(3);
+            continue;
+        }
+        let words: Vec<&str> = out.stderr.split_whitespace().collect();
+        let at = words
+            .iter()
+            .position(|w| *w == "takes")
+            .unwrap_or_else(|| panic!("case {case}: no range in {out}"));
+        let number = |w: &str| -> u64 {
+            w.trim_end_matches(|c: char| !c.is_ascii_digit())
+                .parse()
+                .unwrap_or_else(|_| panic!("case {case}: {w} is not a number: {out}"))
+        };
+        return (number(words[at + 1]), number(words[at + 3]));
+    }
+    (68, 65535)
+}
+
+/// The MTU the kernel keeps for the tunnel made by `ip link add ... mtu MTU type WORDS`, or
+/// `None` when it refuses it.
+fn kept(ns: &Netns, words: &str, mtu: u64) -> Option<u64> {
+    let made = ns.try_ip(
+        &["link", "add", "name", "z1", "mtu", &mtu.to_string(), "type"]
+            .into_iter()
+            .chain(words.split(' '))
+            .collect::<Vec<_>>(),
+    );
+    if !made.status.success() {
+        return None;
+    }
+    let got = ns.link_json("z1")["mtu"].as_u64();
+    ns.ip_line("link del dev z1");
+    got
+}
+
+#[test]
+fn each_kind_keeps_the_mtus_its_range_says() {
+    let ns = with_dummy("p-mtu");
+    ns.ip_line("fou add port 5555 gue");
+    for (case, (words, lines)) in CASES.iter().enumerate() {
+        let (low, high) = rfou_range(&ns, case, lines);
+        for (mtu, inside) in [
+            (low, true),
+            (high, true),
+            (low - 1, false),
+            (high + 1, false),
+        ] {
+            let got = kept(&ns, words, mtu);
+            assert_eq!(
+                got == Some(mtu),
+                inside,
+                "case {case} ({words}): rfou says {low} to {high}; ip link add with mtu {mtu} keeps {got:?}"
+            );
+        }
+    }
+}
