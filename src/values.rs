@@ -265,7 +265,8 @@ pub const MAX_DEVICE_NAME: usize = 15;
 /// Checks that `name` can be a network device's name, as the kernel checks it
 /// (`dev_valid_name`): 1 to 15 bytes, not `.` or `..`, no `/`, `:` or byte the kernel counts
 /// as white space (space, tab, newline, vertical tab, form feed, carriage return, and 0xa0,
-/// which is part of some UTF-8 characters, such as `à`). rfou also refuses `%`: in a name
+/// which is part of some UTF-8 characters, such as `à`), and no NUL, where the kernel's
+/// copy of the name ends. rfou also refuses `%`: in a name
 /// given to make a device the kernel reads `%d` as "the first free number" and makes
 /// another name than the one asked for. Other control characters are the kernel's to take
 /// (and rfou's to escape when it prints them). `what` names the value in errors (`name`,
@@ -285,6 +286,9 @@ pub fn device_name(name: &str, what: &str) -> Result<()> {
         Some("a `%` in a new device's name is a template the kernel fills in".to_string())
     } else if let Some(c) = name.chars().find(|c| matches!(c, '/' | ':')) {
         Some(format!("the kernel refuses `{c}` in a device name"))
+    } else if name.contains('\0') {
+        // The kernel reads a name up to its first NUL: it would name another device.
+        Some("it holds a NUL byte, where the kernel's copy of the name would end".to_string())
     } else {
         name.chars()
             .find(|c| c.to_string().bytes().any(kernel_space))

@@ -46,7 +46,7 @@ const FLOOR: &[(&str, usize)] = &[
     ("cli/tests/kernel/promises_mtu.rs", 4),
     ("cli/tests/kernel/promises_words.rs", 38),
     ("cli/tests/kernel/runs.rs", 10),
-    ("cli/tests/kernel/scale.rs", 42),
+    ("cli/tests/kernel/scale.rs", 41),
     ("cli/tests/kernel/sent.rs", 20),
     ("cli/tests/kernel/show.rs", 55),
     ("cli/tests/kernel/smoke.rs", 23),

@@ -5,8 +5,6 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use serde_json::Value;
-
 use crate::harness::{modules_alone, rfou, Netns, RfouOutput, RFOU};
 use crate::undo::state;
 
