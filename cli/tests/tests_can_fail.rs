@@ -43,6 +43,7 @@ const FLOOR: &[(&str, usize)] = &[
     ("cli/tests/kernel/modules.rs", 19),
     ("cli/tests/kernel/mtu.rs", 23),
     ("cli/tests/kernel/promises.rs", 30),
+    ("cli/tests/kernel/promises_export.rs", 9),
     ("cli/tests/kernel/promises_mtu.rs", 4),
     ("cli/tests/kernel/promises_words.rs", 38),
     ("cli/tests/kernel/runs.rs", 10),

@@ -1,8 +1,8 @@
 //! What a network device says of how it receives and sends: the RSS flow-hash fields of UDP
 //! over IPv4 and IPv6, the UDP tunnel offloads and GRO, its channels, and its receive queues
 //! with RPS. Read through ethtool's netlink family where the kernel says it there
-//! ([`ethtool`], its bitsets in [`bitset`] and string sets in [`strset`]), through its ioctls
-//! where not ([`ioctl`]), from sysfs for the queues ([`queues`]); a fact that cannot be read
+//! (`ethtool.rs`, its bitsets in `bitset.rs` and string sets in `strset.rs`), through its
+//! ioctls where not (`ioctl.rs`), from sysfs for the queues (`queues.rs`); a fact that cannot be read
 //! is [`Fact::Unknown`], with the kernel's reason. Reads only: nothing is changed, no module
 //! is loaded.
 //!

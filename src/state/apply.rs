@@ -130,18 +130,6 @@ impl Handle {
         if let Err(err) = self.run(&steps, &mut txn) {
             return Err(self.abandon(txn, err));
         }
-        if !self.netns_still_named() {
-            return Err(ApplyFailure {
-                error: Error::new(
-                    ErrorKind::NoSuchNamespace,
-                    format!(
-                        "{} was deleted (or replaced) while {file} was applied: what was applied went with it",
-                        self.place()
-                    ),
-                ),
-                changed: true,
-            });
-        }
         let after = match self.read_for(desired) {
             Ok(after) => after,
             Err(err) => return Err(self.abandon(txn, err)),
@@ -160,6 +148,18 @@ impl Handle {
                     .join("; ")
             ));
             return Err(self.abandon(txn, err));
+        }
+        // rfou's sockets keep a deleted namespace alive, so every change above and the
+        // read-back "succeed" in a namespace nobody can reach any more. Looked at last, so
+        // that a deletion at any point of the run is seen (exit 1, as a batch says it).
+        if !self.netns_still_named() {
+            return Err(ApplyFailure {
+                error: Error::system(format!(
+                    "{} was deleted (or replaced) while {file} was applied: what was applied went with it",
+                    self.place()
+                )),
+                changed: true,
+            });
         }
         Ok(planned)
     }

@@ -24,6 +24,7 @@ mod man_examples;
 mod modules;
 mod mtu;
 mod promises;
+mod promises_export;
 mod promises_mtu;
 mod promises_words;
 mod runs;

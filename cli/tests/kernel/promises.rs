@@ -351,3 +351,42 @@ fn prune_refuses_to_delete_a_tunnel_that_carries_an_address_or_a_route() {
         assert_eq!(state(&ns), before, "the namespace changed");
     }
 }
+
+/// Bullet "A namespace deleted during `apply`": rfou's sockets keep it alive, so the changes
+/// still succeed, in a namespace nobody can reach; rfou says so and exits 1. The deletion
+/// must land before apply's last look at the namespace: a run that exits 0 had looked
+/// already (or was done), so it is tried again with a file four times as long. If no run
+/// ever reports the deletion, the test fails: a missing check cannot pass.
+#[test]
+fn a_namespace_deleted_during_apply_is_reported() {
+    for count in [1000u32, 4000, 16000] {
+        let ns = Netns::new("p-nsgone");
+        let text: String = (0..count)
+            .map(|i| format!("[[port]]\nport = {}\nipproto = 4\n", 10000 + i))
+            .collect();
+        let file = File::new("p-nsgone", &text);
+        let out = std::thread::scope(|s| {
+            let run = s.spawn(|| apply(&ns, &[], &file));
+            let started = std::time::Instant::now();
+            while ns.ip(&["fou", "show"]).trim().is_empty() {
+                assert!(started.elapsed().as_secs() < 120, "apply added no port");
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            crate::harness::run("ip", &["netns", "del", ns.name()]);
+            run.join().expect("apply")
+        });
+        if out.status == 0 {
+            continue;
+        }
+        out.assert_fails(1);
+        assert!(
+            out.stderr.contains(&format!(
+                "namespace \"{}\" was deleted (or replaced) while",
+                ns.name()
+            )),
+            "{out}"
+        );
+        return;
+    }
+    panic!("no apply reported its namespace deleted while it ran (3 tries, 1,000 to 16,000 ports)");
+}
