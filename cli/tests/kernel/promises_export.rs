@@ -8,8 +8,9 @@ use crate::harness::{rfou, Netns};
 use crate::promises::{apply, rfou_stdin, with_dummy, File};
 
 /// A namespace's links as iproute2 reads them (`ip -d -j link show`), sorted by name,
-/// without what two namespaces made alike do not share: ifindexes and the random Ethernet
-/// addresses of dummy, gretap and ip6gretap devices.
+/// without what two namespaces made alike do not share: ifindexes, the random Ethernet
+/// addresses of dummy, gretap and ip6gretap devices, and the random `permaddr` of IPv6
+/// tunnels.
 fn links(ns: &Netns) -> Vec<Value> {
     let mut links: Vec<Value> = ns
         .ip_json(&["-d", "link", "show"])
@@ -20,6 +21,8 @@ fn links(ns: &Netns) -> Vec<Value> {
             let mut l = l.clone();
             let o = l.as_object_mut().expect("a link");
             o.remove("ifindex");
+            // Random for each IPv6 tunnel device made (its link-layer address at birth).
+            o.remove("permaddr");
             if o.get("link_type") == Some(&Value::from("ether")) {
                 o.remove("address");
             }
