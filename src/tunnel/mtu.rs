@@ -42,21 +42,26 @@ pub struct MtuChange {
     pub warning: Option<String>,
 }
 
+/// The GRE header a tunnel of `kind` sends: 4 bytes, and 4 more for each of checksum, key
+/// and sequence number it sends; none for the other kinds.
+fn gre_header_len(kind: TunnelKind, read: &Read) -> u32 {
+    if !kind.is_gre() {
+        return 0;
+    }
+    let optional = [GreIOFlags::Checksum, GreIOFlags::Key, GreIOFlags::Seq]
+        .iter()
+        .filter(|f| read.oflags.contains(**f))
+        .count() as u32;
+    4 + 4 * optional
+}
+
 /// Bytes in front of the inner packet, but for the encap: outer IP header, GRE header, the
 /// IPv6 tunnel encapsulation limit option unless it is turned off, and for the tap kinds the
 /// inner Ethernet header (which the device's MTU does not count).
 pub(crate) fn tunnel_header_len(kind: TunnelKind, attrs: &TunnelAttrs) -> u32 {
     let read = Read::from(attrs);
     let ip = if kind.ipv6_underlay() { 40 } else { 20 };
-    let gre = if kind.is_gre() {
-        let optional = [GreIOFlags::Checksum, GreIOFlags::Key, GreIOFlags::Seq]
-            .iter()
-            .filter(|f| read.oflags.contains(**f))
-            .count() as u32;
-        4 + 4 * optional
-    } else {
-        0
-    };
+    let gre = gre_header_len(kind, &read);
     let encap_limit = if kind.ipv6_underlay() && read.ip6_flags & IP6_TNL_F_IGN_ENCAP_LIMIT == 0 {
         8
     } else {
@@ -113,15 +118,7 @@ const IP6_MAX_MTU: u32 = IP_MAX_MTU + 40;
 /// and one past it, of each kind, on each kernel of the suite.
 pub(crate) fn mtu_range(kind: TunnelKind, attrs: &TunnelAttrs) -> RangeInclusive<u32> {
     let read = Read::from(attrs);
-    let gre = if kind.is_gre() {
-        let optional = [GreIOFlags::Checksum, GreIOFlags::Key, GreIOFlags::Seq]
-            .iter()
-            .filter(|f| read.oflags.contains(**f))
-            .count() as u32;
-        4 + 4 * optional
-    } else {
-        0
-    };
+    let gre = gre_header_len(kind, &read);
     let ether = if kind.is_tap() { ETH_HLEN } else { 0 };
     let headers = gre + read.encap.overhead() + ether;
     match kind {

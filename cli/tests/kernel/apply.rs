@@ -2,12 +2,11 @@
 //! repaired in place, prune scope, all-or-nothing on a refusal, a kill -9 then a re-run, bad
 //! files, and the export round trip on states built by iproute2.
 
-use std::io::Write;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::harness::{mtu, rfou, Netns, RfouOutput, A4, A6, B4, B6, RFOU};
+use crate::harness::{mtu, rfou, rfou_stdin, Netns, RfouOutput, A4, A6, B4, B6, RFOU};
 
 /// A namespace with `dummy0` up holding A4/24 and A6/64: local addresses, and a 1500-byte
 /// route to the remotes.
@@ -46,32 +45,6 @@ fn apply(ns: &Netns, args: &[&str], file: &File) -> RfouOutput {
     all.extend_from_slice(args);
     all.push(file.path());
     rfou(Some(ns), &all)
-}
-
-/// `rfou -n NS ARGS...` with `input` on standard input.
-fn rfou_stdin(ns: &Netns, args: &[&str], input: &str) -> RfouOutput {
-    let mut all = vec!["-n", ns.name()];
-    all.extend_from_slice(args);
-    let mut child = Command::new(RFOU)
-        .args(&all)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run rfou");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write stdin");
-    let out = child.wait_with_output().expect("wait for rfou");
-    RfouOutput {
-        cmdline: format!("rfou {}", all.join(" ")),
-        status: out.status.code().unwrap_or(128),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
 }
 
 /// The namespace as iproute2 reads it: the ports (sorted) and every link with its details.
@@ -615,7 +588,7 @@ fn bad_files_are_refused_before_anything_is_sent() {
         out.assert_fails(2);
         let place = format!("{}{line}", file.path());
         assert!(out.stderr.contains(&place), "{name}: wanted {place}\n{out}");
-        let piped = rfou_stdin(&ns, &["apply", "--check", "-"], text);
+        let piped = rfou_stdin(&ns, &["apply", "--check", "-"], text.as_bytes());
         piped.assert_fails(2);
         assert!(piped.stderr.contains(&format!("<stdin>{line}")), "{piped}");
     }
@@ -667,12 +640,16 @@ fn export_round_trip_on_states_built_by_iproute2() {
             export.stdout
         );
     }
-    let check = rfou_stdin(&ns, &["apply", "--check", "--prune", "-"], &export.stdout);
+    let check = rfou_stdin(
+        &ns,
+        &["apply", "--check", "--prune", "-"],
+        export.stdout.as_bytes(),
+    );
     check.assert_ok();
     assert_eq!(check.stdout, "unchanged\n", "{check}\n{}", export.stdout);
 
     let copy = with_dummy("export-copy");
-    rfou_stdin(&copy, &["apply", "-"], &export.stdout).assert_ok();
+    rfou_stdin(&copy, &["apply", "-"], export.stdout.as_bytes()).assert_ok();
     let again = rfou(Some(&copy), &["export"]);
     again.assert_ok();
     assert_eq!(again.stdout, export.stdout);

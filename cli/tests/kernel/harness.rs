@@ -631,6 +631,30 @@ pub fn rfou(ns: Option<&Netns>, args: &[&str]) -> RfouOutput {
     }
 }
 
+/// `rfou -n NS ARGS...` with `input` on standard input.
+pub fn rfou_stdin(ns: &Netns, args: &[&str], input: &[u8]) -> RfouOutput {
+    let mut all = vec!["-n", ns.name()];
+    all.extend_from_slice(args);
+    let mut child = Command::new(RFOU)
+        .args(&all)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run rfou");
+    let mut stdin = child.stdin.take().expect("stdin");
+    // rfou may stop reading (a file too large): what it does not read is no error here.
+    let _ = stdin.write_all(input);
+    drop(stdin);
+    let out = child.wait_with_output().expect("wait for rfou");
+    RfouOutput {
+        cmdline: format!("rfou {}", all.join(" ")),
+        status: out.status.code().unwrap_or(128),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 /// `rfou -n NS WORDS...`, the words given as one line.
 #[track_caller]
 pub fn rf(ns: &Netns, line: &str) -> RfouOutput {

@@ -2,10 +2,7 @@
 //! docs/apply-promises.md). Every test of a refusal compares the namespace before and after,
 //! as iproute2 reads it (`undo::state`).
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
-use crate::harness::{modules_alone, rfou, Netns, RfouOutput, RFOU};
+use crate::harness::{modules_alone, rfou, rfou_stdin, Netns, RfouOutput};
 use crate::undo::state;
 
 /// A namespace with `dummy0` up holding 192.0.2.1/24 and 2001:db8::1/64.
@@ -45,30 +42,6 @@ pub(crate) fn apply(ns: &Netns, args: &[&str], file: &File) -> RfouOutput {
     all.extend_from_slice(args);
     all.push(file.path());
     rfou(Some(ns), &all)
-}
-
-/// `rfou -n NS ARGS...` with `input` on standard input.
-pub(crate) fn rfou_stdin(ns: &Netns, args: &[&str], input: &[u8]) -> RfouOutput {
-    let mut all = vec!["-n", ns.name()];
-    all.extend_from_slice(args);
-    let mut child = Command::new(RFOU)
-        .args(&all)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run rfou");
-    let mut stdin = child.stdin.take().expect("stdin");
-    // rfou may stop reading (a file too large): what it does not read is no error here.
-    let _ = stdin.write_all(input);
-    drop(stdin);
-    let out = child.wait_with_output().expect("wait for rfou");
-    RfouOutput {
-        cmdline: format!("rfou {}", all.join(" ")),
-        status: out.status.code().unwrap_or(128),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
 }
 
 /// The lines of the file given before each bad entry: a port and a tunnel that would be

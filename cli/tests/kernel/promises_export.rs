@@ -4,8 +4,9 @@
 
 use serde_json::Value;
 
+use crate::harness::rfou_stdin;
 use crate::harness::{rfou, Netns};
-use crate::promises::{apply, rfou_stdin, with_dummy, File};
+use crate::promises::{apply, with_dummy, File};
 
 /// A namespace's links as iproute2 reads them (`ip -d -j link show`), sorted by name,
 /// without what two namespaces made alike do not share: ifindexes, the random Ethernet

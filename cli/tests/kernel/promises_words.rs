@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::harness::rfou_stdin;
 use crate::harness::{rf, rf_ok, rfou, Netns, RFOU};
-use crate::promises::{apply, rfou_stdin, with_dummy, File};
+use crate::promises::{apply, with_dummy, File};
 use crate::undo::state;
 
 /// Bullet "control characters in names are printed raw": a tunnel ip named `c\x01x` is
