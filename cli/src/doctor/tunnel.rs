@@ -46,23 +46,12 @@ fn ports(scene: &Scene, t: &Encapsulated) -> Vec<Check> {
     let gue = tunnel.encap.kind == EncapType::Gue;
     // What a port here for this tunnel says: `port 5555 ipproto 4`, `port 5555 gue -6`.
     let fitting_port = |number: u16| {
-        let encap = if gue {
-            FouEncap::Gue
+        let mut port = if gue {
+            FouPort::gue(number)
         } else {
-            FouEncap::Direct {
-                ipproto: carried[0],
-            }
+            FouPort::direct(number, carried[0])
         };
-        let port = FouPort {
-            port: number,
-            family,
-            encap,
-            local: None,
-            peer: None,
-            peer_port: None,
-            ifindex: None,
-            remcsum_nopartial: false,
-        };
+        port.family = family;
         port.words(true, &scene.devices).join(" ")
     };
     if here.is_empty() {
