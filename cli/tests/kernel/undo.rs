@@ -28,9 +28,20 @@ pub(crate) fn state(ns: &Netns) -> State {
         .unwrap()
         .iter()
         .map(|l| {
+            // The carrier flags are the kernel's own view of the link, set when its link
+            // watch gets to it (a veth whose peer is down gains NO-CARRIER a while after it
+            // is set up): no rfou command changes them, so they are not compared.
+            let flags: Vec<&Value> = l["flags"]
+                .as_array()
+                .map(|f| {
+                    f.iter()
+                        .filter(|f| *f != "NO-CARRIER" && *f != "LOWER_UP")
+                        .collect()
+                })
+                .unwrap_or_default();
             json!({
                 "name": l["ifname"], "mtu": l["mtu"], "group": l["group"],
-                "flags": l["flags"], "info": l["linkinfo"]["info_data"],
+                "flags": flags, "info": l["linkinfo"]["info_data"],
             })
         })
         .collect();
