@@ -1,9 +1,11 @@
 //! The MTU range rfou's file check gives each kind of tunnel (`mtu_range` in
 //! src/tunnel/mtu.rs) is the one the kernel keeps: each bound, asked of `ip link add`, is
-//! kept, and one past it is not (refused, or another MTU kept).
+//! kept, and one past it is not (refused, or another MTU kept). Where a kernel keeps less
+//! than the range (an ip6gretap's largest MTUs on 6.12), apply must undo the run.
 
 use crate::harness::Netns;
 use crate::promises::{apply, with_dummy, File};
+use crate::undo::state;
 
 /// Each case: the `ip link add ... type` words after `type`, and the same tunnel's settings
 /// as a desired-state file's lines (after name).
@@ -114,6 +116,14 @@ fn each_kind_keeps_the_mtus_its_range_says() {
             (high + 1, false),
         ] {
             let got = kept(&ns, words, mtu);
+            if inside && mtu == high && got != Some(mtu) && words.starts_with("ip6gretap") {
+                // Linux 6.12 (Debian's 6.12.95) keeps an ip6gretap's MTU only up to 65575 -
+                // 208 - twice its GRE header, and gives a larger one the default MTU; 6.1
+                // and 7.2 keep the range rfou gives (bisected 2026-12-06, docs/kernels.md).
+                // There the promise is kept by apply's read-back: exit 1, and the run undone.
+                the_run_is_undone(&ns, case, lines, mtu);
+                continue;
+            }
             assert_eq!(
                 got == Some(mtu),
                 inside,
@@ -121,4 +131,25 @@ fn each_kind_keeps_the_mtus_its_range_says() {
             );
         }
     }
+}
+
+/// `apply` of the tunnel of case `case` at MTU `mtu`, which the kernel does not keep: it
+/// exits 1, names the MTU the kernel kept instead, and leaves the namespace as it was.
+fn the_run_is_undone(ns: &Netns, case: usize, lines: &str, mtu: u64) {
+    let file = File::new(
+        &format!("p-mtu-undo-{case}"),
+        &format!("[[tunnel]]\nname = \"z1\"\n{lines}\nmtu = {mtu}\n"),
+    );
+    let before = state(ns);
+    let out = apply(ns, &[], &file);
+    out.assert_fails(1);
+    assert!(
+        out.stderr.contains("keeps other values than asked"),
+        "case {case}: {out}"
+    );
+    assert_eq!(
+        state(ns),
+        before,
+        "case {case}: the run was not undone: {out}"
+    );
 }
