@@ -119,7 +119,7 @@ fn each_kind_keeps_the_mtus_its_range_says() {
             if inside && mtu == high && got != Some(mtu) && words.starts_with("ip6gretap") {
                 // Linux 6.12 (Debian's 6.12.95) keeps an ip6gretap's MTU only up to 65575 -
                 // 208 - twice its GRE header, and gives a larger one the default MTU; 6.1
-                // and 7.2 keep the range rfou gives (bisected 2026-12-06, docs/kernels.md).
+                // and 7.2 keep the range rfou gives (docs/kernels.md).
                 // There the promise is kept by apply's read-back: exit 1, and the run undone.
                 the_run_is_undone(&ns, case, lines, mtu);
                 continue;
