@@ -7,7 +7,8 @@
 //! the other link attributes netlink-packet-route decodes. A tunnel it reads
 //! - shows as `rfou tunnel show` prints it, as a table and as JSON, without a panic;
 //! - where the kernel could have such a tunnel (settings the kernel's rules allow,
-//!   `check_settings`; flags that fit its remote, `remote_class_change`), is exported
+//!   `check_settings`; flags with which it can be changed in place into itself,
+//!   `in_place_refusal`), is exported
 //!   (`export`) to a file that the desired-state reader reads back and that plans no change,
 //!   or else refused by the export naming it (a setting a file cannot say).
 //!
@@ -17,7 +18,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use rfou::fuzzing::decode_link;
-use rfou::tunnel::rules::{check_settings, remote_class_change};
+use rfou::tunnel::rules::{check_settings, in_place_refusal};
 use rfou::txn::Snapshot;
 use rfou::Devices;
 use rfou_cli::output::tunnels;
@@ -126,7 +127,7 @@ fn link(data: &[u8]) {
 
     let settings = tunnel.settings(&devices);
     let kernel_could_have_it = check_settings(&settings, tunnel.kind).is_ok()
-        && remote_class_change(&tunnel, tunnel.remote).is_none();
+        && in_place_refusal(&tunnel, &tunnel).is_none();
     if kernel_could_have_it {
         let current = Snapshot {
             ports: Some(Vec::new()),

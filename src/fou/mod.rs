@@ -155,6 +155,29 @@ impl FouPort {
         }
     }
 
+    /// Whether the kernel gives this port its local address: a port given a peer and no
+    /// local address is connected to the peer, which binds it to the address the route to
+    /// the peer leaves from. The kernel reports that address from then on, and matches
+    /// deletes and gets on it (as `ip fou` finds: `fou del` with the words of the add fails).
+    pub fn kernel_picks_local(&self) -> bool {
+        self.local.is_none() && self.peer.is_some()
+    }
+
+    /// Whether this port, read from the kernel, is the socket `asked` asks for: the same
+    /// socket, or, where the kernel picks the local address ([`FouPort::kernel_picks_local`]),
+    /// the same but for it.
+    pub fn is_socket_asked(&self, asked: &FouPort) -> bool {
+        let asked_socket = asked.socket();
+        let socket = self.socket();
+        socket == asked_socket
+            || (asked.kernel_picks_local()
+                && socket
+                    == SocketId {
+                        local: self.local,
+                        ..asked_socket
+                    })
+    }
+
     /// Whether this port has every binding `given` names (its number and family always):
     /// the bindings `given` leaves out match anything. What `del port 5558 dev eth0` matches.
     pub fn has_bindings_of(&self, given: &FouPort) -> bool {
@@ -270,6 +293,25 @@ pub struct PortList {
 mod tests {
     use super::*;
     use crate::devices::Device;
+
+    /// A port asked with a peer and no local address is the one the kernel bound to the
+    /// route's source; one asked without a peer is the wildcard socket alone.
+    #[test]
+    fn the_kernel_picks_the_local_address_of_a_connected_port() {
+        let peer = "192.0.2.9".parse().unwrap();
+        let asked = FouPort::gue(7777).with_peer(peer, Some(99));
+        let bound = asked.clone().with_local("192.0.2.1".parse().unwrap());
+        assert!(asked.kernel_picks_local());
+        assert!(bound.is_socket_asked(&asked));
+        assert!(!asked.is_socket_asked(&bound));
+        let other_peer = FouPort::gue(7777)
+            .with_peer("192.0.2.8".parse().unwrap(), Some(99))
+            .with_local("192.0.2.1".parse().unwrap());
+        assert!(!other_peer.is_socket_asked(&asked));
+        let wildcard = FouPort::gue(7777);
+        assert!(!wildcard.kernel_picks_local());
+        assert!(!bound.is_socket_asked(&wildcard));
+    }
 
     #[test]
     fn every_text_of_a_port_is_its_words_in_the_order_of_the_grammar() {

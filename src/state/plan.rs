@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use super::{DesiredState, DesiredTunnel};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fou::{FouPort, SocketId};
-use crate::tunnel::rules::{is_fallback, remote_class_change};
+use crate::tunnel::rules::{in_place_refusal, is_fallback};
 use crate::tunnel::{differences, Diff, EncapType, Tunnel, TunnelSettings};
 use crate::txn::Snapshot;
 
@@ -182,9 +182,16 @@ pub fn plan(desired: &DesiredState, current: &Snapshot, prune: bool, file: &str)
                 )));
             }
         }
-        let key = port.socket();
-        wanted.insert(key);
-        match existing.get(&key) {
+        // The port the kernel holds for it: the same socket, or where the kernel picks the
+        // local address, the one it bound.
+        let now = existing.get(&port.socket()).copied().or_else(|| {
+            current
+                .ports()
+                .iter()
+                .find(|p| port.kernel_picks_local() && p.is_socket_asked(&port))
+        });
+        wanted.insert(now.map_or(port.socket(), FouPort::socket));
+        match now {
             None => port_adds.push(Change::AddPort {
                 port,
                 dev: d.dev.clone(),
@@ -222,7 +229,7 @@ pub fn plan(desired: &DesiredState, current: &Snapshot, prune: bool, file: &str)
             device(dev, d.line, &format!("tunnel \"{}\"", spec.name))?;
         }
         match current.tunnel(&spec.name) {
-            Some(now) => match replace_reason(now, d) {
+            Some(now) => match replace_reason(now, d, current) {
                 Some(why) => tunnel_replaces.push(Change::ReplaceTunnel {
                     current: now.clone(),
                     desired: d.clone(),
@@ -300,19 +307,32 @@ fn underlays_first(mut adds: Vec<DesiredTunnel>) -> Vec<DesiredTunnel> {
 }
 
 /// Why `now` cannot become `d` in place, if it cannot: another kind of device, or a change
-/// of the kind of remote the kernel fixes for ipip, sit and gre.
-fn replace_reason(now: &Tunnel, d: &DesiredTunnel) -> Option<String> {
+/// the kernel refuses by the kind of remote the tunnel was made with (ipip, sit and gre).
+fn replace_reason(now: &Tunnel, d: &DesiredTunnel, current: &Snapshot) -> Option<String> {
     if now.kind != d.spec.kind {
         return Some(format!(
             "was {}: the kernel cannot change a tunnel's kind",
             now.mode().word()
         ));
     }
-    let whole = d.spec.settings.whole(d.spec.kind);
-    let remote = whole.remote.filter(|a| !a.is_unspecified());
-    remote_class_change(now, remote).map(|why| {
+    // The underlay device by index; one not made yet (by this file) is none the tunnel has.
+    let link = d
+        .spec
+        .settings
+        .dev
+        .as_ref()
+        .map(|dev| current.devices.index_of(dev).unwrap_or(u32::MAX));
+    let after = d.spec.as_reported(now.ifindex, now.mtu, link);
+    in_place_refusal(now, &after).map(|why| {
+        if now.remote == after.remote {
+            return why;
+        }
         let show = |a: Option<std::net::IpAddr>| a.map_or("any".to_string(), |a| a.to_string());
-        format!("remote {} -> {}: {why}", show(now.remote), show(remote))
+        format!(
+            "remote {} -> {}: {why}",
+            show(now.remote),
+            show(after.remote)
+        )
     })
 }
 

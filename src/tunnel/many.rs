@@ -222,12 +222,21 @@ impl Handle {
                 }
             }
         }
-        let requests = prepared
+        // A change the kernel takes in two steps sends two requests; its outcome is the
+        // first refusal of either.
+        let requests: Vec<Vec<_>> = prepared
             .iter()
-            .map(|(tunnel, change)| change.request(tunnel));
-        let outcomes = self.route.request_many(requests, NLM_F_REQUEST);
+            .map(|(tunnel, change)| change.requests(tunnel))
+            .collect();
+        let counts: Vec<usize> = requests.iter().map(Vec::len).collect();
+        let mut outcomes = self
+            .route
+            .request_many(requests.into_iter().flatten(), NLM_F_REQUEST)
+            .into_iter();
         let mut sent = Vec::with_capacity(prepared.len());
-        for ((tunnel, change), outcome) in prepared.into_iter().zip(outcomes) {
+        for ((tunnel, change), count) in prepared.into_iter().zip(counts) {
+            let chunk: Vec<_> = outcomes.by_ref().take(count).collect();
+            let outcome = chunk.into_iter().find(|r| r.is_err()).unwrap_or(Ok(()));
             results.push(match outcome {
                 Ok(()) => Ok(change.report),
                 Err(refused) => Err(self.change_refused(&tunnel, refused)),

@@ -96,6 +96,18 @@ impl Tunnel {
         }
     }
 
+    /// What the kernel finds an ipip or gre tunnel by when it is changed: its local and
+    /// remote addresses, its underlay device and its input key. A change that keeps them is
+    /// not checked against the tunnel's kind of remote ([`super::rules::remote_class_change`]).
+    pub(crate) fn identity(&self) -> (Option<IpAddr>, Option<IpAddr>, Option<u32>, Option<u32>) {
+        (
+            self.local,
+            self.remote,
+            self.link.filter(|&index| index != 0),
+            self.ikey,
+        )
+    }
+
     /// The same tunnel with `attrs` as its attributes (what a change would make of it).
     pub(crate) fn with_attrs(&self, attrs: TunnelAttrs) -> Self {
         Tunnel::new(

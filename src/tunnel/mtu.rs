@@ -209,9 +209,10 @@ impl Handle {
     /// ipip, sit, gre and gretap look the route up through their bound device (and where no
     /// route goes through it, IPv4 takes the remote as on the device's link). ip6tnl, ip6gre
     /// and ip6gretap only prefer their bound device (they hold to it for a link-local or
-    /// multicast remote), and without a route they use no device at all; nor do they look
-    /// for one unless they can send (`IP6_TNL_F_CAP_XMIT`: both addresses set, neither
-    /// loopback, a link-local one only with a bound device).
+    /// multicast remote), and do not look for an underlay unless they can send
+    /// (`IP6_TNL_F_CAP_XMIT`: both addresses set, neither loopback, a link-local one only
+    /// with a bound device). Without a route, ip6gre and ip6gretap use no device at all; the
+    /// others take their bound device.
     pub fn underlay_mtu(&mut self, tunnel: &Tunnel) -> Result<Option<u32>> {
         let Some(request) = underlay_route_request(tunnel) else {
             return Ok(None);
@@ -221,7 +222,7 @@ impl Handle {
         if let Some(mtu) = oif.and_then(|oif| self.mtu_of(oif)) {
             return Ok(Some(mtu));
         }
-        if tunnel.kind.ipv6_underlay() {
+        if !bound_device_counts(tunnel.kind) {
             return Ok(None);
         }
         Ok(tunnel.link.and_then(|link| self.mtu_of(link)))
@@ -258,7 +259,7 @@ impl Handle {
             };
             let mut devices = Vec::new();
             devices.extend(self.route_oif(tunnel, route));
-            if !tunnel.kind.ipv6_underlay() {
+            if bound_device_counts(tunnel.kind) {
                 devices.extend(tunnel.link);
             }
             reads.push(UnderlayRead { mtu: None, devices });
@@ -272,7 +273,7 @@ impl Handle {
             .filter_map(|(index, link)| Some((*index, link_mtu(&link?)?)))
             .collect();
         for read in &mut reads {
-            // The route's device first, then (ipip, sit, gre, gretap) the bound one.
+            // The route's device first, then (all but ip6gre and ip6gretap) the bound one.
             read.mtu = read.devices.iter().find_map(|d| mtus.get(d).copied());
         }
         reads
@@ -311,6 +312,14 @@ pub(crate) struct UnderlayRead {
     pub(crate) mtu: Option<u32>,
     /// The devices whose MTU was looked at, the route's first.
     pub(crate) devices: Vec<u32>,
+}
+
+/// Whether the kernel takes a tunnel's bound device (`dev`) as its underlay where it finds
+/// no route to the remote: every kind but ip6gre and ip6gretap, which then keep the MTU
+/// they would have over no underlay (measured on 6.1 and 7.2, 2026-12-06: an ip6tnl to an
+/// unrouted remote bound to a 9000-byte device gets 8952, an ip6gre 1448).
+fn bound_device_counts(kind: TunnelKind) -> bool {
+    !matches!(kind, TunnelKind::Ip6Gre | TunnelKind::Ip6GreTap)
 }
 
 /// The route lookup the kernel makes to find a tunnel's underlay: `None` when it looks for

@@ -4,7 +4,7 @@ use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST};
 
 use super::attrs::TunnelAttrs;
 use super::rules::{
-    check_endpoints, check_remote_class, check_settings, check_tunnel, refuse_fallback,
+    check_endpoints, check_in_place, check_settings, check_tunnel, refuse_fallback,
 };
 use super::settings::{Read, TunnelSettings};
 use super::wire::{
@@ -57,6 +57,9 @@ impl PreparedAdd {
 /// A change of a tunnel, checked and ready to send.
 #[derive(Debug, Clone)]
 pub(crate) struct PreparedChange {
+    /// What the kernel must be sent before the change, which it takes only in two steps
+    /// ([`ignore_df_cleared_first`]): the tunnel's attributes as they are, but for that.
+    pub(crate) first: Option<TunnelAttrs>,
     /// Every attribute of the tunnel, as it is to be.
     pub(crate) attrs: TunnelAttrs,
     /// The MTU to set with it, if any.
@@ -67,10 +70,44 @@ pub(crate) struct PreparedChange {
 }
 
 impl PreparedChange {
-    /// The request that makes the change of `tunnel` (its state, `up`, is another).
-    pub(crate) fn request(&self, tunnel: &Tunnel) -> netlink_packet_route::RouteNetlinkMessage {
-        change_link_request(tunnel.ifindex, tunnel.kind, self.attrs.clone(), self.mtu)
+    /// The requests that make the change of `tunnel`, in order (its state, `up`, is
+    /// another): one, or two where the kernel takes the change only in two steps.
+    pub(crate) fn requests(
+        &self,
+        tunnel: &Tunnel,
+    ) -> Vec<netlink_packet_route::RouteNetlinkMessage> {
+        let first = self
+            .first
+            .iter()
+            .map(|attrs| change_link_request(tunnel.ifindex, tunnel.kind, attrs.clone(), None));
+        first
+            .chain(std::iter::once(change_link_request(
+                tunnel.ifindex,
+                tunnel.kind,
+                self.attrs.clone(),
+                self.mtu,
+            )))
+            .collect()
     }
+}
+
+/// gre and gretap refuse (EINVAL) a change that turns path MTU discovery on while the
+/// tunnel ignores DF: the kernel looks at the tunnel's `ignore-df` as it was before the
+/// change's own (6.1 and 7.2, found by the property tests, 2026-12-06). `ip link change
+/// ... pmtudisc noignore-df` is refused so; rfou first sends the tunnel as it is with
+/// `noignore-df`, then the change. Returns that first step, where one is needed.
+fn ignore_df_cleared_first(tunnel: &Tunnel, attrs: &TunnelAttrs) -> Option<TunnelAttrs> {
+    let (now, then) = (Read::from(&tunnel.attrs), Read::from(attrs));
+    if !(now.ignore_df && !now.pmtudisc && then.pmtudisc) {
+        return None;
+    }
+    let mut first = tunnel.attrs.clone();
+    let cleared = TunnelSettings {
+        ignore_df: Some(false),
+        ..TunnelSettings::default()
+    };
+    cleared.write(&mut first, None, false);
+    Some(first)
 }
 
 impl Handle {
@@ -221,7 +258,7 @@ impl Handle {
         TunnelSettings::give_multicast_keys(tunnel.kind, &mut attrs);
         check_tunnel(tunnel.kind, &attrs, settings.mtu)?;
         let after = tunnel.with_attrs(attrs.clone());
-        check_remote_class(tunnel, after.remote)?;
+        check_in_place(tunnel, &after)?;
         check_endpoints(
             &format!("cannot change tunnel \"{}\"", tunnel.name),
             &after,
@@ -237,6 +274,7 @@ impl Handle {
             report.mtu = Some(change);
         }
         Ok(PreparedChange {
+            first: ignore_df_cleared_first(tunnel, &attrs),
             attrs,
             mtu,
             up: settings.up.filter(|up| *up != tunnel.up),
@@ -247,8 +285,12 @@ impl Handle {
     /// Sends a change [`Handle::prepare_change`] made. On a refusal, the error says what
     /// became of the tunnel: unchanged, or restored as it was (read back), or what differs.
     pub(crate) fn send_change(&mut self, tunnel: &Tunnel, change: &PreparedChange) -> Result<()> {
-        let sent = match self.route.request(change.request(tunnel), NLM_F_REQUEST) {
-            Ok(_) => match change.up {
+        let sent = change
+            .requests(tunnel)
+            .into_iter()
+            .try_for_each(|request| self.route.request(request, NLM_F_REQUEST).map(|_| ()));
+        let sent = match sent {
+            Ok(()) => match change.up {
                 Some(up) => self
                     .route
                     .request(set_up_request(tunnel.ifindex, up), NLM_F_REQUEST)

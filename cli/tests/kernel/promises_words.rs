@@ -201,6 +201,61 @@ fn a_multicast_gre_remote_gets_the_keys_ip_gives_it() {
     ip.ip_line("link change dev m3 type gretap remote 239.1.1.3");
     // (The MTU is rfou's own rule: what the tunnel would get if made so.)
     assert_eq!(info(&ns, "m3").0, info(&ip, "m3").0, "m3: tunnel change");
+    // A desired state: made, then in sync.
+    let file = File::new(
+        "w-mcast",
+        "[[tunnel]]\nname = \"m4\"\nmode = \"gre\"\nlocal = \"192.0.2.1\"\nremote = \"239.1.1.4\"\n\
+         [[tunnel]]\nname = \"m5\"\nmode = \"gretap\"\nlocal = \"192.0.2.1\"\nremote = \"239.1.1.5\"\nokey = 9\n",
+    );
+    apply(&ns, &[], &file).assert_ok();
+    ip.ip_batch(
+        "link add name m4 type gre local 192.0.2.1 remote 239.1.1.4\n\
+         link add name m5 type gretap local 192.0.2.1 remote 239.1.1.5 okey 9",
+    );
+    for name in ["m4", "m5"] {
+        assert_eq!(info(&ns, name), info(&ip, name), "{name}: apply");
+    }
+    assert_eq!(
+        apply(&ns, &["--check"], &file).assert_ok().stdout,
+        "unchanged\n"
+    );
+    // The kernel makes a gre tunnel to a group broadcast and point-to-point, and then changes
+    // its TTL and output key in place but not its group, local address, device or input key:
+    // rfou changes the first in place and makes the tunnel again for the second, as --check
+    // says, with ip's result each time.
+    let m4 = "[[tunnel]]\nname = \"m4\"\nmode = \"gre\"\nlocal = \"192.0.2.1\"\nremote = \"239.1.1.4\"\n";
+    let ttl = File::new("w-mcast-ttl", &format!("{m4}ttl = 5\nokey = 7\n"));
+    let plan = apply(&ns, &["--check"], &ttl)
+        .assert_fails(3)
+        .stdout
+        .clone();
+    assert!(plan.starts_with("~ tunnel m4 ttl "), "{plan}");
+    assert_eq!(apply(&ns, &[], &ttl).assert_ok().stdout, plan);
+    ip.ip_line("link change dev m4 type gre local 192.0.2.1 remote 239.1.1.4 ttl 5 okey 7");
+    assert_eq!(
+        info(&ns, "m4"),
+        info(&ip, "m4"),
+        "m4: ttl and okey in place"
+    );
+    let group = File::new("w-mcast-group", &m4.replace("239.1.1.4", "239.1.1.40"));
+    let plan = apply(&ns, &["--check"], &group)
+        .assert_fails(3)
+        .stdout
+        .clone();
+    assert!(
+        plan.starts_with("replace tunnel m4 ") && plan.contains("made with a multicast remote"),
+        "{plan}"
+    );
+    assert_eq!(apply(&ns, &[], &group).assert_ok().stdout, plan);
+    ip.ip_batch(
+        "link del m4\n\
+         link add name m4 type gre local 192.0.2.1 remote 239.1.1.40",
+    );
+    assert_eq!(info(&ns, "m4"), info(&ip, "m4"), "m4: another group");
+    assert_eq!(
+        apply(&ns, &["--check"], &group).assert_ok().stdout,
+        "unchanged\n"
+    );
     let before = state(&ns);
     let out = rf(&ns, "tunnel add m6 mode gre remote 239.1.1.6");
     out.assert_fails(2);
@@ -269,4 +324,64 @@ fn tunnel_add_makes_what_ip_link_add_makes_with_the_same_words() {
             "{mode}: rfou tunnel add and ip tunnel add differ"
         );
     }
+}
+
+/// Two things the kernel decides that the property tests found rfou getting wrong
+/// (2026-12-06): an ip6tnl tunnel with no route to its remote takes its bound device as
+/// its underlay (an ip6gre does not), so `apply` binding it to a 9000-byte device gives it
+/// the MTU `ip link add` would; and a port given a peer and no local address is bound by
+/// the kernel to the address its route to the peer leaves from, so that a file naming it
+/// without a local address is in sync with it, and a run that made it and is undone deletes it.
+#[test]
+fn apply_keeps_what_the_kernel_decides_for_bound_tunnels_and_connected_ports() {
+    let ns = with_dummy("w-kern");
+    let ip = with_dummy("w-kern-ip");
+    for n in [&ns, &ip] {
+        n.ip_line("link set dummy0 mtu 9000");
+    }
+    let tunnels = |dev: bool| {
+        let dev = if dev { "dev = \"dummy0\"\n" } else { "" };
+        format!(
+            "[[tunnel]]\nname = \"b1\"\nmode = \"ip6ip6\"\nlocal = \"2001:db8::1\"\nremote = \"2001:db8:ff::1\"\n{dev}\
+             [[tunnel]]\nname = \"b2\"\nmode = \"ip6gre\"\nlocal = \"2001:db8::1\"\nremote = \"2001:db8:ff::2\"\n{dev}"
+        )
+    };
+    apply(&ns, &[], &File::new("w-kern-1", &tunnels(false))).assert_ok();
+    let bound = File::new("w-kern-2", &tunnels(true));
+    apply(&ns, &[], &bound).assert_ok();
+    ip.ip_batch(
+        "link add name b1 type ip6tnl mode ip6ip6 local 2001:db8::1 remote 2001:db8:ff::1 dev dummy0\n\
+         link add name b2 type ip6gre local 2001:db8::1 remote 2001:db8:ff::2 dev dummy0",
+    );
+    for name in ["b1", "b2"] {
+        assert_eq!(info(&ns, name), info(&ip, name), "{name}: bound by apply");
+    }
+    assert_eq!(info(&ns, "b1").1, 8952, "b1 takes dummy0's MTU");
+
+    // A connected port: made, in sync, and taken back by a run that fails after it.
+    let port = "[[port]]\nport = 7777\ngue = true\npeer = \"192.0.2.9\"\npeer_port = 99\n";
+    let file = File::new("w-kern-port", port);
+    apply(&ns, &[], &file).assert_ok();
+    let shown = rf_ok(&ns, "show").stdout.clone();
+    assert!(
+        shown.contains("192.0.2.1") && shown.contains("192.0.2.9:99"),
+        "{shown}"
+    );
+    assert_eq!(
+        apply(&ns, &["--check"], &file).assert_ok().stdout,
+        "unchanged\n"
+    );
+    rf_ok(&ns, "del port 7777 peer 192.0.2.9 peer_port 99");
+    // The second port is taken by a UDP socket: the run fails after making the first, and
+    // takes it back.
+    let before = state(&ns);
+    let _socket = crate::promises::udp_socket_in(&ns, 7778);
+    let failing = File::new(
+        "w-kern-fail",
+        &format!("{port}[[port]]\nport = 7778\ngue = true\n"),
+    );
+    let out = apply(&ns, &[], &failing);
+    out.assert_fails(1);
+    assert!(out.stderr.contains("reads back as before"), "{out}");
+    assert_eq!(state(&ns), before, "{out}");
 }
