@@ -9,6 +9,7 @@
 mod attrs;
 mod encap;
 mod group;
+mod in_place;
 mod keys;
 mod kind;
 mod many;
