@@ -144,24 +144,31 @@ pub(crate) fn check_in_place(tunnel: &Tunnel, after: &Tunnel) -> Result<()> {
     }
 }
 
+/// A tunnel of `kind` to `remote` with the device flags `flags`, every other setting at its
+/// default: what the unit tests of the kernel's rules judge.
+#[cfg(test)]
+pub(crate) fn test_tunnel(
+    name: &str,
+    kind: TunnelKind,
+    remote: Option<&str>,
+    flags: u32,
+) -> Tunnel {
+    let mut settings = super::TunnelSettings::defaults(kind);
+    settings.remote = remote.map(|r| r.parse().unwrap());
+    let mut attrs = super::attrs::TunnelAttrs::empty(kind);
+    settings.write(&mut attrs, None, true);
+    let link = super::model::LinkState {
+        flags,
+        ..Default::default()
+    };
+    Tunnel::new(name.into(), 1, kind, link, attrs)
+}
+
 #[cfg(test)]
 mod tests {
+    use super::test_tunnel as tunnel;
     use super::*;
-    use crate::tunnel::attrs::TunnelAttrs;
-    use crate::tunnel::model::LinkState;
     use crate::tunnel::TunnelSettings;
-
-    fn tunnel(name: &str, kind: TunnelKind, remote: Option<&str>, flags: u32) -> Tunnel {
-        let mut settings = TunnelSettings::defaults(kind);
-        settings.remote = remote.map(|r| r.parse().unwrap());
-        let mut attrs = TunnelAttrs::empty(kind);
-        settings.write(&mut attrs, None, true);
-        let link = LinkState {
-            flags,
-            ..LinkState::default()
-        };
-        Tunnel::new(name.into(), 1, kind, link, attrs)
-    }
 
     /// `tunnel` with another remote, as a change would make it.
     fn to(tunnel: &Tunnel, remote: Option<&str>) -> Tunnel {

@@ -267,21 +267,7 @@ fn read_proto(kind: TunnelKind, attrs: &TunnelAttrs) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tunnel::attrs::TunnelAttrs;
-    use crate::tunnel::in_place::IFF_POINTOPOINT;
-    use crate::tunnel::model::LinkState;
-
-    fn tunnel(name: &str, kind: TunnelKind, remote: Option<&str>, flags: u32) -> Tunnel {
-        let mut settings = TunnelSettings::defaults(kind);
-        settings.remote = remote.map(|r| r.parse().unwrap());
-        let mut attrs = TunnelAttrs::empty(kind);
-        settings.write(&mut attrs, None, true);
-        let link = LinkState {
-            flags,
-            ..LinkState::default()
-        };
-        Tunnel::new(name.into(), 1, kind, link, attrs)
-    }
+    use crate::tunnel::in_place::{test_tunnel as tunnel, IFF_POINTOPOINT};
 
     #[test]
     fn endpoints_are_unique_per_kind() {

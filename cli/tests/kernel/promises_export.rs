@@ -8,21 +8,25 @@ use crate::harness::rfou_stdin;
 use crate::harness::{rfou, Netns};
 use crate::promises::{apply, with_dummy, File};
 
-/// A namespace's links as iproute2 reads them (`ip -d -j link show`), sorted by name,
-/// without what two namespaces made alike do not share: ifindexes, the random Ethernet
-/// addresses of dummy, gretap and ip6gretap devices, and the random `permaddr` of IPv6
-/// tunnels.
+/// A namespace's links as iproute2 reads them (`ip -d -j link show`), made comparable
+/// ([`comparable_links`]).
 fn links(ns: &Netns) -> Vec<Value> {
-    let mut links: Vec<Value> = ns
-        .ip_json(&["-d", "link", "show"])
+    comparable_links(&ns.ip_json(&["-d", "link", "show"]))
+}
+
+/// The links of `ip -d -j link show` sorted by name, without what two namespaces made alike
+/// do not share: ifindexes, the random Ethernet addresses of dummy, gretap and ip6gretap
+/// devices, and the random `permaddr` of IPv6 tunnel devices (drawn for each one made,
+/// ip6tnl0 and ip6gre0 included).
+pub(crate) fn comparable_links(links: &Value) -> Vec<Value> {
+    let mut links: Vec<Value> = links
         .as_array()
-        .expect("links")
+        .expect("a list of links")
         .iter()
         .map(|l| {
             let mut l = l.clone();
             let o = l.as_object_mut().expect("a link");
             o.remove("ifindex");
-            // Random for each IPv6 tunnel device made (its link-layer address at birth).
             o.remove("permaddr");
             if o.get("link_type") == Some(&Value::from("ether")) {
                 o.remove("address");

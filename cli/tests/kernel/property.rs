@@ -162,9 +162,8 @@ fn rfou(ns: &str, args: &[&str], input: &str) -> (i32, String, String) {
 }
 
 /// A namespace as iproute2 reads it, in one `ip` process: every link with its details, and
-/// the fou ports. Only what differs between two namespaces made alike is left out: the
-/// ifindexes, the Ethernet addresses the kernel draws at random (dummy0, gretap,
-/// ip6gretap) and the random `permaddr` of IPv6 tunnel devices.
+/// the fou ports. Only what differs between two namespaces made alike is left out
+/// ([`crate::promises_export::comparable_links`]).
 fn dump(ns: &str) -> (Vec<Value>, Vec<String>) {
     parse_dump(&ip(&["-n", ns, "-j", "-d"], DUMP).expect("read the namespace"))
 }
@@ -180,23 +179,7 @@ fn parse_dump(text: &str) -> (Vec<Value>, Vec<String>) {
         .next()
         .map(|p| p.expect("JSON"))
         .unwrap_or(Value::Null);
-    let mut links: Vec<Value> = links
-        .as_array()
-        .expect("a list of links")
-        .iter()
-        .map(|l| {
-            let mut l = l.clone();
-            let o = l.as_object_mut().expect("a link");
-            o.remove("ifindex");
-            // Drawn at random for each IPv6 tunnel device (ip6tnl0, ip6gre0 and those made).
-            o.remove("permaddr");
-            if o.get("link_type") == Some(&Value::from("ether")) {
-                o.remove("address");
-            }
-            l
-        })
-        .collect();
-    links.sort_by_key(|l| l["ifname"].as_str().unwrap_or_default().to_string());
+    let links = crate::promises_export::comparable_links(&links);
     let mut ports: Vec<String> = ports
         .as_array()
         .map(|a| a.iter().map(Value::to_string).collect())
