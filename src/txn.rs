@@ -348,8 +348,8 @@ impl Handle {
 /// Whether the kernel gives `tunnel` the address `addr`/`prefix` itself, each time it comes
 /// up, so that a tunnel made again has it again: an IPv6 link-local address, and on sit the
 /// IPv4-compatible addresses (`::a.b.c.d/96`) it makes from the IPv4 addresses the tunnel
-/// sends from (found by the property tests, 2026-12-06: a sit tunnel with a local address
-/// and no remote, once up, holds `::` and its local address).
+/// sends from (a sit tunnel with a local address and no remote, once up, holds `::` and
+/// its local address).
 fn made_by_the_kernel(tunnel: &Tunnel, addr: IpAddr, prefix: u8) -> bool {
     let IpAddr::V6(a) = addr else {
         return false;

@@ -100,7 +100,7 @@ pub fn remote_class_change(tunnel: &Tunnel, after: &Tunnel) -> Option<String> {
 
 /// Why the kernel would keep `tunnel`'s inner protocol where `after` asks for another, if
 /// it would: ipip and sit keep the protocol they were made with (`ip link change ... mode`
-/// answers success and changes nothing; measured with ip on 6.1, 2026-12-06). ip6tnl
+/// answers success and changes nothing). ip6tnl
 /// changes its own.
 pub fn proto_change(tunnel: &Tunnel, after: &Tunnel) -> Option<String> {
     if !matches!(tunnel.kind, TunnelKind::Ipip | TunnelKind::Sit) {

@@ -326,8 +326,8 @@ fn tunnel_add_makes_what_ip_link_add_makes_with_the_same_words() {
     }
 }
 
-/// Two things the kernel decides that the property tests found rfou getting wrong
-/// (2026-12-06): an ip6tnl tunnel with no route to its remote takes its bound device as
+/// Two things the kernel decides that rfou once got wrong (the property tests found them):
+/// an ip6tnl tunnel with no route to its remote takes its bound device as
 /// its underlay (an ip6gre does not), so `apply` binding it to a 9000-byte device gives it
 /// the MTU `ip link add` would; and a port given a peer and no local address is bound by
 /// the kernel to the address its route to the peer leaves from, so that a file naming it
