@@ -15,13 +15,6 @@ use crate::error::{Error, Result};
 pub(crate) const IFF_BROADCAST: u32 = 0x2;
 pub(crate) const IFF_POINTOPOINT: u32 = 0x10;
 
-/// Whether the kernel fixes a tunnel's kind of remote (none, one, multicast) when it is
-/// made: ipip, sit and gre refuse a change between them (EINVAL), which takes a delete and
-/// an add.
-pub fn remote_class_fixed(kind: TunnelKind) -> bool {
-    matches!(kind, TunnelKind::Ipip | TunnelKind::Sit | TunnelKind::Gre)
-}
-
 /// The flags the kernel gives a tunnel of `kind` made with `remote`: point-to-point for any
 /// remote on ipip, sit and gre (set when the tunnel is bound to its underlay, and kept); a
 /// gre tunnel to an IPv4 multicast group is broadcast as well (set when it is made). The
@@ -100,8 +93,7 @@ pub fn remote_class_change(tunnel: &Tunnel, after: &Tunnel) -> Option<String> {
 
 /// Why the kernel would keep `tunnel`'s inner protocol where `after` asks for another, if
 /// it would: ipip and sit keep the protocol they were made with (`ip link change ... mode`
-/// answers success and changes nothing). ip6tnl
-/// changes its own.
+/// answers success and changes nothing). ip6tnl changes its own.
 pub fn proto_change(tunnel: &Tunnel, after: &Tunnel) -> Option<String> {
     if !matches!(tunnel.kind, TunnelKind::Ipip | TunnelKind::Sit) {
         return None;

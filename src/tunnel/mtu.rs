@@ -316,8 +316,9 @@ pub(crate) struct UnderlayRead {
 
 /// Whether the kernel takes a tunnel's bound device (`dev`) as its underlay where it finds
 /// no route to the remote: every kind but ip6gre and ip6gretap, which then keep the MTU
-/// they would have over no underlay (an ip6tnl to an unrouted remote bound to a 9000-byte
-/// device gets 8952, an ip6gre 1448: `promises_words::apply_keeps_what_the_kernel_decides_for_bound_tunnels_and_connected_ports`).
+/// they would have over no underlay: an ip6tnl to an unrouted remote bound to a 9000-byte
+/// device gets 8952, an ip6gre 1448 (the kernel test
+/// `promises_words::apply_keeps_what_the_kernel_decides_for_bound_tunnels_and_connected_ports`).
 fn bound_device_counts(kind: TunnelKind) -> bool {
     !matches!(kind, TunnelKind::Ip6Gre | TunnelKind::Ip6GreTap)
 }

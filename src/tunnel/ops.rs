@@ -93,8 +93,9 @@ impl PreparedChange {
 
 /// gre and gretap refuse (EINVAL) a change that turns path MTU discovery on while the
 /// tunnel ignores DF: the kernel looks at the tunnel's `ignore-df` as it was before the
-/// change's own, so one request asking for both is refused. rfou first sends the tunnel as it is with `noignore-df`, then the
-/// change. Returns that first step, where one is needed.
+/// change's own, so one request asking for both is refused. rfou first sends the tunnel
+/// as it is with `noignore-df`, then the change. Returns that first step, where one is
+/// needed.
 fn ignore_df_cleared_first(tunnel: &Tunnel, attrs: &TunnelAttrs) -> Option<TunnelAttrs> {
     let (now, then) = (Read::from(&tunnel.attrs), Read::from(attrs));
     if !(now.ignore_df && !now.pmtudisc && then.pmtudisc) {
