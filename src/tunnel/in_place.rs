@@ -1,8 +1,8 @@
 //! What the kernel changes in place and what only a delete and an add can change, in one
 //! place: the kind of remote a tunnel is made with (none, one, a multicast group) and the
-//! identity ipip and gre are found by, and the inner protocol ipip and sit keep. The plan of
-//! the desired state asks it whether a change is a replace; `tunnel change` and batches, to
-//! refuse one before anything is sent.
+//! identity ipip and gre are found by, and what ipip and sit keep as made (the inner
+//! protocol, sit's ISATAP flag). The plan of the desired state asks it whether a change is a
+//! replace; `tunnel change` and batches, to refuse one before anything is sent.
 
 use std::net::IpAddr;
 
@@ -10,6 +10,7 @@ use super::kind::proto_word;
 use super::settings::Read;
 use super::{Tunnel, TunnelKind};
 use crate::error::{Error, Result};
+use rfou_uapi::tunnel::SIT_ISATAP;
 
 /// `IFF_BROADCAST` and `IFF_POINTOPOINT`: how the kernel flags a tunnel by its remote.
 pub(crate) const IFF_BROADCAST: u32 = 0x2;
@@ -91,33 +92,39 @@ pub fn remote_class_change(tunnel: &Tunnel, after: &Tunnel) -> Option<String> {
     })
 }
 
-/// Why the kernel would keep `tunnel`'s inner protocol where `after` asks for another, if
-/// it would: ipip and sit keep the protocol they were made with (`ip link change ... mode`
-/// answers success and changes nothing). ip6tnl changes its own.
-pub fn proto_change(tunnel: &Tunnel, after: &Tunnel) -> Option<String> {
+/// Why the kernel would keep what `tunnel` was made with where `after` asks for another
+/// value, if it would: ipip and sit keep the inner protocol they were made with, and sit
+/// its ISATAP flag (`ip link change ... mode` or `[no]isatap` answers success and changes
+/// nothing). ip6tnl changes its own protocol.
+pub fn kept_setting_change(tunnel: &Tunnel, after: &Tunnel) -> Option<String> {
     if !matches!(tunnel.kind, TunnelKind::Ipip | TunnelKind::Sit) {
         return None;
     }
-    let (now, then) = (
-        Read::from(&tunnel.attrs).proto,
-        Read::from(&after.attrs).proto,
-    );
-    (now != then).then(|| {
+    let (now, then) = (Read::from(&tunnel.attrs), Read::from(&after.attrs));
+    let kind = tunnel.kind.name();
+    if now.proto != then.proto {
+        return Some(format!(
+            "proto {} -> {}: the kernel keeps the inner protocol a {kind} tunnel was made with",
+            proto_word(now.proto),
+            proto_word(then.proto),
+        ));
+    }
+    let isatap = |r: &Read| r.sit_flags & SIT_ISATAP != 0;
+    (tunnel.kind == TunnelKind::Sit && isatap(&now) != isatap(&then)).then(|| {
         format!(
-            "proto {} -> {}: the kernel keeps the inner protocol a {} tunnel was made with",
-            proto_word(now),
-            proto_word(then),
-            tunnel.kind.name()
+            "isatap {} -> {}: the kernel keeps the ISATAP flag a sit tunnel was made with",
+            isatap(&now),
+            isatap(&then)
         )
     })
 }
 
 /// Why the kernel would not change `tunnel` in place into `after` (the same tunnel with
 /// the attributes the change gives it), if it would not: its kind of remote
-/// ([`remote_class_change`]) or its inner protocol ([`proto_change`]). Such a change takes
-/// a delete and an add.
+/// ([`remote_class_change`]) or a setting it keeps as made ([`kept_setting_change`]). Such a
+/// change takes a delete and an add.
 pub fn in_place_refusal(tunnel: &Tunnel, after: &Tunnel) -> Option<String> {
-    remote_class_change(tunnel, after).or_else(|| proto_change(tunnel, after))
+    remote_class_change(tunnel, after).or_else(|| kept_setting_change(tunnel, after))
 }
 
 /// Refuses to change `tunnel` in place into `after` where the kernel would refuse it
@@ -241,5 +248,26 @@ mod tests {
             IFF_POINTOPOINT,
         );
         assert!(in_place_refusal(&ip6, &proto(&ip6, 41)).is_none());
+    }
+
+    /// sit keeps the ISATAP flag it was made with, both ways.
+    #[test]
+    fn sit_keeps_its_isatap_flag() {
+        let isatap = |tunnel: &Tunnel, on: bool| {
+            let settings = TunnelSettings {
+                isatap: Some(on),
+                ..TunnelSettings::default()
+            };
+            let mut attrs = tunnel.attrs.clone();
+            settings.write(&mut attrs, None, false);
+            tunnel.with_attrs(attrs)
+        };
+        let plain = tunnel("s", TunnelKind::Sit, None, 0);
+        let made = isatap(&plain, true);
+        let why = in_place_refusal(&plain, &made).expect("refused");
+        assert!(why.contains("isatap false -> true"), "{why}");
+        let why = in_place_refusal(&made, &plain).expect("refused");
+        assert!(why.contains("isatap true -> false"), "{why}");
+        assert!(in_place_refusal(&made, &made).is_none());
     }
 }

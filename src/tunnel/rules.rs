@@ -7,7 +7,7 @@
 use std::net::IpAddr;
 
 pub(crate) use super::in_place::{check_in_place, remote_class};
-pub use super::in_place::{in_place_refusal, proto_change, remote_class_change};
+pub use super::in_place::{in_place_refusal, kept_setting_change, remote_class_change};
 
 use super::attrs::TunnelAttrs;
 use super::keys::KEYS;

@@ -385,3 +385,46 @@ fn apply_keeps_what_the_kernel_decides_for_bound_tunnels_and_connected_ports() {
     assert!(out.stderr.contains("reads back as before"), "{out}");
     assert_eq!(state(&ns), before, "{out}");
 }
+
+/// What ipip and sit keep as made (found by the property tests): `ip link change` of their
+/// inner protocol, or of sit's ISATAP flag, answers success and changes nothing. `apply`
+/// replaces such a tunnel, `--check` says so, and the result is what `ip link add` makes
+/// with the file's words.
+#[test]
+fn apply_replaces_what_ipip_and_sit_keep_as_made() {
+    let ns = with_dummy("w-kept");
+    let ip = with_dummy("w-kept-ip");
+    ns.ip_batch(
+        "link add name k1 type sit local 10.1.0.1 isatap\n\
+         link add name k2 type sit local 10.1.0.1 remote 192.0.2.2 mode ipip\n\
+         link add name k3 type ipip local 10.1.0.1 remote 192.0.2.3 mode mplsip",
+    );
+    ip.ip_batch(
+        "link add name k1 type sit local 10.1.0.1\n\
+         link add name k2 type sit local 10.1.0.1 remote 192.0.2.2 mode any\n\
+         link add name k3 type ipip local 10.1.0.1 remote 192.0.2.3 mode any",
+    );
+    let file = File::new(
+        "w-kept",
+        "[[tunnel]]\nname = \"k1\"\nmode = \"sit\"\nlocal = \"10.1.0.1\"\nisatap = false\n\
+         [[tunnel]]\nname = \"k2\"\nmode = \"sit\"\nlocal = \"10.1.0.1\"\nremote = \"192.0.2.2\"\nproto = \"any\"\n\
+         [[tunnel]]\nname = \"k3\"\nmode = \"ipip\"\nlocal = \"10.1.0.1\"\nremote = \"192.0.2.3\"\nproto = \"any\"\n",
+    );
+    let check = apply(&ns, &["--check"], &file);
+    check.assert_fails(3);
+    for line in [
+        "isatap true -> false",
+        "proto ipip -> any",
+        "proto mplsip -> any",
+    ] {
+        assert!(check.stdout.contains(line), "{line}: {check}");
+    }
+    apply(&ns, &[], &file).assert_ok();
+    for name in ["k1", "k2", "k3"] {
+        assert_eq!(info(&ns, name), info(&ip, name), "{name}");
+    }
+    assert_eq!(
+        apply(&ns, &["--check"], &file).assert_ok().stdout,
+        "unchanged\n"
+    );
+}
