@@ -425,12 +425,16 @@ impl Handle {
     }
 
     /// FOU and GUE transmit needs the fou module, and fou6 on an IPv6 underlay; neither
-    /// loads on demand, and without it the kernel only says "Invalid argument".
+    /// loads on demand, and without it the kernel only says "Invalid argument". A module
+    /// found once is taken as there for the rest of the handle's life.
     pub(crate) fn load_encap_module(&self, kind: TunnelKind, encap: &Encap) -> Result<()> {
         if encap.kind == EncapType::None {
             return Ok(());
         }
         let module = if kind.ipv6_underlay() { "fou6" } else { "fou" };
+        if self.encap_modules.borrow().contains(&module) {
+            return Ok(());
+        }
         modules::load(module).map_err(|why| {
             Error::new(
                 ErrorKind::ModuleMissing,
@@ -440,7 +444,9 @@ impl Handle {
                     kind.name()
                 ),
             )
-        })
+        })?;
+        self.encap_modules.borrow_mut().push(module);
+        Ok(())
     }
 }
 
