@@ -11,6 +11,8 @@
 mod apply;
 mod defer;
 mod export;
+#[cfg(test)]
+mod export_tests;
 mod file;
 mod networkd;
 mod plan;

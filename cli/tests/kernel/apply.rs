@@ -1,54 +1,15 @@
 //! `rfou apply` and `rfou export` against the real kernel: additions, idempotence, drift
 //! repaired in place, prune scope, all-or-nothing on a refusal, a kill -9 then a re-run, bad
-//! files, and the export round trip on states built by iproute2.
-
-use std::process::{Command, Stdio};
+//! files, and the export round trip on states built by iproute2 (what a run refuses or waits
+//! for before it sends anything is in apply_guard.rs).
 
 use serde_json::Value;
 
-use crate::harness::{mtu, rfou, rfou_stdin, Netns, RfouOutput, A4, A6, B4, B6, RFOU};
-
-/// A namespace with `dummy0` up holding A4/24 and A6/64: local addresses, and a 1500-byte
-/// route to the remotes.
-fn with_dummy(prefix: &str) -> Netns {
-    let ns = Netns::new(prefix);
-    ns.ip_batch(&format!(
-        "link add dummy0 type dummy\naddr add {A4}/24 dev dummy0\naddr add {A6}/64 dev dummy0 nodad\nlink set dummy0 up"
-    ));
-    ns
-}
-
-/// A desired-state file in the test's temporary directory.
-struct File(std::path::PathBuf);
-
-impl File {
-    fn new(name: &str, text: &str) -> File {
-        let path = std::env::temp_dir().join(format!("rfou-{}-{name}.toml", std::process::id()));
-        std::fs::write(&path, text).expect("write the state file");
-        File(path)
-    }
-
-    fn path(&self) -> &str {
-        self.0.to_str().expect("a UTF-8 path")
-    }
-}
-
-impl Drop for File {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-/// `rfou -n NS [-j] apply ARGS... FILE`.
-fn apply(ns: &Netns, args: &[&str], file: &File) -> RfouOutput {
-    let mut all = vec!["apply"];
-    all.extend_from_slice(args);
-    all.push(file.path());
-    rfou(Some(ns), &all)
-}
+use crate::harness::{mtu, rfou, rfou_stdin, Netns, RfouOutput, A4, A6, B4, B6};
+use crate::promises::{apply, with_dummy, File};
 
 /// The namespace as iproute2 reads it: the ports (sorted) and every link with its details.
-fn snapshot(ns: &Netns) -> (Vec<Value>, Value) {
+pub(crate) fn snapshot(ns: &Netns) -> (Vec<Value>, Value) {
     let mut ports = ns
         .ip_json(&["fou", "show"])
         .as_array()
@@ -284,120 +245,6 @@ fn a_refusal_undoes_what_the_run_applied() {
         before,
         "the namespace is not as it was"
     );
-}
-
-/// A tunnel whose endpoints another tunnel has is refused before anything is sent, as
-/// `tunnel change` refuses it: the namespace is untouched, and the message names both.
-#[test]
-fn taken_endpoints_are_refused_before_anything_is_sent() {
-    let ns = with_dummy("endpoints");
-    ns.ip_batch(&format!(
-        "fou add port 5555 ipproto 4\n\
-         link add t1 type ipip local {A4} remote {B4} encap fou encap-dport 5555\n\
-         link add g1 type gre local {A4} remote {B4} key 7\n\
-         link add g2 type gre local {A4} remote {B4} key 8"
-    ));
-    let keep = format!(
-        "[[port]]\nport = 5555\nipproto = 4\n\
-         [[tunnel]]\nname = \"t1\"\nmode = \"ipip\"\nlocal = \"{A4}\"\nremote = \"{B4}\"\n\
-         encap = \"fou\"\nencap-dport = 5555\n\
-         [[tunnel]]\nname = \"g2\"\nmode = \"gre\"\nlocal = \"{A4}\"\nremote = \"{B4}\"\nkey = 8\n"
-    );
-    let g1 = |key: u32| {
-        format!("[[tunnel]]\nname = \"g1\"\nmode = \"gre\"\nlocal = \"{A4}\"\nremote = \"{B4}\"\nkey = {key}\n")
-    };
-    // In sync first: the check is not a false alarm.
-    apply(
-        &ns,
-        &[],
-        &File::new("endpoints-sync", &format!("{keep}{}", g1(7))),
-    )
-    .assert_ok();
-    let cases = [
-        // A new tunnel with t1's endpoints, after changes (a port, t1's TTL) that go first.
-        (
-            format!(
-                "{}[[port]]\nport = 6000\ngue = true\n{}\
-                 [[tunnel]]\nname = \"t2\"\nmode = \"ipip\"\nlocal = \"{A4}\"\nremote = \"{B4}\"\n",
-                keep.replace("encap-dport = 5555\n", "encap-dport = 5555\nttl = 20\n"),
-                g1(7)
-            ),
-            "t2",
-            "t1",
-        ),
-        // A change in place of g1 onto g2's key.
-        (format!("{keep}{}", g1(8)), "g1", "g2"),
-    ];
-    for (i, (text, refused, other)) in cases.iter().enumerate() {
-        let file = File::new(&format!("endpoints-{i}"), text);
-        let before = snapshot(&ns);
-        // --check runs the checks apply runs: it refuses what apply would, in the same words.
-        let check = apply(&ns, &["--check"], &file);
-        let out = apply(&ns, &[], &file);
-        for out in [&check, &out] {
-            out.assert_fails(1);
-            assert!(
-                out.stderr.contains(&format!("tunnel \"{refused}\""))
-                    && out.stderr.contains(&format!("\"{other}\""))
-                    && out.stderr.contains("same local and remote"),
-                "{out}"
-            );
-            assert!(out.stderr.contains("nothing was changed"), "{out}");
-            assert!(out.stdout.is_empty(), "{out}");
-        }
-        assert_eq!(check.stderr, out.stderr);
-        assert_eq!(snapshot(&ns), before, "case {i}: the namespace changed");
-    }
-}
-
-/// A run holds the namespace's change lock, the one `tunnel change` takes: while another
-/// process holds it, apply waits and changes nothing; `--check` does not wait.
-#[test]
-fn a_run_takes_the_change_lock() {
-    use std::os::fd::AsRawFd;
-    use std::os::unix::fs::MetadataExt;
-    let ns = with_dummy("lock");
-    let meta = std::fs::metadata(format!("/run/netns/{}", ns.name())).expect("the namespace file");
-    std::fs::create_dir_all("/run/rfou").expect("/run/rfou");
-    let path = format!("/run/rfou/netns-{}-{}.lock", meta.dev(), meta.ino());
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .expect("open the lock file");
-    // SAFETY: flock on an fd this test owns.
-    assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0);
-    let file = File::new("lock", "[[port]]\nport = 7000\nipproto = 4\n");
-    let before = snapshot(&ns);
-    apply(&ns, &["--check"], &file).assert_fails(3);
-    let mut child = Command::new(RFOU)
-        .args(["-n", ns.name(), "apply", file.path()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run rfou");
-    std::thread::sleep(std::time::Duration::from_secs(3));
-    let waiting = child.try_wait().expect("try_wait").is_none();
-    let unchanged = snapshot(&ns) == before;
-    drop(lock);
-    let out = child.wait_with_output().expect("wait for rfou");
-    let text = format!(
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(waiting, "apply did not wait for the lock: {text}");
-    assert!(
-        unchanged,
-        "apply changed the namespace while another held the lock"
-    );
-    assert!(out.status.success(), "{text}");
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "+ port 7000 ipproto 4\n"
-    );
-    apply(&ns, &["--check"], &file).assert_ok();
 }
 
 /// What a send of apply changes: its port adds (`FOU_CMD_ADD` of the fou family) and its

@@ -13,12 +13,15 @@
 #![allow(dead_code)]
 
 use std::io::Write;
-use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 use std::thread;
 use std::time::Duration;
+
+use crate::harness_modules::ModulesShared;
+pub use crate::harness_modules::{loaded_modules, modules_alone, Reload};
+pub use crate::harness_rfou::{rf, rf_batch, rf_ok, rfou, rfou_stdin, RfouOutput};
 
 /// The kernel modules the tests need; [`require_kernel`] loads them.
 pub const MODULES: &[&str] = &[
@@ -128,7 +131,7 @@ fn check(program: &str, args: &[&str], out: &Output) {
     }
 }
 
-fn cmdline(program: &str, args: &[&str]) -> String {
+pub(crate) fn cmdline(program: &str, args: &[&str]) -> String {
     std::iter::once(program)
         .chain(args.iter().copied())
         .collect::<Vec<_>>()
@@ -355,108 +358,6 @@ impl Drop for Netns {
     }
 }
 
-/// The kernel's modules are shared by every test: a test that unloads one (to see rfou work
-/// without it) must run alone. Every [`Netns`] holds the modules shared; [`modules_alone`]
-/// waits until no namespace of any other test lives, and keeps new ones from being made.
-static MODULES_LOCK: std::sync::RwLock<()> = std::sync::RwLock::new(());
-
-thread_local! {
-    /// This thread's hold on [`MODULES_LOCK`]: shared (a count of its namespaces and the one
-    /// guard they share: taking a second read lock in one thread can deadlock against a
-    /// waiting writer), or alone (its namespaces need no other hold).
-    static HOLD: std::cell::RefCell<Hold> = const { std::cell::RefCell::new(Hold::None) };
-}
-
-enum Hold {
-    None,
-    Shared(usize, std::sync::RwLockReadGuard<'static, ()>),
-    Alone,
-}
-
-/// One namespace's share of [`MODULES_LOCK`].
-#[derive(Debug)]
-struct ModulesShared;
-
-impl ModulesShared {
-    fn take() -> ModulesShared {
-        HOLD.with(|hold| {
-            let mut hold = hold.borrow_mut();
-            *hold = match std::mem::replace(&mut *hold, Hold::None) {
-                Hold::None => {
-                    Hold::Shared(1, MODULES_LOCK.read().unwrap_or_else(|e| e.into_inner()))
-                }
-                Hold::Shared(n, guard) => Hold::Shared(n + 1, guard),
-                Hold::Alone => Hold::Alone,
-            };
-        });
-        ModulesShared
-    }
-}
-
-impl Drop for ModulesShared {
-    fn drop(&mut self) {
-        HOLD.with(|hold| {
-            let mut hold = hold.borrow_mut();
-            *hold = match std::mem::replace(&mut *hold, Hold::None) {
-                Hold::Shared(n, guard) if n > 1 => Hold::Shared(n - 1, guard),
-                Hold::Shared(..) | Hold::None => Hold::None,
-                Hold::Alone => Hold::Alone,
-            };
-        });
-    }
-}
-
-/// Exclusive use of the kernel's modules, for a test that unloads one: waits until no other
-/// test has a namespace, and holds off new ones until dropped. Call it before making any
-/// namespace of one's own (a thread that holds the modules shared cannot have them alone).
-/// Whatever the test unloads, it must load again before dropping this.
-pub fn modules_alone() -> ModulesAlone {
-    require_kernel();
-    let held = HOLD.with(|hold| !matches!(*hold.borrow(), Hold::None));
-    assert!(!held, "modules_alone: this test already has a namespace");
-    let guard = MODULES_LOCK.write().unwrap_or_else(|e| e.into_inner());
-    HOLD.with(|hold| *hold.borrow_mut() = Hold::Alone);
-    ModulesAlone { _guard: guard }
-}
-
-pub struct ModulesAlone {
-    _guard: std::sync::RwLockWriteGuard<'static, ()>,
-}
-
-impl Drop for ModulesAlone {
-    fn drop(&mut self) {
-        HOLD.with(|hold| *hold.borrow_mut() = Hold::None);
-    }
-}
-
-/// The names of the loaded modules, sorted (`/proc/modules`).
-pub fn loaded_modules() -> Vec<String> {
-    let text = std::fs::read_to_string("/proc/modules").expect("/proc/modules");
-    let mut names: Vec<String> = text
-        .lines()
-        .filter_map(|l| l.split_whitespace().next())
-        .map(str::to_string)
-        .collect();
-    names.sort();
-    names
-}
-
-/// Loads every module of [`MODULES`] again when dropped, also when the test fails: a test
-/// that unloads one (under [`modules_alone`]) holds one, as the tests after it need them.
-pub struct Reload;
-
-impl Drop for Reload {
-    fn drop(&mut self) {
-        for module in MODULES {
-            let out = try_run("modprobe", &[module]);
-            if !out.status.success() {
-                // Not a panic: this may run while the test unwinds.
-                eprintln!("cannot load {module} again: the tests after this one will fail");
-            }
-        }
-    }
-}
-
 /// UDP counters of one address family.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct UdpStats {
@@ -557,127 +458,6 @@ pub fn veth_pair_named(
         batch += &format!("link set {dev} up\n");
         ns.ip_batch(&batch);
     }
-}
-
-/// What a run of rfou did.
-#[derive(Debug, Clone)]
-pub struct RfouOutput {
-    /// The command line, for messages.
-    pub cmdline: String,
-    /// Exit status; 128 + N when killed by signal N.
-    pub status: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl RfouOutput {
-    /// Panics, showing stderr, unless rfou exited 0.
-    #[track_caller]
-    pub fn assert_ok(&self) -> &Self {
-        if self.status != 0 {
-            panic!("{self}\nexpected success");
-        }
-        self
-    }
-
-    /// Panics unless rfou exited with `code`.
-    #[track_caller]
-    pub fn assert_fails(&self, code: i32) -> &Self {
-        if self.status != code {
-            panic!("{self}\nexpected exit status {code}");
-        }
-        self
-    }
-
-    /// stdout parsed as JSON (for `--json` output); panics if it is not JSON.
-    #[track_caller]
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("{self}\nstdout is not JSON: {e}"))
-    }
-}
-
-impl std::fmt::Display for RfouOutput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "`{}` exited {}\nstderr: {}\nstdout: {}",
-            self.cmdline,
-            self.status,
-            self.stderr.trim_end(),
-            self.stdout.trim_end()
-        )
-    }
-}
-
-/// Runs the rfou binary: `rfou -n NAME ARGS...` when a namespace is given, `rfou ARGS...`
-/// otherwise (the initial namespace: careful, that is the machine's own).
-pub fn rfou(ns: Option<&Netns>, args: &[&str]) -> RfouOutput {
-    let mut all = Vec::new();
-    if let Some(ns) = ns {
-        all.extend(["-n", ns.name()]);
-    }
-    all.extend_from_slice(args);
-    let out = try_run(RFOU, &all);
-    let status = out
-        .status
-        .code()
-        .unwrap_or_else(|| 128 + out.status.signal().unwrap_or(0));
-    RfouOutput {
-        cmdline: cmdline("rfou", &all),
-        status,
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// `rfou -n NS ARGS...` with `input` on standard input.
-pub fn rfou_stdin(ns: &Netns, args: &[&str], input: &[u8]) -> RfouOutput {
-    let mut all = vec!["-n", ns.name()];
-    all.extend_from_slice(args);
-    let mut child = Command::new(RFOU)
-        .args(&all)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run rfou");
-    let mut stdin = child.stdin.take().expect("stdin");
-    // rfou may stop reading (a file too large): what it does not read is no error here.
-    let _ = stdin.write_all(input);
-    drop(stdin);
-    let out = child.wait_with_output().expect("wait for rfou");
-    RfouOutput {
-        cmdline: format!("rfou {}", all.join(" ")),
-        status: out.status.code().unwrap_or(128),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// `rfou -n NS WORDS...`, the words given as one line.
-#[track_caller]
-pub fn rf(ns: &Netns, line: &str) -> RfouOutput {
-    rfou(Some(ns), &line.split_whitespace().collect::<Vec<_>>())
-}
-
-/// [`rf`], which must succeed.
-#[track_caller]
-pub fn rf_ok(ns: &Netns, line: &str) -> RfouOutput {
-    let out = rf(ns, line);
-    out.assert_ok();
-    out
-}
-
-/// Runs `batch` (lines of rfou) in `ns`, from a file; every line must succeed.
-#[track_caller]
-pub fn rf_batch(ns: &Netns, batch: &str) {
-    let path = std::env::temp_dir().join(format!("{}.batch", ns.name()));
-    std::fs::File::create(&path)
-        .and_then(|mut f| f.write_all(batch.as_bytes()))
-        .expect("write the batch file");
-    rfou(Some(ns), &["-b", path.to_str().unwrap()]).assert_ok();
-    let _ = std::fs::remove_file(&path);
 }
 
 /// Puts `addr` (with its prefix) on tunnel `dev` and brings it up: what `ip` does, not rfou.

@@ -10,6 +10,7 @@
 
 mod ansible;
 mod apply;
+mod apply_guard;
 mod boot;
 mod complete;
 mod concurrent;
@@ -17,9 +18,12 @@ mod doctor;
 mod errors;
 mod globals;
 mod harness;
+mod harness_modules;
+mod harness_rfou;
 mod interop;
 mod kernels;
 mod kill;
+mod library;
 mod man_examples;
 mod modules;
 mod mtu;
