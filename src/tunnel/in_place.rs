@@ -169,15 +169,20 @@ mod tests {
     use super::*;
     use crate::tunnel::TunnelSettings;
 
+    /// `tunnel` as a change of `settings` would make it.
+    fn changed(tunnel: &Tunnel, settings: TunnelSettings) -> Tunnel {
+        let mut attrs = tunnel.attrs.clone();
+        settings.write(&mut attrs, None, false);
+        tunnel.with_attrs(attrs)
+    }
+
     /// `tunnel` with another remote, as a change would make it.
     fn to(tunnel: &Tunnel, remote: Option<&str>) -> Tunnel {
         let settings = TunnelSettings {
             remote: Some(remote.map_or("0.0.0.0", |r| r).parse().unwrap()),
             ..TunnelSettings::default()
         };
-        let mut attrs = tunnel.attrs.clone();
-        settings.write(&mut attrs, None, false);
-        tunnel.with_attrs(attrs)
+        changed(tunnel, settings)
     }
 
     #[test]
@@ -210,9 +215,7 @@ mod tests {
             ttl: Some(9),
             ..TunnelSettings::default()
         };
-        let mut attrs = gre.attrs.clone();
-        ttl.write(&mut attrs, None, false);
-        assert!(remote_class_change(&gre, &gre.with_attrs(attrs)).is_none());
+        assert!(remote_class_change(&gre, &changed(&gre, ttl)).is_none());
         for remote in [Some("239.1.1.5"), Some("192.0.2.2"), None] {
             let why = remote_class_change(&gre, &to(&gre, remote)).expect("refused");
             assert!(why.contains("made with a multicast remote"), "{why}");
@@ -231,9 +234,7 @@ mod tests {
                 proto: Some(proto),
                 ..TunnelSettings::default()
             };
-            let mut attrs = tunnel.attrs.clone();
-            settings.write(&mut attrs, None, false);
-            tunnel.with_attrs(attrs)
+            changed(tunnel, settings)
         };
         for kind in [TunnelKind::Ipip, TunnelKind::Sit] {
             let t = tunnel("t", kind, Some("192.0.2.2"), IFF_POINTOPOINT);
@@ -258,9 +259,7 @@ mod tests {
                 isatap: Some(on),
                 ..TunnelSettings::default()
             };
-            let mut attrs = tunnel.attrs.clone();
-            settings.write(&mut attrs, None, false);
-            tunnel.with_attrs(attrs)
+            changed(tunnel, settings)
         };
         let plain = tunnel("s", TunnelKind::Sit, None, 0);
         let made = isatap(&plain, true);
