@@ -460,6 +460,30 @@ pub fn veth_pair_named(
     }
 }
 
+/// Runs `f` on a thread of its own that enters namespace `name` (`/run/netns/NAME`) and ends
+/// with `f`: setns moves only the calling thread, and what `f` opens (a socket, a sysctl
+/// file) keeps the namespace it was opened in.
+pub fn in_netns<T: Send>(name: &str, f: impl FnOnce() -> T + Send) -> T {
+    use std::os::fd::AsRawFd;
+    let path = format!("/run/netns/{name}");
+    let space = std::fs::File::open(&path).unwrap_or_else(|e| panic!("open {path}: {e}"));
+    thread::scope(|s| {
+        s.spawn(|| {
+            // SAFETY: setns on a descriptor this function owns, for this thread alone.
+            let entered = unsafe { libc::setns(space.as_raw_fd(), libc::CLONE_NEWNET) };
+            assert_eq!(
+                entered,
+                0,
+                "setns {path}: {}",
+                std::io::Error::last_os_error()
+            );
+            f()
+        })
+        .join()
+        .unwrap_or_else(|e| std::panic::resume_unwind(e))
+    })
+}
+
 /// Puts `addr` (with its prefix) on tunnel `dev` and brings it up: what `ip` does, not rfou.
 #[track_caller]
 pub fn address_tunnel(ns: &Netns, dev: &str, addr: &str) {

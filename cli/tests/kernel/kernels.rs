@@ -2,8 +2,6 @@
 //! 6.12 and 7.2, see docs/kernels.md), and of what rfou does about it. scripts/test runs this
 //! file on each of them.
 
-use std::os::fd::AsRawFd;
-
 use rfou_uapi::fou as uapi;
 
 use crate::harness::*;
@@ -12,21 +10,7 @@ use crate::raw_fou::{self, Refusal};
 /// Sends one fou request with exactly these attributes (type and value bytes), in `ns`, past
 /// rfou's own checks. A thread of its own enters the namespace and ends there.
 fn raw(ns: &Netns, cmd: u8, attrs: Vec<(u16, Vec<u8>)>) -> Result<(), Refusal> {
-    let path = format!("/run/netns/{}", ns.name());
-    std::thread::spawn(move || {
-        let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        // SAFETY: setns on a descriptor we own, for this thread alone.
-        let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
-        assert_eq!(
-            rc,
-            0,
-            "cannot enter {path}: {}",
-            std::io::Error::last_os_error()
-        );
-        raw_fou::send(cmd, &attrs)
-    })
-    .join()
-    .expect("the raw request's thread")
+    in_netns(ns.name(), || raw_fou::send(cmd, &attrs))
 }
 
 fn attrs(words: &[&str]) -> Vec<(u16, Vec<u8>)> {

@@ -116,18 +116,8 @@ fn values_the_kernel_would_refuse_or_alter_are_refused_with_file_and_line() {
 /// A UDP socket bound in `ns` to `port` on every IPv4 address: while it lives, the kernel
 /// refuses a fou port of that number (EADDRINUSE), a refusal no check can see coming.
 pub(crate) fn udp_socket_in(ns: &Netns, port: u16) -> std::net::UdpSocket {
-    use std::os::fd::AsRawFd;
-    let space = std::fs::File::open(format!("/run/netns/{}", ns.name())).expect("the namespace");
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            // SAFETY: setns on this thread alone, which ends here; the socket keeps its
-            // namespace.
-            let entered = unsafe { libc::setns(space.as_raw_fd(), libc::CLONE_NEWNET) };
-            assert_eq!(entered, 0, "setns: {}", std::io::Error::last_os_error());
-            std::net::UdpSocket::bind(("0.0.0.0", port)).expect("bind the UDP socket")
-        })
-        .join()
-        .expect("the thread that binds")
+    crate::harness::in_netns(ns.name(), || {
+        std::net::UdpSocket::bind(("0.0.0.0", port)).expect("bind the UDP socket")
     })
 }
 

@@ -116,23 +116,15 @@ impl Namespaces {
 
 /// Makes the devices made in namespace `name` from now on get no IPv6 link-local address
 /// (`addr_gen_mode` 1, none), so that the random tunnels send nothing of their own: no
-/// duplicate address detection, no router solicitation. On Debian's 6.12.95 a router
-/// solicitation sent by an ip6gre tunnel of these states freed a buffer twice
-/// (`ip6gre_tunnel_xmit`, "kernel BUG at mm/slub.c:547") and the VM died; what the test
-/// checks is the configuration, which this leaves as it was. Every namespace of the test
+/// duplicate address detection, no router solicitation (one sent by an ip6gre tunnel of
+/// these states can crash Debian's 6.12 kernel: docs/apply-promises.md). What the test
+/// checks is the configuration, which this leaves as it was; every namespace of the test
 /// gets it, so `ip -d` reads `addrgenmode none` on both sides of each comparison.
 fn no_link_local_addresses(name: &str) {
-    use std::os::fd::AsRawFd;
-    let target = std::fs::File::open(format!("/run/netns/{name}")).expect("the namespace");
-    let own = std::fs::File::open("/proc/thread-self/ns/net").expect("this thread's namespace");
-    // SAFETY: setns on descriptors this function owns; the thread returns to its own
-    // namespace before anything else runs on it.
-    let enter = |fd: &std::fs::File| unsafe { libc::setns(fd.as_raw_fd(), libc::CLONE_NEWNET) };
-    assert_eq!(enter(&target), 0, "setns into {name}");
-    // A sysctl under /proc/sys/net belongs to the namespace of the thread that opens it.
-    let written = std::fs::write("/proc/sys/net/ipv6/conf/default/addr_gen_mode", "1");
-    assert_eq!(enter(&own), 0, "setns back from {name}");
-    written.unwrap_or_else(|e| panic!("addr_gen_mode in {name}: {e}"));
+    crate::harness::in_netns(name, || {
+        std::fs::write("/proc/sys/net/ipv6/conf/default/addr_gen_mode", "1")
+            .unwrap_or_else(|e| panic!("addr_gen_mode in {name}: {e}"))
+    });
 }
 
 impl Drop for Namespaces {

@@ -58,20 +58,10 @@ fn assert_refused(ns: &Netns, line: &str, status: i32, words: &[&str]) -> RfouOu
 /// `port`, as a DHCP client (0.0.0.0:68) or a DHCPv6 client ([::]:546) has one. Open as
 /// long as the returned descriptor.
 fn device_bound_wildcard_socket(ns: &Netns, ipv6: bool, dev: &str, port: u16) -> OwnedFd {
-    let path = format!("/run/netns/{}", ns.name());
-    let dev = dev.to_string();
-    // setns affects only the calling thread; the socket keeps the namespace it was made in.
-    std::thread::spawn(move || {
-        let netns = std::fs::File::open(&path).unwrap_or_else(|e| panic!("open {path}: {e}"));
+    // The socket keeps the namespace it was made in.
+    crate::harness::in_netns(ns.name(), || {
         // SAFETY: plain system calls on descriptors we own and buffers that outlive them.
         unsafe {
-            use std::os::fd::AsRawFd;
-            assert_eq!(
-                libc::setns(netns.as_raw_fd(), libc::CLONE_NEWNET),
-                0,
-                "setns {path}: {}",
-                std::io::Error::last_os_error()
-            );
             let family = if ipv6 { libc::AF_INET6 } else { libc::AF_INET };
             let fd = libc::socket(family, libc::SOCK_DGRAM, 0);
             assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
@@ -112,8 +102,6 @@ fn device_bound_wildcard_socket(ns: &Netns, ipv6: bool, dev: &str, port: u16) ->
             socket
         }
     })
-    .join()
-    .expect("the socket thread panicked")
 }
 
 fn sorted(ports: &Value) -> Vec<String> {
