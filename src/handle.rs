@@ -42,8 +42,8 @@ pub struct Handle {
     /// kernel's port dump drops.
     pub(crate) diag: LazySocket,
     pub(crate) fou_family: Option<u16>,
-    /// The encapsulation modules found loaded, so that a batch of 1,000 tunnel adds looks
-    /// in /sys/module once, not 1,000 times (see [`Handle::load_encap_module`]).
+    /// The encapsulation modules found loaded, so that a run of many tunnel adds looks in
+    /// /sys/module once per module, not once per tunnel (see [`Handle::load_encap_module`]).
     pub(crate) encap_modules: std::cell::RefCell<Vec<&'static str>>,
     /// The namespace's change lock while a batch holds it (see [`Handle::hold_change_lock`]).
     held_lock: Option<ChangeLock>,
