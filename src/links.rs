@@ -1,8 +1,10 @@
 //! Network devices over rtnetlink: reading one by name or index, or all of them, without
 //! their counters.
 
-use netlink_packet_core::{Parseable, NLM_F_DUMP, NLM_F_REQUEST};
-use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkInfo, LinkMessage};
+use netlink_packet_core::{NlasIterator, ParseableParametrized, NLM_F_REQUEST};
+use netlink_packet_route::link::{
+    LinkAttribute, LinkExtentMask, LinkHeader, LinkInfo, LinkMessage,
+};
 use netlink_packet_route::RouteNetlinkMessage;
 
 use crate::devices::{Device, Devices};
@@ -40,6 +42,33 @@ pub(crate) fn get_link_by_index(index: u32) -> RouteNetlinkMessage {
 /// `RTM_GETLINK` of every device: sent with `NLM_F_DUMP`.
 pub(crate) fn get_links() -> RouteNetlinkMessage {
     get_link(LinkMessage::default())
+}
+
+/// The length of `struct ifinfomsg`, the header before a link message's attributes.
+const IFINFOMSG_LEN: usize = 16;
+
+/// The attributes of a link that rfou reads: `IFLA_IFNAME`, `IFLA_MTU`, `IFLA_LINKINFO`
+/// and `IFLA_GROUP`. The functions below read no other.
+const ATTRIBUTES_READ: [u16; 4] = [3, 4, 18, 27];
+
+/// A link message of the kernel (its bytes after the netlink header), with only the
+/// attributes rfou reads ([`ATTRIBUTES_READ`]) decoded: a device's IPv6 settings alone are
+/// more than a hundred values, and decoding every attribute of a thousand tunnels took most
+/// of the time of reading them (docs/bench-notes.md, 2026-12-06).
+pub(crate) fn parse_link(body: &[u8]) -> std::result::Result<LinkMessage, NlError> {
+    let header = LinkHeader::parse(body).map_err(NlError::decode)?;
+    let mut message = LinkMessage::default();
+    for attribute in NlasIterator::new(&body[IFINFOMSG_LEN..]) {
+        let attribute = attribute.map_err(NlError::decode)?;
+        if ATTRIBUTES_READ.contains(&attribute.kind()) {
+            message.attributes.push(
+                LinkAttribute::parse_with_param(&attribute, header.interface_family)
+                    .map_err(NlError::decode)?,
+            );
+        }
+    }
+    message.header = header;
+    Ok(message)
 }
 
 /// The name of the device `message` describes.
@@ -90,15 +119,9 @@ pub(crate) fn device_of(message: &LinkMessage) -> Option<Device> {
 impl Handle {
     /// The link called `name`, or an error that says it does not exist here.
     pub(crate) fn link(&mut self, name: &str) -> Result<LinkMessage> {
-        values::device_name(name, "device")?;
-        let reply = match self.route.request(get_link_by_name(name), NLM_F_REQUEST) {
-            Ok(mut replies) => Ok(match replies.pop() {
-                Some(RouteNetlinkMessage::NewLink(message)) => Some(message),
-                _ => None,
-            }),
-            Err(err) => Err(err),
-        };
-        self.link_read(name, reply)
+        self.links_named(&[name])
+            .pop()
+            .expect("one result per name")
     }
 
     /// The links called `names`, one result per name as [`Handle::link`] gives it, read
@@ -116,9 +139,7 @@ impl Handle {
             .map(|(name, _)| get_link_by_name(name));
         let mut replies = self
             .route
-            .request_many_replies(requests, NLM_F_REQUEST, |body| {
-                LinkMessage::parse(body).map_err(NlError::decode)
-            })
+            .request_many_replies(requests, NLM_F_REQUEST, parse_link)
             .into_iter();
         names
             .iter()
@@ -150,27 +171,14 @@ impl Handle {
 
     /// The link of index `index`, if there is one.
     pub(crate) fn link_by_index(&mut self, index: u32) -> Option<LinkMessage> {
-        let replies = self
-            .route
-            .request(get_link_by_index(index), NLM_F_REQUEST)
-            .ok()?;
-        replies.into_iter().find_map(|reply| match reply {
-            RouteNetlinkMessage::NewLink(link) => Some(link),
-            _ => None,
-        })
+        self.links_by_index(&[index]).pop().flatten()
     }
 
     /// [`Handle::link_by_index`] of each of `indexes`, many requests per `sendmsg`.
     pub(crate) fn links_by_index(&mut self, indexes: &[u32]) -> Vec<Option<LinkMessage>> {
-        let requests = indexes.iter().map(|&index| {
-            let mut request = LinkMessage::default();
-            request.header.index = index;
-            get_link(request)
-        });
+        let requests = indexes.iter().map(|&index| get_link_by_index(index));
         self.route
-            .request_many_replies(requests, NLM_F_REQUEST, |body| {
-                LinkMessage::parse(body).map_err(NlError::decode)
-            })
+            .request_many_replies(requests, NLM_F_REQUEST, parse_link)
             .into_iter()
             .map(|reply| reply.ok().flatten())
             .collect()
@@ -180,15 +188,9 @@ impl Handle {
     pub(crate) fn links(&mut self) -> Result<Vec<LinkMessage>> {
         let replies = self
             .route
-            .request(get_links(), NLM_F_DUMP)
+            .dump_with(get_links(), parse_link)
             .map_err(|err| self.refusal(err, "cannot list devices"))?;
-        Ok(replies
-            .into_iter()
-            .filter_map(|m| match m {
-                RouteNetlinkMessage::NewLink(message) => Some(message),
-                _ => None,
-            })
-            .collect())
+        Ok(replies.into_iter().map(|(_, message)| message).collect())
     }
 
     /// Every network device of the namespace, by index and name.
@@ -223,5 +225,49 @@ mod tests {
         expected.extend_from_slice(&[8, 0, 29, 0]);
         expected.extend_from_slice(&8u32.to_ne_bytes());
         assert_eq!(bytes, expected);
+    }
+
+    /// The bytes of `attributes`, as the kernel lays them out.
+    fn emitted(attributes: &[LinkAttribute]) -> Vec<u8> {
+        let mut bytes = vec![0; attributes.buffer_len()];
+        attributes.emit(&mut bytes);
+        bytes
+    }
+
+    /// A reply read with only the attributes rfou reads, in the kernel's order, whatever
+    /// comes between them: here counters, a queue length and IPv6 settings cut short.
+    #[test]
+    fn a_link_reply_is_read_for_the_attributes_rfou_reads() {
+        use netlink_packet_route::link::{InfoKind, LinkFlags};
+        let mut expected = LinkMessage::default();
+        expected.header.index = 7;
+        expected.header.flags = LinkFlags::Up | LinkFlags::Pointopoint;
+        expected.attributes = vec![
+            LinkAttribute::IfName("t0".into()),
+            LinkAttribute::Mtu(1480),
+            LinkAttribute::LinkInfo(vec![LinkInfo::Kind(InfoKind::IpIp)]),
+            LinkAttribute::Group(3),
+        ];
+        let mut header = vec![0; 16];
+        expected.header.emit(&mut header);
+        let other = |kind: u16, value: &[u8]| {
+            let mut bytes = ((4 + value.len()) as u16).to_ne_bytes().to_vec();
+            bytes.extend_from_slice(&kind.to_ne_bytes());
+            bytes.extend_from_slice(value);
+            bytes.resize(bytes.len().next_multiple_of(4), 0);
+            bytes
+        };
+        let reply = [
+            header,
+            emitted(&expected.attributes[..2]),
+            other(23, &[0; 16]),                    // IFLA_STATS64, short
+            other(13, &1000u32.to_ne_bytes()),      // IFLA_TXQLEN
+            other(26, &[12, 0, 10, 0, 8, 0, 1, 0]), // IFLA_AF_SPEC: AF_INET6, cut short
+            emitted(&expected.attributes[2..]),
+        ]
+        .concat();
+        assert_eq!(parse_link(&reply).unwrap(), expected);
+        // A reply shorter than its header is an error, not a panic.
+        assert!(parse_link(&reply[..15]).is_err());
     }
 }

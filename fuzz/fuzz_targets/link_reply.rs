@@ -1,10 +1,11 @@
 //! rtnetlink link replies of tunnels: an RTM_NEWLINK message read by
-//! `tunnel::wire::decode_link` (netlink-packet-route's reading of the link message, then
-//! `tunnel_of`, the reading of every tunnel rfou shows, changes or puts back). The input is
+//! `tunnel::wire::decode_link` (`links::parse_link`, which decodes the link attributes rfou
+//! reads with netlink-packet-route, then `tunnel_of`: the reading of every tunnel rfou shows,
+//! changes or puts back). The input is
 //! what varies from tunnel to tunnel: its kind, flags and MTU, and the tunnel attributes
 //! (`IFLA_INFO_DATA`, as the kernel lays them out); the target puts them in a link message as
 //! the kernel sends it, so that the fuzzing goes to the attributes rfou reads rather than to
-//! the other link attributes netlink-packet-route decodes. A tunnel it reads
+//! the link's other attributes, which `parse_link` skips. A tunnel it reads
 //! - shows as `rfou tunnel show` prints it, as a table and as JSON, without a panic;
 //! - where the kernel could have such a tunnel (settings the kernel's rules allow,
 //!   `check_settings`; flags with which it can be changed in place into itself,

@@ -219,6 +219,13 @@ pub fn plan(desired: &DesiredState, current: &Snapshot, prune: bool, file: &str)
         }
     }
 
+    // By name: looking each tunnel of the file up in the list would grow with the square of
+    // their number.
+    let tunnels_now: HashMap<&str, &Tunnel> = current
+        .tunnels
+        .iter()
+        .map(|t| (t.name.as_str(), t))
+        .collect();
     let mut tunnel_deletes = Vec::new();
     let mut tunnel_replaces = Vec::new();
     let mut tunnel_changes = Vec::new();
@@ -228,7 +235,7 @@ pub fn plan(desired: &DesiredState, current: &Snapshot, prune: bool, file: &str)
         if let Some(dev) = &spec.settings.dev {
             device(dev, d.line, &format!("tunnel \"{}\"", spec.name))?;
         }
-        match current.tunnel(&spec.name) {
+        match tunnels_now.get(spec.name.as_str()).copied() {
             Some(now) => match replace_reason(now, d, current) {
                 Some(why) => tunnel_replaces.push(Change::ReplaceTunnel {
                     current: now.clone(),

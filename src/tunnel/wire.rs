@@ -150,14 +150,16 @@ pub(crate) fn tunnel_named(name: &str, message: &LinkMessage) -> Result<Tunnel> 
     })
 }
 
-/// [`tunnel_of`] of a netlink message's bytes, for the fuzz targets and property tests
-/// (built only for them): `None` for any message that is no tunnel or cannot be read.
+/// [`tunnel_of`] of a netlink message's bytes as the kernel sends them, read as every link
+/// reply is read ([`parse_link`](crate::links::parse_link)), for the fuzz targets and
+/// property tests (built only for them): `None` for any message that is no `RTM_NEWLINK` or
+/// cannot be read.
 #[cfg(any(test, fuzzing))]
 pub fn decode_link(bytes: &[u8]) -> Option<Tunnel> {
-    use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
-    let message = NetlinkMessage::<RouteNetlinkMessage>::deserialize(bytes).ok()?;
-    match message.payload {
-        NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(link)) => tunnel_of(&link),
-        _ => None,
+    const RTM_NEWLINK: u16 = 16;
+    let message = netlink_packet_core::NetlinkBuffer::new_checked(bytes).ok()?;
+    if message.message_type() != RTM_NEWLINK {
+        return None;
     }
+    tunnel_of(&crate::links::parse_link(message.payload()).ok()?)
 }
