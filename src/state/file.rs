@@ -243,7 +243,6 @@ fn tunnel_entry(source: &Source, entry: &Entry) -> Result<DesiredTunnel> {
         proto: mode.proto,
         ..TunnelSettings::default()
     };
-    let known = tunnel_keys();
     let mut set_by: HashMap<&str, &str> = HashMap::new();
     for (k, value) in &fields {
         let word = k.get_ref().as_str();
@@ -251,7 +250,7 @@ fn tunnel_entry(source: &Source, entry: &Entry) -> Result<DesiredTunnel> {
             continue;
         }
         let Some(setting) = key(word).filter(|s| !s.negations.contains(&word)) else {
-            return Err(unknown_key(source, k, "tunnel", &known));
+            return Err(unknown_key(source, k, "tunnel", &tunnel_keys()));
         };
         for field in setting.sets {
             if let Some(first) = set_by.insert(field, word) {
