@@ -47,9 +47,14 @@ pub(crate) fn get_links() -> RouteNetlinkMessage {
 /// The length of `struct ifinfomsg`, the header before a link message's attributes.
 const IFINFOMSG_LEN: usize = 16;
 
-/// The attributes of a link that rfou reads: `IFLA_IFNAME`, `IFLA_MTU`, `IFLA_LINKINFO`
-/// and `IFLA_GROUP`. The functions below read no other.
-const ATTRIBUTES_READ: [u16; 4] = [3, 4, 18, 27];
+/// The link attributes rfou reads (`include/uapi/linux/if_link.h`).
+const IFLA_IFNAME: u16 = 3;
+const IFLA_MTU: u16 = 4;
+const IFLA_LINKINFO: u16 = 18;
+const IFLA_GROUP: u16 = 27;
+
+/// The attributes of a link that rfou reads: the functions below read no other.
+const ATTRIBUTES_READ: [u16; 4] = [IFLA_IFNAME, IFLA_MTU, IFLA_LINKINFO, IFLA_GROUP];
 
 /// A link message of the kernel (its bytes after the netlink header), with only the
 /// attributes rfou reads ([`ATTRIBUTES_READ`]) decoded: the others (a device's IPv6
