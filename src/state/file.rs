@@ -2,11 +2,12 @@
 //! line's own keywords as keys, read through the same setters as the command line's words
 //! ([`PortSpec`], [`TunnelSettings::set`]); every error names `FILE:LINE`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::ops::Range;
 
-use serde::Deserialize;
-use toml::{Spanned, Value};
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
 
 use super::{DesiredPort, DesiredState, DesiredTunnel};
 use crate::error::{Error, Result};
@@ -16,16 +17,11 @@ use crate::tunnel::{key, Encap, TunnelMode, TunnelSettings, TunnelSpec, KEYS};
 use crate::values;
 use crate::values::Input;
 
-type Entry = Spanned<BTreeMap<Spanned<String>, Spanned<Value>>>;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Document {
-    #[serde(default)]
-    port: Vec<Entry>,
-    #[serde(default)]
-    tunnel: Vec<Entry>,
-}
+/// A `[[port]]` or `[[tunnel]]`: its keys and values, each with where it is in the file.
+/// The file is read into toml's own tree and walked from there; handing it on through serde
+/// into a map of toml values would build every value a second time.
+type Entry<'e, 'i> = Spanned<&'e DeTable<'i>>;
+type Field<'e, 'i> = (&'e Spanned<Cow<'i, str>>, &'e Spanned<DeValue<'i>>);
 
 /// Where an error is: the file's name and the text, to turn byte offsets into lines.
 struct Source<'a> {
@@ -61,16 +57,32 @@ impl<'a> Source<'a> {
 /// Reads a desired-state file. `name` is how errors name it.
 pub fn parse(name: &str, text: &str) -> Result<DesiredState> {
     let source = Source::new(name, text);
-    let document: Document = toml::from_str(text).map_err(|e| {
+    let document = DeTable::parse(text).map_err(|e| {
         let line = e.span().map(|s| source.line(s.start)).unwrap_or(1);
         // toml's message can span several lines (it quotes the input); the first says it.
         let message = e.message().trim().replace('\n', " ");
         Error::invalid(format!("{name}:{line}: {message}"))
     })?;
+    let (mut ports, mut tunnels) = (Vec::new(), Vec::new());
+    for (key, value) in document.get_ref() {
+        match key.get_ref().as_ref() {
+            "port" => ports = entries(&source, "port", value)?,
+            "tunnel" => tunnels = entries(&source, "tunnel", value)?,
+            other => {
+                return Err(source.error(
+                    &key.span(),
+                    format!(
+                        "unknown table \"{}\": the file holds [[port]] and [[tunnel]] entries",
+                        other.escape_debug()
+                    ),
+                ))
+            }
+        }
+    }
     let mut state = DesiredState::default();
     let mut ports_seen: HashMap<(SocketId, Option<String>), usize> = HashMap::new();
-    for entry in &document.port {
-        let port = port_entry(&source, entry)?;
+    for entry in ports {
+        let port = port_entry(&source, &entry)?;
         if let Some(first) = ports_seen.insert((port.port.socket(), port.dev.clone()), port.line) {
             return Err(source.error(
                 &entry.span(),
@@ -83,8 +95,8 @@ pub fn parse(name: &str, text: &str) -> Result<DesiredState> {
         state.ports.push(port);
     }
     let mut names_seen: HashMap<String, usize> = HashMap::new();
-    for entry in &document.tunnel {
-        let tunnel = tunnel_entry(&source, entry)?;
+    for entry in tunnels {
+        let tunnel = tunnel_entry(&source, &entry)?;
         let name = tunnel.spec.name.clone();
         if let Some(first) = names_seen.insert(name.clone(), tunnel.line) {
             return Err(source.error(
@@ -99,19 +111,49 @@ pub fn parse(name: &str, text: &str) -> Result<DesiredState> {
     Ok(state)
 }
 
+/// The `[[port]]` or `[[tunnel]]` entries under `what`: an array of tables.
+fn entries<'e, 'i>(
+    source: &Source,
+    what: &str,
+    value: &'e Spanned<DeValue<'i>>,
+) -> Result<Vec<Entry<'e, 'i>>> {
+    let not_entries = |span: &Range<usize>| {
+        source.error(
+            span,
+            format!("`{what}` must be [[{what}]] entries (tables), not a single value"),
+        )
+    };
+    let DeValue::Array(items) = value.get_ref() else {
+        return Err(not_entries(&value.span()));
+    };
+    items
+        .iter()
+        .map(|item| match item.get_ref() {
+            DeValue::Table(table) => Ok(Spanned::new(item.span(), table)),
+            _ => Err(not_entries(&item.span())),
+        })
+        .collect()
+}
+
 /// The keys of an entry in the order of the file.
-fn in_file_order(entry: &Entry) -> Vec<(&Spanned<String>, &Spanned<Value>)> {
+fn in_file_order<'e, 'i>(entry: &Entry<'e, 'i>) -> Vec<Field<'e, 'i>> {
     let mut keys: Vec<_> = entry.get_ref().iter().collect();
     keys.sort_by_key(|(k, _)| k.span().start);
     keys
 }
 
 /// A value as the setters take it: strings are words, integers numbers, booleans flags.
-fn input<'a>(source: &Source, key: &str, value: &'a Spanned<Value>) -> Result<Input<'a>> {
+fn input<'a>(source: &Source, key: &str, value: &'a Spanned<DeValue>) -> Result<Input<'a>> {
     match value.get_ref() {
-        Value::String(s) => Ok(Input::Word(s)),
-        Value::Integer(n) => Ok(Input::Number(*n)),
-        Value::Boolean(b) => Ok(Input::Flag(*b)),
+        DeValue::String(s) => Ok(Input::Word(s)),
+        DeValue::Integer(n) => match i64::from_str_radix(n.as_str(), n.radix()) {
+            Ok(n) => Ok(Input::Number(n)),
+            Err(_) => Err(source.error(
+                &value.span(),
+                format!("{key} = {n}: the number is out of range"),
+            )),
+        },
+        DeValue::Boolean(b) => Ok(Input::Flag(*b)),
         other => Err(source.error(
             &value.span(),
             format!(
@@ -123,7 +165,7 @@ fn input<'a>(source: &Source, key: &str, value: &'a Spanned<Value>) -> Result<In
 }
 
 /// The error for a key no entry of this sort takes.
-fn unknown_key(source: &Source, key: &Spanned<String>, what: &str, known: &[&str]) -> Error {
+fn unknown_key(source: &Source, key: &Spanned<Cow<str>>, what: &str, known: &[&str]) -> Error {
     let near = near_key(key.get_ref(), known)
         .map(|k| format!("did you mean `{k}`? "))
         .unwrap_or_default();
@@ -169,7 +211,7 @@ fn port_entry(source: &Source, entry: &Entry) -> Result<DesiredPort> {
         .collect();
     let mut spec = PortSpec::default();
     for (key, value) in in_file_order(entry) {
-        if !known.contains(&key.get_ref().as_str()) {
+        if !known.contains(&key.get_ref().as_ref()) {
             return Err(unknown_key(source, key, "port", &known));
         }
         let given = input(source, key.get_ref(), value)?;
@@ -210,9 +252,9 @@ fn tunnel_entry(source: &Source, entry: &Entry) -> Result<DesiredTunnel> {
     let find = |name: &str| fields.iter().find(|(k, _)| k.get_ref() == name);
     let name = match find("name") {
         Some((_, v)) => match v.get_ref() {
-            Value::String(s) => {
+            DeValue::String(s) => {
                 values::device_name(s, "name").map_err(|e| source.error(&v.span(), e))?;
-                s.clone()
+                s.to_string()
             }
             _ => return Err(source.error(&v.span(), "name must be a string")),
         },
@@ -226,7 +268,7 @@ fn tunnel_entry(source: &Source, entry: &Entry) -> Result<DesiredTunnel> {
     let mode = match find("mode") {
         Some((_, v)) => {
             let word = match v.get_ref() {
-                Value::String(s) => s.as_str(),
+                DeValue::String(s) => s.as_ref(),
                 _ => return Err(source.error(&v.span(), "mode must be a string")),
             };
             TunnelMode::parse(word).map_err(|e| source.error(&v.span(), e))?
@@ -245,7 +287,7 @@ fn tunnel_entry(source: &Source, entry: &Entry) -> Result<DesiredTunnel> {
     };
     let mut set_by: HashMap<&str, &str> = HashMap::new();
     for (k, value) in &fields {
-        let word = k.get_ref().as_str();
+        let word: &str = k.get_ref();
         if word == "name" || word == "mode" {
             continue;
         }

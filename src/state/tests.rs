@@ -130,6 +130,15 @@ fn the_contract_example_parses() {
 }
 
 #[test]
+fn toml_integers_are_read_in_every_form_toml_has() {
+    let text = "[[port]]\nport = 5_555\nipproto = 0x4\n\n[[port]]\nport = 0o12665\ngue = true\n\n[[port]]\nport = 0b1010110110110\ngue = true\n\n[[port]]\nport = +5559\ngue = true\n";
+    let state = parse(text).unwrap();
+    let ports: Vec<u16> = state.ports.iter().map(|p| p.port.port).collect();
+    assert_eq!(ports, [5555, 5557, 5558, 5559]);
+    assert_eq!(state.ports[0].port.encap, FouEncap::Direct { ipproto: 4 });
+}
+
+#[test]
 fn bad_files_name_file_and_line() {
     let cases: &[(&str, &str, &str)] = &[
         (
@@ -224,7 +233,13 @@ fn bad_files_name_file_and_line() {
             "unknown tunnel mode",
         ),
         ("[[tunnel]]\nname = \"t1\"\n", "net.toml:1:", "needs `mode"),
-        ("[[tunnl]]\nname = \"t1\"\n", "net.toml:1:", "unknown field"),
+        ("[[tunnl]]\nname = \"t1\"\n", "net.toml:1:", "unknown table \"tunnl\""),
+        ("port = 5\n", "net.toml:1:", "must be [[port]] entries"),
+        (
+            "[[port]]\nport = 0x1_0000_0000_0000_0000\n",
+            "net.toml:2:",
+            "port = 0x10000000000000000: the number is out of range",
+        ),
         (
             "[[port]]\nport = \"x\"\nipproto = 4\n",
             "net.toml:2:",

@@ -302,11 +302,11 @@ impl TunnelAttrs {
 fn set<A: TunnelAttr>(attrs: &mut Vec<A>, setting: Setting) {
     if let Some(attr) = A::of(setting) {
         // Attributes the crate keeps raw are told apart by their type, not by the variant.
-        let same = |a: &A| match (a.setting(), attr.setting()) {
-            (Some(x), Some(y)) => std::mem::discriminant(&x) == std::mem::discriminant(&y),
-            _ => false,
-        };
-        attrs.retain(|a| !same(a));
+        let kind = std::mem::discriminant(&setting);
+        attrs.retain(|a| {
+            a.setting()
+                .is_none_or(|s| std::mem::discriminant(&s) != kind)
+        });
         attrs.push(attr);
     }
 }

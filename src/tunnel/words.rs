@@ -105,6 +105,10 @@ fn encap_text(settings: &TunnelSettings) -> String {
 /// The settings that differ between `old` and `new`, in the order of [`KEYS`]. An
 /// encapsulation of another type is one difference (`encap`), its options said whole.
 pub fn differences(old: &TunnelSettings, new: &TunnelSettings) -> Vec<Diff> {
+    // Equal settings give every key the same value: nothing to write out and compare.
+    if old == new {
+        return Vec::new();
+    }
     let encap_kind = |s: &TunnelSettings| s.encap.as_ref().and_then(|e| e.kind);
     let encap_replaced = encap_kind(old) != encap_kind(new);
     let text = |v: Option<Value>| v.map_or_else(|| "none".to_string(), |v| v.to_string());
