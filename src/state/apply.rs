@@ -17,6 +17,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::fou::FouPort;
 use crate::handle::Handle;
 use crate::sys::modules;
+use crate::tunnel::rules::ByEndpoints;
 use crate::tunnel::{PreparedAdd, PreparedChange, Tunnel};
 use crate::txn::{Snapshot, Transaction, Undo};
 
@@ -207,6 +208,8 @@ impl Handle {
     /// change and add): nothing is sent that changes the namespace.
     fn prepare<'a>(&mut self, plan: &'a Plan, before: &'a Snapshot) -> Result<Vec<Step<'a>>> {
         let mut tunnels: Vec<Tunnel> = before.tunnels.clone();
+        // The same tunnels filed by endpoints, which every addition is checked against.
+        let mut filed = ByEndpoints::new(&tunnels);
         let mut steps = Vec::with_capacity(plan.changes.len());
         let mut pending_changes = Vec::new();
         for change in &plan.changes {
@@ -227,31 +230,40 @@ impl Handle {
                         )));
                     }
                     tunnels.retain(|o| o.name != t.name);
+                    filed.remove(t);
                     steps.push(Step::Del(t));
                 }
                 Change::ReplaceTunnel {
                     current, desired, ..
                 } => {
                     tunnels.retain(|o| o.name != current.name);
-                    let new = self
-                        .new_tunnel(desired, before, &tunnels)
+                    filed.remove(current);
+                    let (new, made) = self
+                        .new_tunnel(desired, before, &filed)
                         .map_err(|e| e.context(what()))?;
-                    tunnels.push(new.add.as_tunnel());
+                    tunnels.push(made.clone());
+                    filed.insert(made);
                     steps.push(Step::Replace { current, new });
                 }
                 Change::ChangeTunnel { .. } => pending_changes.push(change),
                 Change::AddTunnel(desired) => {
                     // Every change in place goes before the first addition.
-                    self.prepare_changes(&mut pending_changes, &mut tunnels, &mut steps)?;
-                    let new = self
-                        .new_tunnel(desired, before, &tunnels)
+                    self.prepare_changes(
+                        &mut pending_changes,
+                        &mut tunnels,
+                        &mut filed,
+                        &mut steps,
+                    )?;
+                    let (new, made) = self
+                        .new_tunnel(desired, before, &filed)
                         .map_err(|e| e.context(what()))?;
-                    tunnels.push(new.add.as_tunnel());
+                    tunnels.push(made.clone());
+                    filed.insert(made);
                     steps.push(Step::Add(new));
                 }
             }
         }
-        self.prepare_changes(&mut pending_changes, &mut tunnels, &mut steps)?;
+        self.prepare_changes(&mut pending_changes, &mut tunnels, &mut filed, &mut steps)?;
         Ok(steps)
     }
 
@@ -263,6 +275,7 @@ impl Handle {
         &mut self,
         pending: &mut Vec<&'a Change>,
         tunnels: &mut [Tunnel],
+        filed: &mut ByEndpoints,
         steps: &mut Vec<Step<'a>>,
     ) -> Result<()> {
         while !pending.is_empty() {
@@ -309,6 +322,8 @@ impl Handle {
             };
             let after = current.with_attrs(change.attrs.clone());
             for t in tunnels.iter_mut().filter(|t| t.name == current.name) {
+                filed.remove(t);
+                filed.insert(after.clone());
                 *t = after.clone();
             }
             steps.push(Step::Change { current, change });
@@ -317,13 +332,14 @@ impl Handle {
         Ok(())
     }
 
-    /// The tunnel `desired` makes, ready to add and checked against `tunnels`.
+    /// The tunnel `desired` makes, ready to add and checked against the tunnels `filed`;
+    /// with it, the tunnel as it will be found once made.
     fn new_tunnel<'a>(
         &mut self,
         desired: &'a DesiredTunnel,
         before: &Snapshot,
-        tunnels: &[Tunnel],
-    ) -> Result<NewTunnel<'a>> {
+        filed: &ByEndpoints,
+    ) -> Result<(NewTunnel<'a>, Tunnel)> {
         let spec = &desired.spec;
         let (link, underlay_made_here) = match &spec.settings.dev {
             Some(dev) => match before.devices.index_of(dev) {
@@ -333,17 +349,18 @@ impl Handle {
             None => (None, None),
         };
         let add = self.prepare_add(spec, link)?;
-        crate::tunnel::rules::check_endpoints(
-            &format!("cannot create tunnel \"{}\"", spec.name),
-            &add.as_tunnel(),
-            tunnels,
-            &self.place(),
+        let made = add.as_tunnel();
+        filed.check(
+            || format!("cannot create tunnel \"{}\"", spec.name),
+            &made,
+            || self.place(),
         )?;
-        Ok(NewTunnel {
+        let new = NewTunnel {
             add,
             desired,
             underlay_made_here,
-        })
+        };
+        Ok((new, made))
     }
 
     /// Makes every change of `steps`, logging each in `txn`; stops at the first refusal.

@@ -4,6 +4,7 @@
 //! of tunnel takes, and (from `in_place.rs`, re-exported here) what the kernel changes in
 //! place: the kind of remote a tunnel is made with, and ipip's and sit's inner protocol.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 pub(crate) use super::in_place::{check_in_place, remote_class};
@@ -88,14 +89,66 @@ pub(crate) fn multicast_key(kind: TunnelKind, remote: Option<IpAddr>) -> Option<
     }
 }
 
-/// Whether two tunnels have what the kernel keeps unique: their kind, local and remote
-/// addresses, underlay device and, for GRE, input key.
+/// What the kernel keeps unique among tunnels: their kind, local and remote addresses,
+/// underlay device and, for GRE, input key (none is key 0).
+type Endpoints = (TunnelKind, Option<IpAddr>, Option<IpAddr>, Option<u32>, u32);
+
+fn endpoints(t: &Tunnel) -> Endpoints {
+    let key = if t.kind.is_gre() {
+        t.ikey.unwrap_or(0)
+    } else {
+        0
+    };
+    (t.kind, t.local, t.remote, t.link, key)
+}
+
+/// Whether two tunnels have what the kernel keeps unique ([`Endpoints`]).
 fn same_endpoints(a: &Tunnel, b: &Tunnel) -> bool {
-    a.remote == b.remote
-        && a.local == b.local
-        && a.kind == b.kind
-        && a.link == b.link
-        && (!a.kind.is_gre() || a.ikey.unwrap_or(0) == b.ikey.unwrap_or(0))
+    endpoints(a) == endpoints(b)
+}
+
+/// Tunnels filed by their endpoints, for a run that checks many tunnels against many: a
+/// list would compare each of a thousand additions with every tunnel before it.
+#[derive(Debug, Default)]
+pub(crate) struct ByEndpoints(HashMap<Endpoints, Vec<Tunnel>>);
+
+impl ByEndpoints {
+    pub(crate) fn new(tunnels: &[Tunnel]) -> Self {
+        let mut filed = ByEndpoints::default();
+        for t in tunnels {
+            filed.insert(t.clone());
+        }
+        filed
+    }
+
+    pub(crate) fn insert(&mut self, tunnel: Tunnel) {
+        self.0.entry(endpoints(&tunnel)).or_default().push(tunnel);
+    }
+
+    /// Takes out the tunnel named as `tunnel` is, filed under `tunnel`'s endpoints.
+    pub(crate) fn remove(&mut self, tunnel: &Tunnel) {
+        if let Some(filed) = self.0.get_mut(&endpoints(tunnel)) {
+            filed.retain(|t| t.name != tunnel.name);
+        }
+    }
+
+    /// [`check_endpoints`] against the tunnels filed; `what` and `place` are only written
+    /// out for a refusal.
+    pub(crate) fn check(
+        &self,
+        what: impl FnOnce() -> String,
+        tunnel: &Tunnel,
+        place: impl FnOnce() -> String,
+    ) -> Result<()> {
+        let same = self
+            .0
+            .get(&endpoints(tunnel))
+            .map_or(&[][..], Vec::as_slice);
+        match endpoints_taken_by(tunnel, same) {
+            None => Ok(()),
+            Some(_) => check_endpoints(&what(), tunnel, same, &place()),
+        }
+    }
 }
 
 /// The tunnel among `others` (by name, not `tunnel` itself) that has `tunnel`'s endpoints,
@@ -281,6 +334,30 @@ mod tests {
         assert!(endpoints_taken_by(&a, &[a.clone(), c]).is_none());
         let err = check_endpoints("cannot x", &a, &[b], "this namespace").unwrap_err();
         assert_eq!(err.errno(), Some(libc::EEXIST));
+    }
+
+    #[test]
+    fn tunnels_filed_by_endpoints_refuse_as_the_list_does() {
+        let a = tunnel("a", TunnelKind::Ipip, Some("192.0.2.2"), IFF_POINTOPOINT);
+        let b = tunnel("b", TunnelKind::Ipip, Some("192.0.2.2"), IFF_POINTOPOINT);
+        let c = tunnel("c", TunnelKind::Gre, Some("192.0.2.2"), IFF_POINTOPOINT);
+        let d = tunnel("d", TunnelKind::Ipip, Some("192.0.2.3"), IFF_POINTOPOINT);
+        let mut filed = ByEndpoints::new(&[b.clone(), c, d]);
+        let what = || "cannot x".to_string();
+        let place = || "this namespace".to_string();
+        let err = filed.check(what, &a, place).unwrap_err();
+        let listed = check_endpoints("cannot x", &a, std::slice::from_ref(&b), "this namespace")
+            .unwrap_err();
+        assert_eq!(err, listed);
+        // A tunnel is not refused for its own endpoints.
+        filed.check(what, &b, place).unwrap();
+        filed.remove(&b);
+        filed.check(what, &a, place).unwrap();
+        filed.insert(a.clone());
+        assert_eq!(
+            filed.check(what, &b, place).unwrap_err().errno(),
+            Some(libc::EEXIST)
+        );
     }
 
     #[test]

@@ -33,6 +33,12 @@ pub(crate) fn push_number(out: &mut String, mut n: u32) {
 /// `\t`), and every word longer than [`LONG_WORD`] characters cut, saying how long it was.
 /// A batch file can hold anything; its errors quote its words.
 pub fn for_message(text: &str) -> String {
+    // Most text has neither: it is kept as it is.
+    let plain =
+        text.split(' ').all(|w| w.len() <= LONG_WORD) && !text.chars().any(char::is_control);
+    if plain {
+        return text.to_string();
+    }
     let mut out = String::with_capacity(text.len().min(4 * LONG_WORD));
     for (index, word) in text.split(' ').enumerate() {
         if index > 0 {
