@@ -52,9 +52,16 @@ const IFLA_IFNAME: u16 = 3;
 const IFLA_MTU: u16 = 4;
 const IFLA_LINKINFO: u16 = 18;
 const IFLA_GROUP: u16 = 27;
+const IFLA_MAX_MTU: u16 = 51;
 
 /// The attributes of a link that rfou reads: the functions below read no other.
-const ATTRIBUTES_READ: [u16; 4] = [IFLA_IFNAME, IFLA_MTU, IFLA_LINKINFO, IFLA_GROUP];
+const ATTRIBUTES_READ: [u16; 5] = [
+    IFLA_IFNAME,
+    IFLA_MTU,
+    IFLA_LINKINFO,
+    IFLA_GROUP,
+    IFLA_MAX_MTU,
+];
 
 /// A link message of the kernel (its bytes after the netlink header), with only the
 /// attributes rfou reads ([`ATTRIBUTES_READ`]) decoded: the others (a device's IPv6
@@ -87,6 +94,15 @@ pub(crate) fn link_name(message: &LinkMessage) -> Option<&str> {
 pub(crate) fn link_mtu(message: &LinkMessage) -> Option<u32> {
     message.attributes.iter().find_map(|a| match a {
         LinkAttribute::Mtu(m) => Some(*m),
+        _ => None,
+    })
+}
+
+/// The largest MTU the kernel takes for the device `message` describes, where it holds
+/// one (0 is none: the device's own code judges each MTU).
+pub(crate) fn link_max_mtu(message: &LinkMessage) -> Option<u32> {
+    message.attributes.iter().find_map(|a| match a {
+        LinkAttribute::MaxMtu(m) if *m > 0 => Some(*m),
         _ => None,
     })
 }
@@ -251,6 +267,7 @@ mod tests {
             LinkAttribute::Mtu(1480),
             LinkAttribute::LinkInfo(vec![LinkInfo::Kind(InfoKind::IpIp)]),
             LinkAttribute::Group(3),
+            LinkAttribute::MaxMtu(65523),
         ];
         let mut header = vec![0; 16];
         expected.header.emit(&mut header);
@@ -270,7 +287,13 @@ mod tests {
             emitted(&expected.attributes[2..]),
         ]
         .concat();
-        assert_eq!(parse_link(&reply).unwrap(), expected);
+        let read = parse_link(&reply).unwrap();
+        assert_eq!(read, expected);
+        assert_eq!(link_max_mtu(&read), Some(65523));
+        // A largest MTU of 0 is none.
+        let mut none = LinkMessage::default();
+        none.attributes = vec![LinkAttribute::MaxMtu(0)];
+        assert_eq!(link_max_mtu(&none), None);
         // A reply shorter than its header is an error, not a panic.
         assert!(parse_link(&reply[..15]).is_err());
     }

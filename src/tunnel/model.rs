@@ -26,6 +26,10 @@ pub struct Tunnel {
     /// The device's flags (`IFF_*`): the kind of remote a tunnel was made with shows in
     /// them (point-to-point, broadcast).
     pub flags: u32,
+    /// The largest MTU the kernel takes for the device (`IFLA_MAX_MTU`), where it holds one
+    /// and it was read: an ip6tnl tunnel keeps the one it was made with (see
+    /// [`crate::tunnel::rules::check_max_mtu`]).
+    pub max_mtu: Option<u32>,
     /// The local underlay address, if set.
     pub local: Option<IpAddr>,
     /// The remote underlay address, if set.
@@ -66,6 +70,7 @@ impl Tunnel {
             up: link.up,
             group: link.group,
             flags: link.flags,
+            max_mtu: link.max_mtu,
             local: read.local,
             remote: read.remote,
             link: read.link,
@@ -119,6 +124,7 @@ impl Tunnel {
                 up: self.up,
                 group: self.group,
                 flags: self.flags,
+                max_mtu: self.max_mtu,
             },
             attrs,
         )
@@ -132,6 +138,7 @@ pub(crate) struct LinkState {
     pub(crate) up: bool,
     pub(crate) group: u32,
     pub(crate) flags: u32,
+    pub(crate) max_mtu: Option<u32>,
 }
 
 /// A tunnel to make: `rfou tunnel add NAME mode MODE ...`, or a `[[tunnel]]` of a desired
@@ -190,6 +197,7 @@ impl TunnelSpec {
             up: self.settings.up == Some(true),
             group: 0,
             flags: super::rules::remote_class(self.kind, remote),
+            max_mtu: None,
         };
         Tunnel::new(self.name.clone(), ifindex, self.kind, state, attrs)
     }

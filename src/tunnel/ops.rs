@@ -4,7 +4,7 @@ use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST};
 
 use super::attrs::TunnelAttrs;
 use super::rules::{
-    check_endpoints, check_in_place, check_settings, check_tunnel, refuse_fallback,
+    check_endpoints, check_in_place, check_max_mtu, check_settings, check_tunnel, refuse_fallback,
 };
 use super::settings::{Read, TunnelSettings};
 use super::wire::{
@@ -49,6 +49,7 @@ impl PreparedAdd {
             up: self.link.up,
             group: 0,
             flags: super::rules::remote_class(self.kind, read.remote),
+            max_mtu: None,
         };
         Tunnel::new(self.name.clone(), 0, self.kind, link, self.attrs.clone())
     }
@@ -257,6 +258,9 @@ impl Handle {
         }
         TunnelSettings::give_multicast_keys(tunnel.kind, &mut attrs);
         check_tunnel(tunnel.kind, &attrs, settings.mtu)?;
+        if let Some(mtu) = settings.mtu {
+            check_max_mtu(tunnel, &attrs, mtu)?;
+        }
         let after = tunnel.with_attrs(attrs.clone());
         check_in_place(tunnel, &after)?;
         check_endpoints(

@@ -311,6 +311,31 @@ pub(crate) fn check_mtu(kind: TunnelKind, attrs: &TunnelAttrs, mtu: u32) -> Resu
     )))
 }
 
+/// Refuses an MTU above the largest the kernel takes for the device, where it holds one
+/// (`IFLA_MAX_MTU`, read with the tunnel): the kernel checks it before the tunnel's own
+/// range. ip6tnl sets it when the tunnel is made, from the encapsulation it has then, and
+/// keeps it through every change: an ip6ip6 tunnel made with GUE (65523) and changed to no
+/// encapsulation refuses the MTUs up to 65535 that [`check_mtu`] now allows. `attrs` are
+/// the tunnel's as the change makes them.
+pub(crate) fn check_max_mtu(tunnel: &Tunnel, attrs: &TunnelAttrs, mtu: u32) -> Result<()> {
+    let Some(max) = tunnel.max_mtu.filter(|max| mtu > *max) else {
+        return Ok(());
+    };
+    let range = mtu_range(tunnel.kind, attrs);
+    let more = if *range.end() > max {
+        format!(
+            "; made anew as it is to be, it would take up to {}: delete it and add it again to have more",
+            range.end()
+        )
+    } else {
+        String::new()
+    };
+    Err(Error::invalid(format!(
+        "mtu {mtu} is more than tunnel \"{}\" takes: the kernel keeps it at most {max}, the largest its encapsulation allowed when it was made{more}",
+        tunnel.name
+    )))
+}
+
 fn read_proto(kind: TunnelKind, attrs: &TunnelAttrs) -> Option<u8> {
     kind.is_ip().then(|| Read::from(attrs).proto)
 }
@@ -334,6 +359,27 @@ mod tests {
         assert!(endpoints_taken_by(&a, &[a.clone(), c]).is_none());
         let err = check_endpoints("cannot x", &a, &[b], "this namespace").unwrap_err();
         assert_eq!(err.errno(), Some(libc::EEXIST));
+    }
+
+    #[test]
+    fn an_mtu_above_the_largest_the_kernel_holds_is_refused() {
+        let mut t = tunnel(
+            "z6",
+            TunnelKind::Ip6Tnl,
+            Some("2001:db8::2"),
+            IFF_POINTOPOINT,
+        );
+        // Plain ip6ip6 takes up to 65535; the kernel holds 65523 (made with GUE).
+        assert_eq!(*mtu_range(t.kind, &t.attrs).end(), 65535);
+        check_max_mtu(&t, &t.attrs, 65535).unwrap();
+        t.max_mtu = Some(65523);
+        check_max_mtu(&t, &t.attrs, 65523).unwrap();
+        let err = check_max_mtu(&t, &t.attrs, 65524).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+        assert_eq!(
+            err.to_string(),
+            "mtu 65524 is more than tunnel \"z6\" takes: the kernel keeps it at most 65523, the largest its encapsulation allowed when it was made; made anew as it is to be, it would take up to 65535: delete it and add it again to have more"
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use super::attrs::TunnelAttrs;
 use super::model::LinkState;
 use super::{Tunnel, TunnelKind};
 use crate::error::{Error, Result};
-use crate::links::{link_group, link_kind, link_mtu, link_name};
+use crate::links::{link_group, link_kind, link_max_mtu, link_mtu, link_name};
 
 fn link_message(
     index: u32,
@@ -129,6 +129,7 @@ pub(crate) fn tunnel_of(message: &LinkMessage) -> Option<Tunnel> {
         up: message.header.flags.contains(LinkFlags::Up),
         group: link_group(message).unwrap_or(0),
         flags: message.header.flags.bits(),
+        max_mtu: link_max_mtu(message),
     };
     Some(Tunnel::new(
         link_name(message)?.to_string(),

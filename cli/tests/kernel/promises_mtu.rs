@@ -1,9 +1,11 @@
 //! The MTU range rfou's file check gives each kind of tunnel (`mtu_range` in
 //! src/tunnel/mtu.rs) is the one the kernel keeps: each bound, asked of `ip link add`, is
 //! kept, and one past it is not (refused, or another MTU kept). Where a kernel keeps less
-//! than the range (an ip6gretap's largest MTUs on 6.12), apply must undo the run.
+//! than the range (an ip6gretap's largest MTUs on 6.12), apply must undo the run. Where a
+//! tunnel holds less than its range because of how it was made (an ip6tnl made with an
+//! encapsulation it no longer has), a change is refused before anything is sent.
 
-use crate::harness::Netns;
+use crate::harness::{mtu, rf, rf_ok, Netns};
 use crate::promises::{apply, with_dummy, File};
 use crate::undo::state;
 
@@ -152,4 +154,45 @@ fn the_run_is_undone(ns: &Netns, case: usize, lines: &str, mtu: u64) {
         before,
         "case {case}: the run was not undone: {out}"
     );
+}
+
+/// An ip6tnl tunnel keeps the largest MTU it was made with (the kernel's `max_mtu`, from the
+/// encapsulation it had then): made with GUE (65523) and changed to none, it refuses 65524
+/// to 65535, which its range without encapsulation has. `tunnel change`, `apply --check`
+/// and `apply` refuse such an MTU before anything is sent (exit 2, naming 65523), and the
+/// namespace reads as before; 65523 itself is set.
+#[test]
+fn an_ip6tnl_is_not_asked_for_more_than_it_was_made_for() {
+    let ns = with_dummy("p-maxmtu");
+    let tunnel = "type ip6tnl mode ip6ip6 local 2001:db8::1 remote 2001:db8::2";
+    ns.ip_line(&format!(
+        "link add name z6 {tunnel} encap gue encap-dport 5555"
+    ));
+    ns.ip_line(&format!("link change dev z6 {tunnel} encap none"));
+    let link = ns.link_json("z6");
+    assert_eq!(link["max_mtu"].as_u64(), Some(65523), "{link}");
+    let before = state(&ns);
+
+    let out = rf(&ns, "tunnel change z6 mtu 65530");
+    out.assert_fails(2);
+    assert!(out.stderr.contains("at most 65523"), "{out}");
+    assert_eq!(state(&ns), before, "tunnel change: {out}");
+
+    let file = File::new(
+        "p-maxmtu",
+        "[[tunnel]]\nname = \"z6\"\nmode = \"ip6ip6\"\nlocal = \"2001:db8::1\"\n\
+         remote = \"2001:db8::2\"\nmtu = 65530\n",
+    );
+    for args in [&["--check"][..], &[]] {
+        let out = apply(&ns, args, &file);
+        out.assert_fails(2);
+        assert!(
+            out.stderr.contains("at most 65523") && out.stderr.contains("nothing was changed"),
+            "apply {args:?}: {out}"
+        );
+        assert_eq!(state(&ns), before, "apply {args:?}: {out}");
+    }
+
+    rf_ok(&ns, "tunnel change z6 mtu 65523");
+    assert_eq!(mtu(&ns, "z6"), 65523);
 }
