@@ -28,7 +28,7 @@ pub struct Tunnel {
     pub flags: u32,
     /// The largest MTU the kernel takes for the device (`IFLA_MAX_MTU`), where it holds one
     /// and it was read: an ip6tnl tunnel keeps the one it was made with (see
-    /// [`crate::tunnel::rules::check_max_mtu`]).
+    /// `check_max_mtu` in src/tunnel/rules.rs).
     pub max_mtu: Option<u32>,
     /// The local underlay address, if set.
     pub local: Option<IpAddr>,
