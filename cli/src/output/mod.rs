@@ -171,5 +171,14 @@ mod tests {
         assert!(text.starts_with("bad \"xxxx"), "{text}");
         assert!(text.ends_with("... (10000002 characters) here"), "{text}");
         assert_eq!(for_message("plain words stay"), "plain words stay");
+        // At the limit, in characters whatever their bytes: kept whole; one more is cut.
+        for word in ["x".repeat(LONG_WORD), "é".repeat(LONG_WORD)] {
+            assert_eq!(for_message(&format!("a {word}")), format!("a {word}"));
+        }
+        let cut = for_message(&"x".repeat(LONG_WORD + 1));
+        assert_eq!(
+            cut,
+            format!("{}... (81 characters)", "x".repeat(LONG_WORD / 2))
+        );
     }
 }
