@@ -1,7 +1,7 @@
 //! The network devices of a namespace, by index and by name, as rfou names them in what it
 //! prints: a device that is gone by ip's name for it, `ifN`.
 
-use std::collections::HashMap;
+use crate::maps::HashMap;
 
 use crate::values::{gone_device_index, gone_device_name};
 

@@ -149,6 +149,7 @@ pub mod error;
 pub mod fou;
 mod handle;
 mod links;
+pub mod maps;
 pub mod netconf;
 pub mod nic;
 pub mod state;

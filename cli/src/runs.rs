@@ -131,9 +131,9 @@ pub(crate) fn del_tunnels(
         })
         .collect();
     // Each tunnel read once, many reads per `sendmsg`.
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = rfou::maps::HashSet::default();
     let unique: Vec<&str> = names.iter().copied().filter(|n| seen.insert(*n)).collect();
-    let mut reads: std::collections::HashMap<&str, Result<rfou::Tunnel>> = unique
+    let mut reads: rfou::maps::HashMap<&str, Result<rfou::Tunnel>> = unique
         .iter()
         .copied()
         .zip(handle.tunnels_named(&unique))

@@ -59,8 +59,8 @@ fn words(text: &str) -> impl Iterator<Item = (&str, bool)> {
 /// The files a clone holds (`git ls-files`; the working tree's where there is no git), and
 /// their directories.
 struct Clone {
-    files: std::collections::HashSet<String>,
-    dirs: std::collections::HashSet<String>,
+    files: rfou::maps::HashSet<String>,
+    dirs: rfou::maps::HashSet<String>,
     git: bool,
 }
 
@@ -72,7 +72,7 @@ impl Clone {
             .output()
             .ok()
             .filter(|out| out.status.success());
-        let files: std::collections::HashSet<String> = out
+        let files: rfou::maps::HashSet<String> = out
             .map(|out| {
                 String::from_utf8_lossy(&out.stdout)
                     .split('\0')

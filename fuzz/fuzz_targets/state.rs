@@ -11,7 +11,7 @@
 //! refusals, each of which ends its file's reading, and the minimized corpus stays small).
 #![no_main]
 
-use std::collections::HashSet;
+use rfou::maps::HashSet;
 
 use libfuzzer_sys::fuzz_target;
 use rfou::state::{parse, plan, DesiredState};

@@ -3,7 +3,7 @@
 //! --check -` says nothing to do); and the namespace an `apply` of a file makes plans no
 //! change against that file (the read-back `apply` compares).
 
-use std::collections::HashMap;
+use rfou::maps::HashMap;
 
 use rfou::state::{export, parse, plan, DesiredState};
 use rfou::txn::Snapshot;

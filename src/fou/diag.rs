@@ -194,7 +194,7 @@ pub(super) fn could_be_fou_port(socket: &FouPort) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashSet;
+    use crate::maps::HashSet;
 
     #[test]
     fn sockets_that_cannot_be_fou_ports_are_not_asked_about() {
@@ -231,7 +231,7 @@ mod tests {
         // The audit: along the `yes` chain, every op is a jump (4 bytes) or a port
         // comparison (8 bytes, with its value), whose jumps are multiples of 4, at least its
         // size and at most 4 past the end, and land on an op of the chain.
-        let mut starts = std::collections::HashSet::new();
+        let mut starts = crate::maps::HashSet::default();
         let mut at = 0;
         while at < filter.len() {
             starts.insert(at);

@@ -1,6 +1,6 @@
 //! Receive-port operations of a [`Handle`]: add, delete, get, list.
 
-use std::collections::HashSet;
+use crate::maps::HashSet;
 
 use netlink_packet_core::NLM_F_REQUEST;
 use netlink_packet_generic::GenlMessage;

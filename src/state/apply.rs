@@ -173,8 +173,7 @@ impl Handle {
         if snapshot.notes.is_empty() {
             return Ok(snapshot);
         }
-        let have: std::collections::HashSet<_> =
-            snapshot.ports().iter().map(FouPort::socket).collect();
+        let have: crate::maps::HashSet<_> = snapshot.ports().iter().map(FouPort::socket).collect();
         let mut found = Vec::new();
         for d in &desired.ports {
             let mut port = d.port.clone();

@@ -8,7 +8,7 @@
 //! ENODEV or EADDRNOTAVAIL; networkd, ifupdown or NetworkManager make the device or address
 //! later in the boot.
 
-use std::collections::HashSet;
+use crate::maps::HashSet;
 use std::net::{IpAddr, Ipv4Addr};
 
 use netlink_packet_route::address::{

@@ -4,7 +4,7 @@
 //! cannot say (a port or a setting `apply` could not make) is refused, not written: export
 //! never writes a file that `apply` would refuse.
 
-use std::collections::HashMap;
+use crate::maps::HashMap;
 
 use super::parse;
 use super::write::{port_entry, tunnel_entry};
@@ -29,7 +29,7 @@ impl Handle {
     /// get if made as it is (an MTU that differs from it was set by hand, and is written).
     pub fn export_state(&mut self) -> Result<Export> {
         let snapshot = self.snapshot(true)?;
-        let mut computed = HashMap::new();
+        let mut computed = HashMap::default();
         for tunnel in &snapshot.tunnels {
             let underlay = self.underlay_mtu(tunnel)?;
             computed.insert(tunnel.name.clone(), tunnel.fitting_mtu(underlay));
@@ -129,7 +129,7 @@ mod tests {
             tunnels,
             ..Snapshot::default()
         };
-        export(&current, &HashMap::new())
+        export(&current, &HashMap::default())
     }
 
     /// Found by the `link_reply` fuzz target (2026-12-05): a tunnel whose encapsulation a

@@ -2,8 +2,8 @@
 //! line's own keywords as keys, read through the same setters as the command line's words
 //! ([`PortSpec`], [`TunnelSettings::set`]); every error names `FILE:LINE`.
 
+use crate::maps::HashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::ops::Range;
 
 use toml::de::{DeTable, DeValue};
@@ -80,7 +80,7 @@ pub fn parse(name: &str, text: &str) -> Result<DesiredState> {
         }
     }
     let mut state = DesiredState::default();
-    let mut ports_seen: HashMap<(SocketId, Option<String>), usize> = HashMap::new();
+    let mut ports_seen: HashMap<(SocketId, Option<String>), usize> = HashMap::default();
     for entry in ports {
         let port = port_entry(&source, &entry)?;
         if let Some(first) = ports_seen.insert((port.port.socket(), port.dev.clone()), port.line) {
@@ -94,7 +94,7 @@ pub fn parse(name: &str, text: &str) -> Result<DesiredState> {
         }
         state.ports.push(port);
     }
-    let mut names_seen: HashMap<String, usize> = HashMap::new();
+    let mut names_seen: HashMap<String, usize> = HashMap::default();
     for entry in tunnels {
         let tunnel = tunnel_entry(&source, &entry)?;
         let name = tunnel.spec.name.clone();
@@ -285,7 +285,7 @@ fn tunnel_entry(source: &Source, entry: &Entry) -> Result<DesiredTunnel> {
         proto: mode.proto,
         ..TunnelSettings::default()
     };
-    let mut set_by: HashMap<&str, &str> = HashMap::new();
+    let mut set_by: HashMap<&str, &str> = HashMap::default();
     for (k, value) in &fields {
         let word: &str = k.get_ref();
         if word == "name" || word == "mode" {

@@ -1,7 +1,7 @@
 //! The plan: what must change for the namespace to hold what the file says. A pure function
 //! of the desired state and the state read ([`Snapshot`]), so it is tested without a kernel.
 
-use std::collections::{HashMap, HashSet};
+use crate::maps::{HashMap, HashSet};
 
 use super::{DesiredState, DesiredTunnel};
 use crate::error::{Error, ErrorKind, Result};
@@ -169,7 +169,7 @@ pub fn plan(desired: &DesiredState, current: &Snapshot, prune: bool, file: &str)
     let mut port_adds = Vec::new();
     let existing: HashMap<SocketId, &FouPort> =
         current.ports().iter().map(|p| (p.socket(), p)).collect();
-    let mut wanted = HashSet::new();
+    let mut wanted = HashSet::default();
     for d in &desired.ports {
         let mut port = d.port.clone();
         if let Some(dev) = &d.dev {

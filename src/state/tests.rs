@@ -1,6 +1,6 @@
 //! Parsing, planning and exporting desired state, over typed state: no kernel.
 
-use std::collections::HashMap;
+use crate::maps::HashMap;
 
 use super::*;
 use crate::devices::{Device, Devices};
@@ -336,7 +336,7 @@ fn drift_is_changed_in_place_one_line_per_setting() {
     let settings = &mut drifted.tunnels[0].spec.settings;
     settings.encap.as_mut().unwrap().dport = Some(5556);
     settings.ttl = Some(9);
-    let devices = HashMap::new();
+    let devices = HashMap::default();
     current.tunnels = vec![made(&drifted.tunnels[0], 10, &devices)];
     let plan = plan(&state, &current, false, "f").unwrap();
     assert_eq!(
@@ -407,7 +407,7 @@ encap-dport = 7000
             .tunnels
             .remove(0);
     tunl0.spec.name = "tunl0".into();
-    current.tunnels.push(made(&tunl0, 50, &HashMap::new()));
+    current.tunnels.push(made(&tunl0, 50, &HashMap::default()));
     let plan = plan(&DesiredState::default(), &current, true, "f").unwrap();
     assert_eq!(
         plan.lines(),

@@ -1,6 +1,6 @@
 //! Deleting many tunnels in one step: the kernel's group delete.
 
-use std::collections::HashSet;
+use crate::maps::HashSet;
 
 use netlink_packet_core::NLM_F_REQUEST;
 

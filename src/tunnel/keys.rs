@@ -125,7 +125,7 @@ mod tests {
 
     #[test]
     fn every_keyword_is_unique_and_no_alias_is_another_keyword() {
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = crate::maps::HashSet::default();
         for key in KEYS {
             for word in std::iter::once(key.name)
                 .chain(key.negations.iter().copied())

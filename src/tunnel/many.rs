@@ -8,7 +8,7 @@
 //! up/down state go alone, one by one: they depend on, and change, what other tunnels and
 //! routes look like.
 
-use std::collections::{HashMap, HashSet};
+use crate::maps::{HashMap, HashSet};
 
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST};
 
@@ -77,9 +77,9 @@ impl Handle {
     /// of the one that ends it by failing its checks, if one does.
     fn prepare_adds(&mut self, specs: &[&TunnelSpec]) -> (Vec<PreparedAdd>, Option<Error>) {
         let mut run: Vec<PreparedAdd> = Vec::new();
-        let mut names = HashSet::new();
+        let mut names = HashSet::default();
         // Underlay devices by name: none of them is made in the run, so each is read once.
-        let mut underlays: HashMap<&str, Result<Option<u32>>> = HashMap::new();
+        let mut underlays: HashMap<&str, Result<Option<u32>>> = HashMap::default();
         for spec in specs {
             let dev = spec.settings.dev.as_deref();
             if names.contains(spec.name.as_str()) || dev.is_some_and(|d| names.contains(d)) {
@@ -176,7 +176,7 @@ impl Handle {
         changes: &[(&str, &TunnelSettings)],
         results: &mut Vec<Result<ChangeReport>>,
     ) -> (Vec<Tunnel>, usize) {
-        let mut names = HashSet::new();
+        let mut names = HashSet::default();
         let candidates: Vec<&str> = changes
             .iter()
             .take_while(|(name, settings)| !goes_alone(settings) && names.insert(*name))

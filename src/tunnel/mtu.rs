@@ -267,7 +267,7 @@ impl Handle {
         let mut wanted: Vec<u32> = reads.iter().flat_map(|r| r.devices.clone()).collect();
         wanted.sort_unstable();
         wanted.dedup();
-        let mtus: std::collections::HashMap<u32, u32> = wanted
+        let mtus: crate::maps::HashMap<u32, u32> = wanted
             .iter()
             .zip(self.links_by_index(&wanted))
             .filter_map(|(index, link)| Some((*index, link_mtu(&link?)?)))

@@ -4,7 +4,7 @@
 //! of tunnel takes, and (from `in_place.rs`, re-exported here) what the kernel changes in
 //! place: the kind of remote a tunnel is made with, and ipip's and sit's inner protocol.
 
-use std::collections::HashMap;
+use crate::maps::HashMap;
 use std::net::IpAddr;
 
 pub(crate) use super::in_place::{check_in_place, remote_class};

@@ -3,7 +3,7 @@
 //! and the claims of the README and rfou(8) about how many requests go in one system call,
 //! checked against what was counted.
 
-use std::collections::HashMap;
+use rfou::maps::HashMap;
 
 use crate::harness::{rfou, Netns, RfouOutput, RFOU};
 use crate::kill::require_strace;
@@ -93,7 +93,7 @@ fn dump_bytes(line: &str) -> Option<Vec<u8>> {
 
 /// The netlink sends of an strace output (`-e trace=socket,sendto,sendmsg -e write=all`).
 pub fn parse(text: &str) -> Vec<Send> {
-    let mut protocols: HashMap<String, String> = HashMap::new();
+    let mut protocols: HashMap<String, String> = HashMap::default();
     let mut sends: Vec<(&'static str, String, Vec<u8>)> = Vec::new();
     let mut current: Option<usize> = None;
     for line in text.lines() {

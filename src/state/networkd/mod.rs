@@ -23,7 +23,7 @@ mod port;
 mod tests;
 mod tunnel;
 
-use std::collections::HashMap;
+use crate::maps::HashMap;
 use std::fmt::{self, Write as _};
 
 use super::write::{port_entry, quoted, tunnel_entry};
@@ -96,7 +96,7 @@ pub fn import_networkd(files: &[NetworkdFile]) -> Result<Import> {
         reads.push(read_file(file)?);
     }
     // Tunnel= of the .network files: the device each tunnel is made on.
-    let mut links: HashMap<String, Vec<netdev::Link>> = HashMap::new();
+    let mut links: HashMap<String, Vec<netdev::Link>> = HashMap::default();
     for read in &reads {
         if let Read::Network { links: found } = read {
             for link in found {

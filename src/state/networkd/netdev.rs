@@ -2,7 +2,7 @@
 //! kind's section makes ([`super::port`], [`super::tunnel`]); and the one thing rfou reads
 //! of a `.network` file, the tunnels made on its device (`Tunnel=`).
 
-use std::collections::HashMap;
+use crate::maps::HashMap;
 use std::fmt::Display;
 
 use super::ini::{Assignment, Section};
