@@ -373,12 +373,21 @@ mod tests {
     #[test]
     fn values_match_the_parser() {
         let contexts: &[(&[&str], Vec<&str>)] = &[
-            (&["add"], grammar::port_add()),
-            (&["delete"], grammar::port_del()),
+            (&["add"], grammar::port_add().to_vec()),
+            (&["delete"], grammar::port_del().to_vec()),
             (&["show"], PORT_SHOW.to_vec()),
-            (&["tunnel", "add", "t1"], grammar::tunnel_options(true)),
-            (&["tunnel", "change", "t1"], grammar::tunnel_options(false)),
-            (&["tunnel", "encap", "t1", "fou"], grammar::encap_options()),
+            (
+                &["tunnel", "add", "t1"],
+                grammar::tunnel_options(true).to_vec(),
+            ),
+            (
+                &["tunnel", "change", "t1"],
+                grammar::tunnel_options(false).to_vec(),
+            ),
+            (
+                &["tunnel", "encap", "t1", "fou"],
+                grammar::encap_options().to_vec(),
+            ),
         ];
         for (prefix, table) in contexts {
             for keyword in table {

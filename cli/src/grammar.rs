@@ -4,6 +4,8 @@
 //! all read these tables; a tunnel's settings come from the library's own table
 //! ([`rfou::tunnel::KEYS`]), which the desired-state file reads too.
 
+use std::sync::LazyLock;
+
 use rfou::fou::PORT_KEYS;
 use rfou::tunnel::{EncapType, TunnelMode, ValueKind, KEYS};
 use rfou::values::PROTOCOLS;
@@ -167,51 +169,73 @@ pub const TUNNEL: &[&str] = &["add", "change", "delete", "show", "list", "encap"
 /// The keywords of `doctor`.
 pub const DOCTOR: &[&str] = &["dev"];
 
-/// The keywords of `add`: every port keyword but the file's `family`.
-pub fn port_add() -> Vec<&'static str> {
-    PORT_KEYS
-        .iter()
-        .map(|(k, _)| *k)
-        .filter(|k| *k != "family")
-        .collect()
+/// The keywords of `add`: every port keyword but the file's `family`. Made once: a batch
+/// reads them for each of its lines.
+pub fn port_add() -> &'static [&'static str] {
+    static WORDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+        PORT_KEYS
+            .iter()
+            .map(|(k, _)| *k)
+            .filter(|k| *k != "family")
+            .collect()
+    });
+    &WORDS
 }
 
-/// The keywords of `del`: those that name a socket.
-pub fn port_del() -> Vec<&'static str> {
-    port_add()
-        .into_iter()
-        .filter(|k| !matches!(*k, "ipproto" | "gue" | "remcsum_nopartial"))
-        .collect()
+/// The keywords of `del`: those that name a socket. Made once, as `port_add`'s.
+pub fn port_del() -> &'static [&'static str] {
+    static WORDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+        port_add()
+            .iter()
+            .copied()
+            .filter(|k| !matches!(*k, "ipproto" | "gue" | "remcsum_nopartial"))
+            .collect()
+    });
+    &WORDS
 }
 
 /// The keywords of `show`.
 pub const PORT_SHOW: &[&str] = &["port", "-6", "-4"];
 
-/// The keywords of `tunnel encap`: the encapsulation's options.
-pub fn encap_options() -> Vec<&'static str> {
-    tunnel_words()
-        .into_iter()
-        .filter(|k| k.starts_with("encap-") || k.starts_with("noencap-"))
-        .collect()
+/// The keywords of `tunnel encap`: the encapsulation's options. Made once.
+pub fn encap_options() -> &'static [&'static str] {
+    static WORDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+        tunnel_words()
+            .iter()
+            .copied()
+            .filter(|k| k.starts_with("encap-") || k.starts_with("noencap-"))
+            .collect()
+    });
+    &WORDS
 }
 
-/// Every word a tunnel's settings take: each keyword, its negations and aliases.
-pub fn tunnel_words() -> Vec<&'static str> {
-    let mut words = Vec::new();
-    for key in KEYS {
-        words.push(key.name);
-        words.extend(key.negations);
-        words.extend(key.aliases);
-    }
-    words
+/// Every word a tunnel's settings take: each keyword, its negations and aliases. Made once.
+pub fn tunnel_words() -> &'static [&'static str] {
+    static WORDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+        let mut words = Vec::new();
+        for key in KEYS {
+            words.push(key.name);
+            words.extend(key.negations);
+            words.extend(key.aliases);
+        }
+        words
+    });
+    &WORDS
 }
 
 /// The keywords of `tunnel add` (`mode` and every setting) and `tunnel change` (the same but
-/// `mode`).
-pub fn tunnel_options(adding: bool) -> Vec<&'static str> {
-    let mut words = if adding { vec!["mode"] } else { Vec::new() };
-    words.extend(tunnel_words());
-    words
+/// `mode`). Made once: a batch reads them for each of its lines.
+pub fn tunnel_options(adding: bool) -> &'static [&'static str] {
+    static ADD: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+        let mut words = vec!["mode"];
+        words.extend(tunnel_words());
+        words
+    });
+    if adding {
+        &ADD
+    } else {
+        tunnel_words()
+    }
 }
 
 /// The kind of value a keyword takes, for completion and help.

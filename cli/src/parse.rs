@@ -56,12 +56,12 @@ pub fn parse_words(words: &[&str], family: Option<Family>) -> Result<Command> {
     };
     match object {
         "add" => {
-            let spec = read_port(&mut words, &grammar::port_add(), "rfou add", family)?;
+            let spec = read_port(&mut words, grammar::port_add(), "rfou add", family)?;
             let (port, dev) = spec.to_add()?;
             Ok(Command::PortAdd { port, dev })
         }
         "delete" => {
-            let spec = read_port(&mut words, &grammar::port_del(), "rfou del", family)?;
+            let spec = read_port(&mut words, grammar::port_del(), "rfou del", family)?;
             let (port, dev) = spec.socket()?;
             Ok(Command::PortDel { port, dev })
         }
@@ -342,13 +342,13 @@ fn tunnel_options(words: &mut Words, adding: bool) -> Result<(Option<TunnelMode>
     let mut settings = TunnelSettings::default();
     let mut once = Once::default();
     while let Some(word) = words.next_word() {
-        let Some(kw) = keyword(word, &options)? else {
+        let Some(kw) = keyword(word, options)? else {
             if !adding && word == "mode" {
                 return Err(Error::invalid(
                     "tunnel change cannot change the mode: delete the tunnel and add it again",
                 ));
             }
-            return Err(unknown(word, &options, context));
+            return Err(unknown(word, options, context));
         };
         once.set(kw, grammar::sets(kw))?;
         if kw == "mode" {
@@ -388,10 +388,10 @@ fn encap_words(words: &mut Words) -> Result<EncapSpec> {
             settings.set("encap", Input::Word(t), None)?;
             continue;
         }
-        let Some(option) = keyword(word, &options)? else {
+        let Some(option) = keyword(word, options)? else {
             return Err(unknown(
                 word,
-                &[grammar::ENCAP_TYPES, &options].concat(),
+                &[grammar::ENCAP_TYPES, options].concat(),
                 "tunnel encap",
             ));
         };

@@ -104,8 +104,8 @@ impl Walk<'_> {
             other => keyword(other, TOP).ok()??,
         };
         match command {
-            "add" => self.port(&grammar::port_add(), rest, family_given),
-            "delete" => self.port(&grammar::port_del(), rest, family_given),
+            "add" => self.port(grammar::port_add(), rest, family_given),
+            "delete" => self.port(grammar::port_del(), rest, family_given),
             "show" | "list" => self.port(PORT_SHOW, rest, family_given),
             "tunnel" => self.tunnel(rest),
             "apply" => apply(rest, cur),
@@ -261,7 +261,7 @@ impl Walk<'_> {
         let options = grammar::tunnel_options(adding);
         let mut words_left = rest.iter();
         while let Some(word) = words_left.next() {
-            let kw = keyword(word, &options).ok()??;
+            let kw = keyword(word, options).ok()??;
             let fields = sets(kw);
             if fields.iter().any(|f| set.contains(f)) {
                 return None;
@@ -329,7 +329,7 @@ fn encap_only(rest: &[&str]) -> Option<Candidates> {
             encap = Some(t);
             continue;
         }
-        let kw = keyword(word, &encap_options).ok()??;
+        let kw = keyword(word, encap_options).ok()??;
         let fields = sets(kw);
         if fields.iter().any(|f| set.contains(f)) {
             return None;

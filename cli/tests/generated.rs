@@ -155,18 +155,18 @@ fn manual_names_every_keyword() {
     for (section, keys) in NETWORKD_KEYS {
         assert_named("rfou-apply.8", &format!("networkd [{section}] keys"), keys);
     }
-    assert_named("rfou-fou.8", "keywords of add", &grammar::port_add());
-    assert_named("rfou-fou.8", "keywords of del", &grammar::port_del());
+    assert_named("rfou-fou.8", "keywords of add", grammar::port_add());
+    assert_named("rfou-fou.8", "keywords of del", grammar::port_del());
     assert_named("rfou-fou.8", "keywords of show (PORT_SHOW)", PORT_SHOW);
     let protos: Vec<&str> = PROTOCOLS.iter().map(|(name, _)| *name).collect();
     assert_named("rfou-fou.8", "ipproto names (PROTOCOLS)", &protos);
     assert_named("rfou-tunnel.8", "tunnel verbs (TUNNEL)", TUNNEL);
     assert_named("rfou-tunnel.8", "encapsulations (ENCAP_TYPES)", ENCAP_TYPES);
-    assert_named("rfou-tunnel.8", "encap options", &grammar::encap_options());
+    assert_named("rfou-tunnel.8", "encap options", grammar::encap_options());
     assert_named(
         "rfou-tunnel.8",
         "tunnel options",
-        &grammar::tunnel_options(true),
+        grammar::tunnel_options(true),
     );
     assert_named(
         "rfou-tunnel.8",

@@ -4,10 +4,12 @@
 //! compared one way.
 
 use std::fmt;
+use std::sync::LazyLock;
 
 use super::settings::TunnelSettings;
 use super::TunnelKind;
 use crate::error::{Error, Result};
+use crate::maps::HashMap;
 use crate::values::Input;
 
 pub use super::table::KEYS;
@@ -84,12 +86,32 @@ impl Key {
 
 /// The keyword `word` names, exactly: its name, an alias or its negation.
 pub fn key(word: &str) -> Option<&'static Key> {
-    KEYS.iter().find(|k| k.is(word))
+    by_word().get(word).copied()
+}
+
+/// Each word of [`KEYS`] (a name, an alias, a negation) and its keyword, made once: a batch
+/// of tunnel lines looks several words up on each line, and a walk through the table
+/// compared each with every word of it. Where two keywords had one word, the first would
+/// keep it, as that walk found (none has: see the tests).
+fn by_word() -> &'static HashMap<&'static str, &'static Key> {
+    static BY_WORD: LazyLock<HashMap<&'static str, &'static Key>> = LazyLock::new(|| {
+        let mut map = HashMap::default();
+        for key in KEYS {
+            for word in std::iter::once(&key.name)
+                .chain(key.negations)
+                .chain(key.aliases)
+            {
+                map.entry(*word).or_insert(key);
+            }
+        }
+        map
+    });
+    &BY_WORD
 }
 
 /// Whether `word` turns its keyword's flag off (`nopmtudisc`, `noencap-udp6-csum`, `down`).
 pub fn is_negation(word: &str) -> bool {
-    KEYS.iter().any(|k| k.negations.contains(&word))
+    key(word).is_some_and(|k| k.negations.contains(&word))
 }
 
 impl TunnelSettings {
@@ -139,6 +161,22 @@ mod tests {
                 "{}",
                 key.name
             );
+        }
+    }
+
+    #[test]
+    fn every_word_finds_its_keyword_and_nothing_else_finds_one() {
+        for k in KEYS {
+            for word in std::iter::once(k.name)
+                .chain(k.negations.iter().copied())
+                .chain(k.aliases.iter().copied())
+            {
+                let found = key(word).unwrap_or_else(|| panic!("{word} finds no keyword"));
+                assert!(std::ptr::eq(found, k), "{word} finds {}", found.name);
+            }
+        }
+        for word in ["", "remot", "REMOTE", "remote ", "no", "nosuchkey"] {
+            assert!(key(word).is_none(), "{word:?} finds a keyword");
         }
     }
 

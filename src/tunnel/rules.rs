@@ -202,7 +202,8 @@ pub(crate) fn check_endpoints(
 /// kernel or iproute2 refuse.
 pub fn check_settings(settings: &TunnelSettings, kind: TunnelKind) -> Result<()> {
     for key in KEYS.iter().filter(|k| !k.shorthand) {
-        if key.get(settings).is_some() && !key.applies(kind) {
+        // `applies` first: `get` writes the value out (an address as text) to say it is set.
+        if !key.applies(kind) && key.get(settings).is_some() {
             let name = key.name;
             return Err(Error::invalid(match name {
                 "tos" => format!(
