@@ -7,10 +7,10 @@
 //!
 //! Built for fuzzing (`--cfg fuzzing`), the keys are fixed instead. With keys drawn afresh,
 //! one input walks a table along a different path on each run (which slots collide, which
-//! tags match by chance). libFuzzer takes a path it has not seen for new coverage, so the
-//! `state` target kept finding such paths and never came to a plateau (docs/fuzzing.md,
-//! 2026-12-06, night). The hasher changes which slots a lookup visits, never what it finds.
-//! The order in which a map is walked is not fixed in either build, as with std's maps.
+//! tags match by chance), and libFuzzer, which takes a path it has not seen for new
+//! coverage, would count those paths as new (docs/fuzzing.md). The hasher changes which
+//! slots a lookup visits, never what it finds. The order in which a map is walked is not
+//! fixed in either build, as with std's maps.
 
 #[cfg(not(fuzzing))]
 /// The hasher of every map and set: std's, with keys drawn for each map.

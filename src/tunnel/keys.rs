@@ -90,9 +90,8 @@ pub fn key(word: &str) -> Option<&'static Key> {
 }
 
 /// Each word of [`KEYS`] (a name, an alias, a negation) and its keyword, made once: a batch
-/// of tunnel lines looks several words up on each line, and a walk through the table
-/// compared each with every word of it. Where two keywords had one word, the first would
-/// keep it, as that walk found (none has: see the tests).
+/// of tunnel lines looks several words up on each line. Were one word two keywords', the
+/// first in the table would keep it (none is: see the tests).
 fn by_word() -> &'static HashMap<&'static str, &'static Key> {
     static BY_WORD: LazyLock<HashMap<&'static str, &'static Key>> = LazyLock::new(|| {
         let mut map = HashMap::default();
