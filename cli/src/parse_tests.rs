@@ -131,6 +131,7 @@ fn what_the_kernel_answers_einval_to_is_refused_with_the_reason() {
         ("tunnel add a:b mode ipip", "`:`"),
         ("tunnel add t1 mode gre ignore-df", "needs nopmtudisc"),
         ("tunnel add t1 mode ip6tnl tos 4", "IPv4 underlays"),
+        ("tunnel add t1 mode gre fwmark inherit", "IPv6 underlays"),
         ("tunnel add t1 mode ipip encap fou", "needs encap-dport"),
     ] {
         let text = refused(line, None);
@@ -141,6 +142,7 @@ fn what_the_kernel_answers_einval_to_is_refused_with_the_reason() {
         "add port 1 gue local fe80::1 dev eth0",
         "del port 1 dev eth0",
         "tunnel add t1 mode gre nopmtudisc ignore-df",
+        "tunnel add t1 mode ip6gre fwmark inherit",
         "doctor dev eth0",
     ] {
         let words: Vec<&str> = line.split_whitespace().collect();

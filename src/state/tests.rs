@@ -218,6 +218,11 @@ fn bad_files_name_file_and_line() {
             "GRE options",
         ),
         (
+            "[[tunnel]]\nname = \"t1\"\nmode = \"ipip\"\nfwmark = \"inherit\"\n",
+            "net.toml:1:",
+            "fwmark inherit is an option of the IPv6 underlays",
+        ),
+        (
             "[[tunnel]]\nname = \"t1\"\nmode = \"ipip\"\nlocal = \"2001:db8::1\"\n",
             "net.toml:1:",
             "IPv4 address",

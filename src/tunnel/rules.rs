@@ -13,7 +13,7 @@ pub use super::in_place::{in_place_refusal, kept_setting_change, remote_class_ch
 use super::attrs::TunnelAttrs;
 use super::keys::KEYS;
 use super::mtu::mtu_range;
-use super::settings::{Read, TunnelSettings};
+use super::settings::{Inherit, Read, TunnelSettings};
 use super::{Tunnel, TunnelKind};
 use crate::error::{Error, Result};
 
@@ -219,6 +219,14 @@ pub fn check_settings(settings: &TunnelSettings, kind: TunnelKind) -> Result<()>
         }
     }
     let v6 = kind.ipv6_underlay();
+    // Only the IPv6 tunnels can mark packets with the mark of the packet they carry
+    // (IP6_TNL_F_USE_ORIG_FWMARK); the IPv4 ones take a number, as iproute2 reads them.
+    if settings.fwmark == Some(Inherit::Inherit) && !v6 {
+        return Err(Error::invalid(format!(
+            "fwmark inherit is an option of the IPv6 underlays (ip6tnl, ip6gre, ip6gretap); {} tunnels take a number",
+            kind.name()
+        )));
+    }
     for (word, addr) in [("remote", settings.remote), ("local", settings.local)] {
         let Some(addr) = addr.filter(|a| !a.is_unspecified()) else {
             continue;
@@ -439,6 +447,35 @@ mod tests {
             ..TunnelSettings::default()
         };
         check_settings(&ok, TunnelKind::Gre).unwrap();
+        let inherit = TunnelSettings {
+            fwmark: Some(Inherit::Inherit),
+            ..TunnelSettings::default()
+        };
+        for kind in [
+            TunnelKind::Ip6Tnl,
+            TunnelKind::Ip6Gre,
+            TunnelKind::Ip6GreTap,
+        ] {
+            check_settings(&inherit, kind).unwrap();
+        }
+        for kind in [
+            TunnelKind::Ipip,
+            TunnelKind::Sit,
+            TunnelKind::Gre,
+            TunnelKind::GreTap,
+        ] {
+            let err = check_settings(&inherit, kind).unwrap_err();
+            assert!(
+                err.to_string()
+                    .starts_with("fwmark inherit is an option of the IPv6 underlays"),
+                "{err}"
+            );
+        }
+        let mark = TunnelSettings {
+            fwmark: Some(Inherit::Value(7)),
+            ..TunnelSettings::default()
+        };
+        check_settings(&mark, TunnelKind::Ipip).unwrap();
         for name in ["tunl0", "gre0", "ip6_vti0"] {
             assert!(is_fallback_name(name));
         }
