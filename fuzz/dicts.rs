@@ -13,17 +13,9 @@ use rfou::fou::PORT_KEYS;
 use rfou::tunnel::{TunnelMode, KEYS, PROTO_WORDS};
 use rfou::EncapType;
 use rfou_cli::grammar::{
-    APPLY_OPTIONS, DOCTOR, GLOBAL_OPTIONS, IMPORT_SOURCES, PORT_SHOW, STATE_COMMANDS, TOP,
-    TUNNEL,
+    APPLY_OPTIONS, DOCTOR, GLOBAL_OPTIONS, IMPORT_SOURCES, PORT_SHOW, STATE_COMMANDS, TOP, TUNNEL,
 };
-
-/// Values the readers take or refuse at their edges: addresses of both families and the
-/// wildcard, ports and protocol numbers at their limits, words for the defaults.
-const VALUES: &[&str] = &[
-    "any", "inherit", "auto", "192.0.2.1", "0.0.0.0", "224.0.0.1", "2001:db8::1", "::",
-    "fe80::1", "ff02::1", "eth0", "lo", "0", "1", "4", "41", "47", "255", "256", "5555",
-    "65535", "65536", "-1", "0x10", "1/4",
-];
+use rfou_fuzz::VALUES;
 
 /// One entry of a dictionary: the word in quotes, with `"`, `\` and bytes outside printable
 /// ASCII written as `\xNN`.
@@ -98,7 +90,9 @@ fn main() {
             [&keywords[..], &commands[..], &options[..]].concat(),
         ),
     ];
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("dicts");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("dicts");
     std::fs::create_dir_all(&dir).expect("dictionary directory");
     for (target, mut words) in dicts {
         words.sort_unstable();

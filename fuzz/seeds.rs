@@ -8,8 +8,11 @@
 use std::net::IpAddr;
 use std::path::Path;
 
+use rfou::fou::PORT_KEYS;
 use rfou::fuzzing::encode_port_add;
+use rfou::tunnel::{TunnelMode, ValueKind, KEYS};
 use rfou::FouPort;
+use rfou_fuzz::{FILE, VALUES};
 use rfou_uapi::fou::*;
 use rfou_uapi::tunnel::*;
 
@@ -131,6 +134,82 @@ fn state() {
     for (index, text) in files.iter().enumerate() {
         write("state", &(index + 1).to_string(), text.as_bytes());
     }
+    state_settings();
+}
+
+/// Every setting of every entry the desired-state reader takes, one file each: for each
+/// tunnel mode, each of its keys (`KEYS`) given each value the reader takes of `VALUES`, its
+/// own words, `true`, `false` and a few numbers; for ports, each of `PORT_KEYS` alike. A
+/// setting that needs others (an encap option needs `encap`, some modes need `remote`) gets
+/// the first of a few bases under which the reader takes it. The files go NUL between them
+/// (as the target reads them) in bundles of up to 4,000 bytes (libFuzzer's longest input
+/// is 4,096). Without them the fuzzer has to put a mode, a key that applies to it and a
+/// value it takes together by mutation before it reaches what the reader does with them.
+fn state_settings() {
+    let mut values: Vec<String> = ["true", "false", "64", "1400", "1480"]
+        .map(String::from)
+        .to_vec();
+    for value in VALUES {
+        values.push(format!("\"{value}\""));
+        if value.parse::<i64>().is_ok() {
+            values.push(value.to_string());
+        }
+    }
+    let with_words = |kind: ValueKind| -> Vec<String> {
+        let mut all = values.clone();
+        if let ValueKind::Words(words) = kind {
+            all.extend(words.iter().map(|w| format!("\"{w}\"")));
+        }
+        all
+    };
+    let tunnel_bases = [
+        "",
+        "remote = \"192.0.2.2\"\nlocal = \"192.0.2.1\"\n",
+        "remote = \"2001:db8::2\"\nlocal = \"2001:db8::1\"\n",
+        "encap = \"gue\"\nencap-dport = 5555\n",
+        "remote = \"192.0.2.2\"\nencap = \"fou\"\nencap-dport = 5555\n",
+        "remote = \"2001:db8::2\"\nencap = \"gue\"\nencap-dport = 5555\n",
+    ];
+    let mut files = Vec::new();
+    for mode in TunnelMode::WORDS {
+        for key in KEYS {
+            for value in with_words(key.value) {
+                let taken = tunnel_bases
+                    .iter()
+                    .map(|base| {
+                        format!(
+                            "[[tunnel]]\nname = \"t\"\nmode = \"{mode}\"\n{base}{} = {value}\n",
+                            key.name
+                        )
+                    })
+                    .find(|text| rfou::state::parse(FILE, text).is_ok());
+                files.extend(taken);
+            }
+        }
+    }
+    for (key, _) in PORT_KEYS {
+        for value in with_words(ValueKind::Typed) {
+            let taken = ["port = 5555\n", "port = 5555\nlocal = \"192.0.2.1\"\n"]
+                .iter()
+                .map(|base| format!("[[port]]\n{base}{key} = {value}\n"))
+                .find(|text| rfou::state::parse(FILE, text).is_ok());
+            files.extend(taken);
+        }
+    }
+    let mut bundles: Vec<String> = Vec::new();
+    for file in files {
+        match bundles.last_mut() {
+            Some(bundle) if bundle.len() + 1 + file.len() <= 4000 => {
+                bundle.push('\0');
+                bundle.push_str(&file);
+            }
+            _ => bundles.push(file),
+        }
+    }
+    for (index, bundle) in bundles.iter().enumerate() {
+        write("state", &format!("settings-{index}"), bundle.as_bytes());
+    }
+    println!("state: {} bundles of settings", bundles.len());
 }
 
 /// A fou reply's payload in the kernel's order (`fou_fill_info`): AF, PORT, PEER_PORT,

@@ -12,6 +12,37 @@ use rfou::{Device, Devices};
 /// The name the desired-state files of the targets go by in messages.
 pub const FILE: &str = "f.toml";
 
+/// Values the readers take or refuse at their edges: addresses of both families and the
+/// wildcard, ports and protocol numbers at their limits, words for the defaults. The
+/// dictionaries (dicts.rs) hold them, and the seeds (seeds.rs) try each as every setting.
+pub const VALUES: &[&str] = &[
+    "any",
+    "inherit",
+    "auto",
+    "192.0.2.1",
+    "0.0.0.0",
+    "224.0.0.1",
+    "2001:db8::1",
+    "::",
+    "fe80::1",
+    "ff02::1",
+    "eth0",
+    "lo",
+    "0",
+    "1",
+    "4",
+    "41",
+    "47",
+    "255",
+    "256",
+    "5555",
+    "65535",
+    "65536",
+    "-1",
+    "0x10",
+    "1/4",
+];
+
 /// Writes `current` as `rfou export` does (every tunnel's MTU taken as the one it would get,
 /// so only `up` and the settings are written) and reads the text back. `Err` is the export's
 /// refusal of what a file cannot say; a file it writes must be read back, and plan no change
