@@ -87,7 +87,7 @@ pub fn run(
             let text = if format.json {
                 output::to_json(&report, format.pretty) + "\n"
             } else {
-                report.text()
+                output::doctor::text(&report)
             };
             write(out, &text)?;
             let failed: Vec<&str> = report

@@ -13,7 +13,7 @@ pub use super::in_place::{in_place_refusal, kept_setting_change, remote_class_ch
 use super::attrs::TunnelAttrs;
 use super::keys::KEYS;
 use super::mtu::mtu_range;
-use super::settings::{Inherit, Read, TunnelSettings};
+use super::settings::{multicast_key, Inherit, Read, TunnelSettings};
 use super::{Tunnel, TunnelKind};
 use crate::error::{Error, Result};
 
@@ -73,20 +73,6 @@ pub fn refuse_fallback(tunnel: &Tunnel, verb: &str) -> Result<()> {
          the kernel makes in every namespace; {why}. Make a tunnel of your own with `rfou tunnel add`",
         tunnel.name
     )))
-}
-
-/// The GRE key iproute2 gives a gre or gretap tunnel whose remote is an IPv4 multicast group,
-/// in each direction where no key (or key 0) is given: the group's address, as `ip link add`,
-/// `ip link change` and `ip tunnel add` do (`remote 239.1.1.1` makes `ikey 239.1.1.1 okey
-/// 239.1.1.1`), so that the tunnels of two groups over one local address tell their packets
-/// apart. `tunnel add`, `tunnel change` and the desired state all take it from here.
-pub(crate) fn multicast_key(kind: TunnelKind, remote: Option<IpAddr>) -> Option<u32> {
-    match (kind, remote) {
-        (TunnelKind::Gre | TunnelKind::GreTap, Some(IpAddr::V4(group))) if group.is_multicast() => {
-            Some(u32::from(group))
-        }
-        _ => None,
-    }
 }
 
 /// What the kernel keeps unique among tunnels: their kind, local and remote addresses,

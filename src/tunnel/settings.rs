@@ -14,7 +14,6 @@ use rfou_uapi::tunnel::{
 };
 
 use super::attrs::{Setting, TunnelAttrs};
-use super::rules::multicast_key;
 use super::{Encap, EncapSpec, EncapType, SourcePort, TunnelKind};
 
 /// A value that can also be taken from each inner packet (`tclass inherit`,
@@ -90,6 +89,21 @@ pub struct TunnelSettings {
 const TCLASS_SHIFT: u32 = 20;
 const TCLASS_MASK: u32 = 0x0ff0_0000;
 const FLOWLABEL_MASK: u32 = 0x000f_ffff;
+
+/// The GRE key iproute2 gives a gre or gretap tunnel whose remote is an IPv4 multicast group,
+/// in each direction where no key (or key 0) is given: the group's address, as `ip link add`,
+/// `ip link change` and `ip tunnel add` do (`remote 239.1.1.1` makes `ikey 239.1.1.1 okey
+/// 239.1.1.1`), so that the tunnels of two groups over one local address tell their packets
+/// apart. `tunnel add`, `tunnel change`, the desired state and the kernel's rules
+/// (`rules.rs`) all take it from here.
+pub(crate) fn multicast_key(kind: TunnelKind, remote: Option<IpAddr>) -> Option<u32> {
+    match (kind, remote) {
+        (TunnelKind::Gre | TunnelKind::GreTap, Some(IpAddr::V4(group))) if group.is_multicast() => {
+            Some(u32::from(group))
+        }
+        _ => None,
+    }
+}
 
 impl TunnelSettings {
     /// A change of the encapsulation alone (`tunnel encap`): every other setting kept.

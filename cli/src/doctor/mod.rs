@@ -124,11 +124,6 @@ impl Report {
     pub fn ok(&self) -> bool {
         self.ok
     }
-
-    /// The report as text, for people.
-    pub fn text(&self) -> String {
-        crate::output::doctor::text(self)
-    }
 }
 
 /// A tunnel with a UDP encapsulation, and where its packets go.

@@ -19,6 +19,7 @@
 mod ini;
 mod netdev;
 mod port;
+mod source;
 #[cfg(test)]
 mod tests;
 mod tunnel;

@@ -6,7 +6,7 @@
 use std::net::IpAddr;
 
 use super::ini::Assignment;
-use super::netdev::{last, Source};
+use super::source::{last, Source};
 use crate::error::Result;
 use crate::fou::PortSpec;
 use crate::state::DesiredPort;

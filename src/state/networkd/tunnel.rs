@@ -9,7 +9,7 @@
 //! carries IPIP only, sit IPv6 only, ip6gre gets encapsulation limit 0.
 
 use super::ini::Assignment;
-use super::netdev::{boolean, last, Source};
+use super::source::{boolean, last, Source};
 use crate::error::Result;
 use crate::state::DesiredTunnel;
 use crate::tunnel::rules::check_settings;
