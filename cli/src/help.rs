@@ -43,7 +43,8 @@ const TUNNEL_WHERE: &str = "\
 Where: PORT  := 1..65535
        MODE  := ipip | sit | gre | gretap | ipip6 | ip6ip6 | any | ip6tnl | ip6gre | ip6gretap
        PROTO := any | ipip | ip6ip | mplsip (ipip and sit; an ip6tnl says it with its mode)
-       T     := inherit | a byte in hexadecimal;  FL := inherit | 0..1048575
+       T     := inherit | a byte in hexadecimal; tos also EF, AF11..AF43, CS1..CS7, default
+       FL    := inherit | 0x0..0xfffff (hexadecimal)
        LIMIT := none | 0..255;  MARK := 0..4294967295 | inherit (IPv6 underlays)
 ";
 const DOCTOR: &str =
@@ -157,7 +158,7 @@ mod tests {
     #[test]
     fn the_ranges_of_the_help_are_the_parsers() {
         let all = [PORT_WHERE, TUNNEL_WHERE].concat();
-        let range = |name: &str| -> (u64, u64) {
+        let range = |name: &str| -> (u64, u64, bool) {
             let after = all
                 .match_indices(name)
                 .map(|(at, _)| all[at + name.len()..].trim_start())
@@ -168,8 +169,14 @@ mod tests {
                 .iter()
                 .find(|w| w.contains(".."))
                 .unwrap_or_else(|| panic!("{name}: no range"));
+            // A range in hexadecimal (`0x0..0xfffff`) takes its values in hexadecimal.
             let (low, high) = range.split_once("..").unwrap();
-            (low.parse().unwrap(), high.parse().unwrap())
+            let hex = low.starts_with("0x");
+            let number = |w: &str| match w.strip_prefix("0x") {
+                Some(digits) => u64::from_str_radix(digits, 16).unwrap(),
+                None => w.parse().unwrap(),
+            };
+            (number(low), number(high), hex)
         };
         // `rfou --help` says the ranges of ports and protocols, and the modes, in its own
         // lines: the same.
@@ -190,12 +197,17 @@ mod tests {
             ("MARK", "tunnel add t mode ip6ip6 fwmark N"),
         ];
         for (name, line) in cases {
-            let (low, high) = range(name);
+            let (low, high, hex) = range(name);
             for (n, taken) in [(low, true), (high, true), (high + 1, false)]
                 .into_iter()
                 .chain(low.checked_sub(1).map(|n| (n, false)))
             {
-                let line = line.replace('N', &n.to_string());
+                let n = if hex {
+                    format!("{n:#x}")
+                } else {
+                    n.to_string()
+                };
+                let line = line.replace('N', &n);
                 let words: Vec<&str> = line.split_whitespace().collect();
                 let parsed = crate::parse::parse(&words, None);
                 assert_eq!(

@@ -167,6 +167,25 @@ fn an_ip6tnl_says_its_protocol_with_its_mode() {
 }
 
 #[test]
+fn a_flow_label_is_read_in_hexadecimal_as_ip_reads_it() {
+    let label = |value: &str| {
+        let line = format!("tunnel add t mode ip6ip6 flowlabel {value}");
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let Command::TunnelAdd(spec) = parse(&words, None).expect(&line) else {
+            panic!("not an add")
+        };
+        spec.settings.flowlabel
+    };
+    // `ip link add ... type ip6tnl flowlabel 100` sends 0x100.
+    assert_eq!(label("100"), Some(rfou::tunnel::Inherit::Value(0x100)));
+    assert_eq!(label("0x100"), Some(rfou::tunnel::Inherit::Value(0x100)));
+    assert_eq!(label("fffff"), Some(rfou::tunnel::Inherit::Value(0xf_ffff)));
+    assert_eq!(label("inherit"), Some(rfou::tunnel::Inherit::Inherit));
+    let text = refused("tunnel add t mode ip6ip6 flowlabel 100000", None);
+    assert!(text.contains("hexadecimal number up to 0xfffff"), "{text}");
+}
+
+#[test]
 fn import_takes_its_source_and_files() {
     let words = ["import", "networkd", "a.netdev", "b.network"];
     assert_eq!(

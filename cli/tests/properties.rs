@@ -203,7 +203,7 @@ fn setting_value(key: &str, kind: TunnelKind) -> BoxedStrategy<String> {
         "ttl" => prop_oneof![number(1..=255), words(&["inherit"])].boxed(),
         "tos" => prop_oneof![hex(0xff), words(&["inherit"])].boxed(),
         "tclass" => prop_oneof![hex(0xff), words(&["inherit"])].boxed(),
-        "flowlabel" => prop_oneof![number(0..=0xf_ffff), words(&["inherit"])].boxed(),
+        "flowlabel" => prop_oneof![hex(0xf_ffff), words(&["inherit"])].boxed(),
         "encaplimit" => prop_oneof![number(0..=255), words(&["none"])].boxed(),
         "proto" if kind == TunnelKind::Sit => words(&["any", "ipip", "ip6ip", "mplsip"]).boxed(),
         "proto" => words(&["any", "ipip", "mplsip"]).boxed(),

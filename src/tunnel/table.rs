@@ -248,10 +248,11 @@ pub static KEYS: &[Key] = &[
         shorthand: false,
         applies: ipv6_underlay,
         set: |s, i, _| {
-            s.flowlabel = Some(inherit(i, "flowlabel", 0xf_ffff, false)?);
+            // In hexadecimal, as ip reads it (`flowlabel 100` is 0x100).
+            s.flowlabel = Some(inherit(i, "flowlabel", 0xf_ffff, true)?);
             Ok(())
         },
-        get: |s| s.flowlabel.map(|v| inherit_value(v, false)),
+        get: |s| s.flowlabel.map(|v| inherit_value(v, true)),
     },
     Key {
         name: "encaplimit",

@@ -326,6 +326,45 @@ fn tunnel_add_makes_what_ip_link_add_makes_with_the_same_words() {
     }
 }
 
+/// Values read as ip reads the same words: a TOS by its name in iproute2's rt_dsfield before
+/// hexadecimal (`EF` is 0xb8, `ef` 0xef), a flow label in hexadecimal (`100` is 0x100). Each
+/// tunnel is made by `rfou tunnel add` in one namespace and `ip link add` in another, and
+/// read back the same.
+#[test]
+fn values_are_read_as_ip_reads_the_same_words() {
+    let ns = with_dummy("w-values");
+    let ip = with_dummy("w-values-ip");
+    // (rfou's mode, ip link's type words, the words both are given)
+    let cases = [
+        ("ipip", "ipip", "tos EF"),
+        ("ipip", "ipip", "tos ef"),
+        ("gre", "gre", "tos AF41"),
+        ("sit", "sit", "tos CS1"),
+        ("ip6ip6", "ip6tnl mode ip6ip6", "flowlabel 100"),
+        ("ip6gre", "ip6gre", "flowlabel abc"),
+    ];
+    for (i, (mode, ip_type, words)) in cases.into_iter().enumerate() {
+        let name = format!("v{i}");
+        let ends = if ip_type.starts_with("ip6") {
+            format!("local 2001:db8::1 remote 2001:db8::{:x}", i + 10)
+        } else {
+            format!("local 192.0.2.1 remote 192.0.2.{}", i + 10)
+        };
+        rf_ok(
+            &ns,
+            &format!("tunnel add {name} mode {mode} {ends} {words}"),
+        );
+        ip.ip_line(&format!(
+            "link add name {name} type {ip_type} {ends} {words}"
+        ));
+        assert_eq!(
+            info(&ns, &name),
+            info(&ip, &name),
+            "{mode} {words}: rfou tunnel add and ip link add differ"
+        );
+    }
+}
+
 /// Two things the kernel decides that rfou once got wrong (the property tests found them):
 /// an ip6tnl tunnel with no route to its remote takes its bound device as
 /// its underlay (an ip6gre does not), so `apply` binding it to a 9000-byte device gives it

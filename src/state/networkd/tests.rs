@@ -146,7 +146,7 @@ fn every_tunnel_key_becomes_its_setting() {
         ("gre", "Key=7\nInputKey=1.0.0.1\nOutputKey=0", "ikey = 16777217\nokey = 7"),
         ("gretap", "Remote=192.0.2.2\nSerializeTunneledPackets=yes", "remote = \"192.0.2.2\"\niseq = true\noseq = true"),
         ("sit", "ISATAP=yes", "isatap = true"),
-        ("ip6tnl", "Mode=ip6ip6\nIPv6FlowLabel=4660", "flowlabel = 4660"),
+        ("ip6tnl", "Mode=ip6ip6\nIPv6FlowLabel=4660", "flowlabel = \"0x1234\""),
         ("ip6tnl", "Mode=any\nEncapsulationLimit=none", "encaplimit = \"none\""),
         ("ip6tnl", "Mode=ipip6\nEncapsulationLimit=7\nTTL=9", "ttl = 9\nencaplimit = 7"),
         ("ip6gre", "EncapsulationLimit=none\nIPv6FlowLabel=inherit", "flowlabel = \"inherit\"\nencaplimit = \"none\""),

@@ -171,7 +171,16 @@ pub(super) fn read(
     }
     if let Some(a) = get("IPv6FlowLabel") {
         if v6 {
-            set(source, &mut settings, "flowlabel", Input::Word(&a.value), a)?;
+            // networkd reads a number (decimal, or hexadecimal after 0x), where rfou's
+            // words, as ip's, are hexadecimal.
+            let label = if a.value == "inherit" {
+                Input::Word(&a.value)
+            } else {
+                let n = values::number_in(&a.value, &a.key, 0..=0xf_ffff)
+                    .map_err(|e| source.bad(a, e))?;
+                Input::Number(n as i64)
+            };
+            set(source, &mut settings, "flowlabel", label, a)?;
         } else {
             ignored(source, a);
         }
