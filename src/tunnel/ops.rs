@@ -243,7 +243,17 @@ impl Handle {
         underlay: Option<Option<u32>>,
     ) -> Result<PreparedChange> {
         refuse_fallback(tunnel, "change")?;
-        check_settings(settings, tunnel.kind)?;
+        // The rules between settings (a fixed TTL and path MTU discovery, ignore-df and path
+        // MTU discovery) hold for the tunnel as the change leaves it: what the change does not
+        // give keeps the tunnel's own value, as ip reads the tunnel before it checks.
+        let now = TunnelSettings::read(tunnel.kind, &tunnel.attrs, None);
+        let to_be = TunnelSettings {
+            ttl: settings.ttl.or(now.ttl),
+            pmtudisc: settings.pmtudisc.or(now.pmtudisc),
+            ignore_df: settings.ignore_df.or(now.ignore_df),
+            ..settings.clone()
+        };
+        check_settings(&to_be, tunnel.kind)?;
         let link = match &settings.dev {
             Some(dev) => Some(self.underlay_index(Some(dev))?.unwrap_or(0)),
             None if whole => Some(0),

@@ -227,13 +227,19 @@ pub fn check_settings(settings: &TunnelSettings, kind: TunnelKind) -> Result<()>
     }
     if settings.ignore_df == Some(true) && settings.pmtudisc != Some(false) {
         return Err(Error::invalid(
-            "ignore-df needs nopmtudisc: the kernel does not clear DF on a tunnel that discovers the path MTU",
+            "ignore-df needs nopmtudisc (to turn pmtudisc on, say noignore-df with it): the kernel does not clear DF on a tunnel that discovers the path MTU",
         ));
     }
-    if settings.pmtudisc == Some(false) && settings.ttl.is_some_and(|t| t != 0) {
-        return Err(Error::invalid(
-            "a fixed ttl needs pmtudisc (as iproute2 says: ttl != 0 and nopmtudisc are incompatible)",
-        ));
+    // ip refuses a fixed TTL without path MTU discovery on ipip and sit (link_iptnl.c); on
+    // gre and gretap it takes the pair (link_gre.c), and so does the kernel.
+    if matches!(kind, TunnelKind::Ipip | TunnelKind::Sit)
+        && settings.pmtudisc == Some(false)
+        && settings.ttl.is_some_and(|t| t != 0)
+    {
+        return Err(Error::invalid(format!(
+            "a fixed ttl needs pmtudisc on {} tunnels (as iproute2 says: ttl != 0 and nopmtudisc are incompatible)",
+            kind.name()
+        )));
     }
     match (kind, settings.proto) {
         (TunnelKind::Ipip | TunnelKind::Sit, Some(proto)) => {
@@ -427,6 +433,20 @@ mod tests {
             ..TunnelSettings::default()
         };
         assert!(check_settings(&ignore, TunnelKind::Gre).is_err());
+        // A fixed TTL without path MTU discovery: ip refuses it on ipip and sit, takes it on
+        // gre and gretap.
+        let fixed = TunnelSettings {
+            ttl: Some(64),
+            pmtudisc: Some(false),
+            ..TunnelSettings::default()
+        };
+        for kind in [TunnelKind::Ipip, TunnelKind::Sit] {
+            let err = check_settings(&fixed, kind).unwrap_err().to_string();
+            assert!(err.contains("a fixed ttl needs pmtudisc"), "{err}");
+        }
+        for kind in [TunnelKind::Gre, TunnelKind::GreTap] {
+            check_settings(&fixed, kind).unwrap();
+        }
         let ok = TunnelSettings {
             ignore_df: Some(true),
             pmtudisc: Some(false),

@@ -365,6 +365,51 @@ fn values_are_read_as_ip_reads_the_same_words() {
     }
 }
 
+/// The rules between a tunnel's settings are those of ip, checked on the tunnel as a change
+/// leaves it (ip reads the tunnel before it checks): `ignore-df` on a gre tunnel that is
+/// already `nopmtudisc` is taken; a fixed TTL on an ipip tunnel without path MTU discovery is
+/// refused and the tunnel stays as it was; and gre takes a fixed TTL without path MTU
+/// discovery, as `ip link add` does.
+#[test]
+fn tunnel_change_checks_the_tunnel_as_the_change_leaves_it() {
+    let ns = with_dummy("w-rules");
+    let ip = with_dummy("w-rules-ip");
+    for n in [&ns, &ip] {
+        n.ip_batch(
+            "link add name g1 type gre local 192.0.2.1 remote 192.0.2.21 nopmtudisc\n\
+             link add name i1 type ipip local 192.0.2.1 remote 192.0.2.22 nopmtudisc",
+        );
+    }
+    rf_ok(&ns, "tunnel change g1 ignore-df");
+    ip.ip_line("link set dev g1 type gre ignore-df");
+    assert_eq!(
+        info(&ns, "g1"),
+        info(&ip, "g1"),
+        "ignore-df on a nopmtudisc gre"
+    );
+
+    let before = info(&ns, "i1");
+    let out = rf(&ns, "tunnel change i1 ttl 64");
+    out.assert_fails(2);
+    assert!(out.stderr.contains("a fixed ttl needs pmtudisc"), "{out}");
+    assert_eq!(
+        info(&ns, "i1"),
+        before,
+        "a refused change changed the tunnel"
+    );
+
+    rf_ok(
+        &ns,
+        "tunnel add g2 mode gre local 192.0.2.1 remote 192.0.2.23 ttl 64 nopmtudisc",
+    );
+    ip.ip_line("link add name g2 type gre local 192.0.2.1 remote 192.0.2.23 ttl 64 nopmtudisc");
+    assert_eq!(
+        info(&ns, "g2"),
+        info(&ip, "g2"),
+        "gre with ttl 64 nopmtudisc"
+    );
+}
+
 /// Two things the kernel decides that rfou once got wrong (the property tests found them):
 /// an ip6tnl tunnel with no route to its remote takes its bound device as
 /// its underlay (an ip6gre does not), so `apply` binding it to a 9000-byte device gives it

@@ -280,10 +280,17 @@ impl Tunnel {
             t.fwmark = random_inherit(rng, u32::MAX.into());
         } else {
             t.pmtudisc = rng.pick(&[None, Some(true), Some(false), Some(false)]);
+            let gre = matches!(kind, Kind::Gre | Kind::Gretap);
             if t.pmtudisc == Some(false) {
-                // A fixed TTL needs path MTU discovery.
-                t.ttl = rng.pick(&[None, Some(0)]);
-                t.ignore_df = matches!(kind, Kind::Gre | Kind::Gretap) && rng.one_in(2);
+                // ip refuses a fixed TTL without path MTU discovery on ipip and sit; gre and
+                // gretap take it.
+                let ttl = rng.range(1, 255) as u8;
+                t.ttl = if gre {
+                    rng.pick(&[None, Some(0), Some(ttl)])
+                } else {
+                    rng.pick(&[None, Some(0)])
+                };
+                t.ignore_df = gre && rng.one_in(2);
             } else {
                 let ttl = rng.range(1, 255) as u8;
                 t.ttl = rng.pick(&[None, Some(0), Some(ttl)]);
