@@ -4,7 +4,7 @@
 
 use crate::maps::HashMap;
 
-use super::ini::Section;
+use super::ini::{Assignment, Section};
 use super::source::{last, Source};
 use super::{note_in, Note};
 use crate::error::{Error, Result};
@@ -55,9 +55,9 @@ pub(super) fn read(file: &str, sections: &[Section]) -> Result<Netdev> {
         notes: Vec::new(),
     };
     let netdev = source.section("NetDev");
-    let Some(kind) = last(&netdev, "Kind") else {
+    let Some(kind) = first_kind(&mut source, &netdev) else {
         return Err(Error::invalid(format!(
-            "{file}: no Kind= in [NetDev]: networkd ignores the file"
+            "{file}: no Kind= in [NetDev] names a kind networkd 252 knows: networkd ignores the file"
         )));
     };
     let Some(name) = last(&netdev, "Name") else {
@@ -130,6 +130,71 @@ pub(super) fn read(file: &str, sections: &[Section]) -> Result<Netdev> {
         made,
         notes: source.notes,
     })
+}
+
+/// The kinds of netdev networkd 252 knows (`Kind=`).
+const NETWORKD_KINDS: &[&str] = &[
+    "bareudp",
+    "batadv",
+    "bond",
+    "bridge",
+    "dummy",
+    "erspan",
+    "fou",
+    "geneve",
+    "gre",
+    "gretap",
+    "ifb",
+    "ip6gre",
+    "ip6gretap",
+    "ip6tnl",
+    "ipip",
+    "ipoib",
+    "ipvlan",
+    "ipvtap",
+    "l2tp",
+    "macsec",
+    "macvlan",
+    "macvtap",
+    "netdevsim",
+    "nlmon",
+    "sit",
+    "tap",
+    "tun",
+    "vcan",
+    "veth",
+    "vlan",
+    "vrf",
+    "vti6",
+    "vti",
+    "vxcan",
+    "vxlan",
+    "wireguard",
+    "wlan",
+    "xfrm",
+];
+
+/// The `Kind=` networkd keeps: the first that names a kind it knows. It ignores (with a
+/// warning) a word that is no kind, and a later `Kind=` that names another kind: named here.
+fn first_kind<'a>(source: &mut Source, netdev: &[&'a Assignment]) -> Option<&'a Assignment> {
+    let mut kept: Option<&Assignment> = None;
+    for a in netdev.iter().copied().filter(|a| a.key == "Kind") {
+        if !NETWORKD_KINDS.contains(&a.value.as_str()) {
+            source.note(
+                a,
+                "not a kind of netdev networkd 252 knows: networkd ignores it",
+            );
+        } else if let Some(k) = kept.filter(|k| k.value != a.value) {
+            let why = format!(
+                "line {} says Kind={} first: networkd keeps the first kind and ignores this one",
+                k.line, k.value
+            );
+            source.note(a, why);
+        } else if kept.is_none() {
+            kept = Some(a);
+        }
+    }
+    kept
 }
 
 /// A `Tunnel=` of a `.network` file: the tunnel, and the device it is made on where the

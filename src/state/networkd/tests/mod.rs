@@ -5,6 +5,8 @@ use super::*;
 use crate::error::ErrorKind;
 use crate::state::tests::{current_of, export_of};
 
+mod followed;
+
 fn import(files: &[(&str, &str)]) -> Result<Import> {
     let files: Vec<NetworkdFile> = files
         .iter()
