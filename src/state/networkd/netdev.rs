@@ -207,8 +207,8 @@ pub(super) struct Link {
     pub(super) line: usize,
 }
 
-/// The `Tunnel=` lines of a `.network` file.
-pub(super) fn links(file: &str, sections: &[Section]) -> Vec<Link> {
+/// The `Tunnel=` lines of a `.network` file, and notes on the lines networkd ignores.
+pub(super) fn links(file: &str, sections: &[Section]) -> (Vec<Link>, Vec<Note>) {
     let source = Source {
         file,
         sections,
@@ -229,21 +229,57 @@ pub(super) fn links(file: &str, sections: &[Section]) -> Vec<Link> {
         _ => Err(format!("its [Match] names {} devices", names.len())),
     };
     let mut found = Vec::new();
+    let mut notes = Vec::new();
     for a in source
         .section("Network")
         .iter()
         .filter(|a| a.key == "Tunnel")
     {
-        for tunnel in a.value.split_whitespace() {
-            found.push(Link {
-                tunnel: tunnel.to_string(),
-                device: device.clone(),
-                file: file.to_string(),
-                line: a.line,
-            });
+        // The value is one name: networkd ignores a line whose value is no valid name,
+        // several names in one value among them.
+        if let Err(why) = interface_name(&a.value) {
+            notes.push(note_in(
+                file,
+                a.line,
+                format!(
+                    "Tunnel={}: {why}, not a device name: networkd ignores the line, and makes no tunnel of it",
+                    a.value
+                ),
+            ));
+            continue;
         }
+        found.push(Link {
+            tunnel: a.value.clone(),
+            device: device.clone(),
+            file: file.to_string(),
+            line: a.line,
+        });
     }
-    found
+    (found, notes)
+}
+
+/// Whether `name` is a name networkd takes for a network device (systemd's `ifname_valid`):
+/// 1 to 15 bytes of printable ASCII other than `:`, `/` and `%`, neither `.` nor `..`, and
+/// not a number alone (an interface index). Else what is wrong with it.
+fn interface_name(name: &str) -> std::result::Result<(), &'static str> {
+    if name.is_empty() {
+        Err("it is empty")
+    } else if name.len() > 15 {
+        Err("it is longer than 15 bytes")
+    } else if name.bytes().any(|b| b.is_ascii_whitespace()) {
+        Err("it holds white space")
+    } else if name
+        .bytes()
+        .any(|b| !(33..127).contains(&b) || b":/%".contains(&b))
+    {
+        Err("it holds a byte networkd refuses in a name")
+    } else if name == "." || name == ".." {
+        Err("it is . or ..")
+    } else if name.parse::<i32>().is_ok_and(|n| n > 0) {
+        Err("it is a number")
+    } else {
+        Ok(())
+    }
 }
 
 /// Gives a tunnel networkd makes on another device (not `Independent=`) that device as its

@@ -407,7 +407,8 @@ fn a_tunnel_networkd_refuses_is_an_error_with_its_line() {
 #[test]
 fn the_device_a_tunnel_is_made_on_comes_from_the_network_files() {
     let netdev = "[NetDev]\nName=t1\nKind=ipip\n";
-    let network = |name: &str| format!("[Match]\nName={name}\n[Network]\nTunnel=other t1\n");
+    let network =
+        |name: &str| format!("[Match]\nName={name}\n[Network]\nTunnel=t1\nTunnel=other\n");
     let got = import(&[("t.netdev", netdev), ("eth0.network", &network("eth0"))]).unwrap();
     assert!(
         entries(&got.text).contains("dev = \"eth0\""),
