@@ -16,6 +16,7 @@
 //! becomes the tunnel's `dev`. `.link` files are named and left out; any other file is an
 //! error. Each file is read on its own, as networkd reads it, without its drop-in directory.
 
+mod address;
 mod ini;
 mod netdev;
 mod port;

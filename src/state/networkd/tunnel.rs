@@ -48,15 +48,6 @@ pub(super) const KEYS: &[&str] = &[
     "ERSPANHardwareId",
 ];
 
-/// The `Local=` words that stand for an address networkd finds on the underlying device.
-const LOCAL_TYPES: &[&str] = &[
-    "ipv4_link_local",
-    "ipv6_link_local",
-    "dhcp4",
-    "dhcp6",
-    "slaac",
-];
-
 /// What a tunnel of `kind` (and `mode`) networkd makes has where the file says nothing.
 fn networkd_defaults(kind: TunnelKind, mode: TunnelMode) -> TunnelSettings {
     let mut settings = TunnelSettings::defaults(kind);
@@ -118,26 +109,12 @@ pub(super) fn read(
     let gre4 = matches!(kind, TunnelKind::Gre | TunnelKind::GreTap);
     let ignored = |source: &mut Source, a: &Assignment| ignored(source, a, kind);
 
-    for (key, word) in [("Local", "local"), ("Remote", "remote")] {
-        let Some(a) = get(key) else { continue };
-        if a.value.is_empty() || a.value == "any" {
-            continue;
-        }
-        if key == "Local" && LOCAL_TYPES.contains(&a.value.as_str()) {
-            source.note(a, "the address networkd finds on the underlying device: rfou takes the address itself (write it as local)");
-            continue;
-        }
-        let addr = values::address(&a.value, key).map_err(|e| source.bad(a, e))?;
-        if addr.is_ipv6() != v6 {
-            return Err(source.bad(
-                a,
-                format!(
-                    "networkd refuses a {} tunnel with this address family",
-                    kind.name()
-                ),
-            ));
-        }
-        if !addr.is_unspecified() {
+    let addresses = super::address::read(source, &section)?;
+    if let Some(a) = addresses.local_type {
+        source.note(a, "the address networkd finds on the underlying device: rfou takes the address itself (write it as local)");
+    }
+    for (word, found) in [("local", addresses.local), ("remote", addresses.remote)] {
+        if let Some((_, a)) = found {
             set(source, &mut settings, kind, word, Input::Word(&a.value), a)?;
         }
     }
@@ -271,6 +248,7 @@ pub(super) fn read(
         Some(a) => boolean(source, a)?,
         None => false,
     };
+    addresses.verify(source, name, kind, loopback || independent)?;
     if loopback {
         settings.dev = Some("lo".into());
     }

@@ -56,3 +56,81 @@ fn a_tunnel_line_names_one_tunnel_and_one_networkd_refuses_is_named() {
         got.text
     );
 }
+
+/// `Local=` and `Remote=` are read in file order: a line of another family than the first
+/// address's is ignored; the tunnels `netdev_tunnel_verify` refuses are errors.
+#[test]
+fn addresses_are_read_as_networkd_reads_them_and_refused_where_it_refuses() {
+    // ipip: the IPv6 remote is ignored, the tunnel is made with remote any.
+    let got = one(
+        "t.netdev",
+        &tunnel("ipip", "Local=192.0.2.1\nRemote=2001:db8::2"),
+    );
+    assert!(got.text.contains("local = \"192.0.2.1\""), "{}", got.text);
+    assert!(!got.text.contains("remote ="), "{}", got.text);
+    let said = notes(&got);
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0].starts_with(
+        "t.netdev:7: Remote=2001:db8::2: 2001:db8::2 is IPv6, and Local=192.0.2.1 (line 6) made \
+         the tunnel IPv4 first: networkd ignores this line"
+    ));
+    // A second Remote= of another family: the first is kept.
+    let got = one(
+        "t.netdev",
+        &tunnel("gre", "Remote=192.0.2.2\nRemote=2001:db8::2"),
+    );
+    assert!(got.text.contains("remote = \"192.0.2.2\""), "{}", got.text);
+    // An unset address lets the next line set the family again.
+    let got = one(
+        "t.netdev",
+        &tunnel("gre", "Remote=2001:db8::2\nRemote=\nRemote=192.0.2.3"),
+    );
+    assert!(got.text.contains("remote = \"192.0.2.3\""), "{}", got.text);
+    assert!(got.notes.is_empty(), "{:?}", notes(&got));
+    for (kind, lines, says) in [
+        (
+            "gretap",
+            "",
+            "t.netdev:2: Name=t1: networkd refuses a gretap tunnel without a Remote= IPv4 address",
+        ),
+        (
+            "ip6gretap",
+            "Local=2001:db8::1",
+            "t.netdev:2: Name=t1: networkd refuses a ip6gretap tunnel without a Remote= IPv6 address",
+        ),
+        (
+            "ip6tnl",
+            "Mode=any",
+            "t.netdev:2: Name=t1: networkd refuses a ip6tnl tunnel without an IPv6 Local= or Remote=",
+        ),
+        (
+            "ip6tnl",
+            "Mode=any\nRemote=192.0.2.2",
+            "t.netdev:7: Remote=192.0.2.2: networkd refuses a ip6tnl tunnel with an IPv4 address",
+        ),
+        (
+            "ipip",
+            "Remote=2001:db8::1\nRemote=192.0.2.1",
+            "t.netdev:6: Remote=2001:db8::1: networkd refuses a ipip tunnel with an IPv6 address",
+        ),
+        (
+            "ipip",
+            "Local=dhcp4",
+            "t.netdev:6: Local=dhcp4: networkd refuses a ipip tunnel with a Local= address type and Independent=",
+        ),
+        (
+            "ipip",
+            "Independent=no\nAssignToLoopback=yes\nLocal=slaac",
+            "t.netdev:8: Local=slaac: networkd refuses a ipip tunnel with an IPv6 address",
+        ),
+        (
+            "gre",
+            "Independent=no\nAssignToLoopback=yes\nLocal=dhcp4",
+            "t.netdev:8: Local=dhcp4: networkd refuses a gre tunnel with a Local= address type",
+        ),
+    ] {
+        let err = refused("t.netdev", &tunnel(kind, lines));
+        assert!(err.starts_with(says), "{kind} {lines:?}: {err}");
+        assert!(!err.contains("fault of rfou"), "{err}");
+    }
+}

@@ -148,9 +148,9 @@ fn every_tunnel_key_becomes_its_setting() {
         ("gre", "Key=7\nInputKey=1.0.0.1\nOutputKey=0", "ikey = 16777217\nokey = 7"),
         ("gretap", "Remote=192.0.2.2\nSerializeTunneledPackets=yes", "remote = \"192.0.2.2\"\niseq = true\noseq = true"),
         ("sit", "ISATAP=yes", "isatap = true"),
-        ("ip6tnl", "Mode=ip6ip6\nIPv6FlowLabel=4660", "flowlabel = 4660"),
-        ("ip6tnl", "Mode=any\nEncapsulationLimit=none", "encaplimit = \"none\""),
-        ("ip6tnl", "Mode=ipip6\nEncapsulationLimit=7\nTTL=9", "ttl = 9\nencaplimit = 7"),
+        ("ip6tnl", "Mode=ip6ip6\nRemote=2001:db8::2\nIPv6FlowLabel=4660", "remote = \"2001:db8::2\"\nflowlabel = 4660"),
+        ("ip6tnl", "Mode=any\nLocal=2001:db8::1\nEncapsulationLimit=none", "local = \"2001:db8::1\"\nencaplimit = \"none\""),
+        ("ip6tnl", "Mode=ipip6\nRemote=2001:db8::2\nEncapsulationLimit=7\nTTL=9", "remote = \"2001:db8::2\"\nttl = 9\nencaplimit = 7"),
         ("ip6gre", "EncapsulationLimit=none\nIPv6FlowLabel=inherit", "flowlabel = \"inherit\"\nencaplimit = \"none\""),
         ("ip6gretap", "Remote=2001:db8::2\nKey=3", "remote = \"2001:db8::2\"\nikey = 3\nokey = 3\nencaplimit = 0"),
         ("ipip", "AssignToLoopback=yes", "dev = \"lo\""),
@@ -231,12 +231,12 @@ fn what_a_kind_does_not_take_is_named() {
         ),
         (
             "ip6tnl",
-            "Mode=any\nCopyDSCP=yes",
+            "Mode=any\nRemote=2001:db8::2\nCopyDSCP=yes",
             "CopyDSCP=yes: rfou has no setting for this ip6tnl flag",
         ),
         (
             "ip6tnl",
-            "Mode=any\nAllowLocalRemote=yes",
+            "Mode=any\nRemote=2001:db8::2\nAllowLocalRemote=yes",
             "AllowLocalRemote=yes: rfou has no setting",
         ),
         (
@@ -262,12 +262,12 @@ fn what_a_kind_does_not_take_is_named() {
         ),
         (
             "ipip",
-            "Local=dhcp4",
+            "Independent=no\nLocal=dhcp4",
             "Local=dhcp4: the address networkd finds on the underlying device",
         ),
         (
             "ip6tnl",
-            "Mode=any\nFooOverUDP=yes\nFOUDestinationPort=5",
+            "Mode=any\nRemote=2001:db8::2\nFooOverUDP=yes\nFOUDestinationPort=5",
             "FooOverUDP=yes: networkd 252 gives FOU to ipip, sit, gre and gretap tunnels only",
         ),
         (
