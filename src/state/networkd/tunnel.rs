@@ -8,6 +8,8 @@
 //! send has the kernel's default, which is not always iproute2's (and so not rfou's): ipip
 //! carries IPIP only, sit IPv6 only, ip6gre gets encapsulation limit 0.
 
+use std::net::IpAddr;
+
 use super::ini::Assignment;
 use super::source::{boolean, last, Source};
 use crate::error::Result;
@@ -194,6 +196,26 @@ pub(super) fn read(
     }
     settings.ikey = keys[0];
     settings.okey = keys[1];
+    // networkd sends no key where none is given; rfou (as iproute2) gives a gre tunnel to
+    // a multicast group the group as its key there, and has no word for "no key".
+    if let Some((IpAddr::V4(group), a)) = addresses.remote.filter(|_| gre4) {
+        let keyless: Vec<&str> = [("ikey", keys[0]), ("okey", keys[1])]
+            .into_iter()
+            .filter_map(|(word, key)| key.is_none().then_some(word))
+            .collect();
+        if group.is_multicast() && !keyless.is_empty() {
+            source.note(
+                a,
+                format!(
+                    "networkd makes this {} tunnel to a multicast group without a key ({}); rfou, as ip does, \
+                     gives it the group as its key: it gets {} {group} once rfou makes it",
+                    kind.name(),
+                    keyless.join(", "),
+                    keyless.join(" and ")
+                ),
+            );
+        }
+    }
     if let Some(a) = get("SerializeTunneledPackets") {
         let on = boolean(source, a)?;
         if gre4 {
@@ -256,10 +278,21 @@ pub(super) fn read(
         let mtu = mtu_bytes(&a.value).map_err(|e| source.bad(a, e))?;
         set(source, &mut settings, "mtu", Input::Number(mtu), a)?;
     }
-    if let Some(a) = last(netdev, "MACAddress") {
-        if !a.value.is_empty() && a.value != "none" {
-            source.note(a, "rfou does not set a device's MAC address: not imported");
-        }
+    let mac = last(netdev, "MACAddress").filter(|a| !a.value.is_empty());
+    if let Some(a) = mac.filter(|a| a.value != "none") {
+        source.note(a, "rfou does not set a device's MAC address: not imported");
+    }
+    // Without MACAddress= networkd gives an Ethernet device a stable address of its own,
+    // made from the machine id and the name; rfou leaves the kernel's random one.
+    if mac.is_none() && matches!(kind, TunnelKind::GreTap | TunnelKind::Ip6GreTap) {
+        source.note(
+            name,
+            format!(
+                "networkd gives a {} device a MAC address of its own (from the machine id and the name); \
+                 rfou does not set a device's MAC address: the kernel picks one",
+                kind.name()
+            ),
+        );
     }
     check_settings(&settings, kind).map_err(|e| {
         source.bad(

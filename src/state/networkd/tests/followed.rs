@@ -134,3 +134,85 @@ fn addresses_are_read_as_networkd_reads_them_and_refused_where_it_refuses() {
         assert!(!err.contains("fault of rfou"), "{err}");
     }
 }
+
+/// A gretap or ip6gretap without `MACAddress=` gets networkd's stable address, which rfou
+/// does not give: named on its name, as `MACAddress=` is named where given.
+#[test]
+fn the_mac_address_networkd_gives_a_tap_tunnel_is_named() {
+    for kind in ["gretap", "ip6gretap"] {
+        let remote = if kind == "gretap" {
+            "192.0.2.2"
+        } else {
+            "2001:db8::2"
+        };
+        for mac in ["", "\nMACAddress="] {
+            let text = format!("[NetDev]\nName=t1\nKind={kind}{mac}\n[Tunnel]\nRemote={remote}\n");
+            let got = import(&[
+                ("t.netdev", &text),
+                ("e.network", "[Match]\nName=eth0\n[Network]\nTunnel=t1\n"),
+            ])
+            .unwrap();
+            let said = notes(&got);
+            assert_eq!(said.len(), 1, "{said:?}");
+            assert!(said[0].starts_with(&format!(
+                "t.netdev:2: Name=t1: networkd gives a {kind} device a MAC address of its own"
+            )));
+            assert!(said[0].ends_with("the kernel picks one"), "{said:?}");
+        }
+        // MACAddress=none: the kernel's, as rfou makes it; an address given is named there.
+        for (mac, count) in [("none", 0), ("02:00:00:00:00:01", 1)] {
+            let text = format!(
+                "[NetDev]\nName=t1\nKind={kind}\nMACAddress={mac}\n[Tunnel]\nIndependent=yes\nRemote={remote}\n"
+            );
+            let said = notes(&one("t.netdev", &text));
+            assert_eq!(said.len(), count, "{said:?}");
+            assert!(said
+                .iter()
+                .all(|n| n.starts_with("t.netdev:4: MACAddress=")));
+        }
+    }
+    // gre and ip6gre are no Ethernet devices: no address.
+    let said = notes(&one("t.netdev", &tunnel("gre", "")));
+    assert!(said.is_empty(), "{said:?}");
+}
+
+/// networkd sends no GRE key to a multicast group where none is given; rfou gives the
+/// group: named on the Remote= line.
+#[test]
+fn a_gre_tunnel_to_a_multicast_group_without_a_key_is_named() {
+    for (kind, lines, says) in [
+        (
+            "gre",
+            "Local=192.0.2.1\nRemote=239.1.1.1",
+            Some("(ikey, okey)"),
+        ),
+        (
+            "gretap",
+            "Local=192.0.2.1\nRemote=239.1.1.1\nKey=0",
+            Some("(ikey, okey)"),
+        ),
+        (
+            "gre",
+            "Local=192.0.2.1\nRemote=239.1.1.1\nInputKey=5",
+            Some("(okey)"),
+        ),
+        ("gre", "Local=192.0.2.1\nRemote=239.1.1.1\nKey=5", None),
+        ("gre", "Remote=192.0.2.2", None),
+    ] {
+        let said: Vec<String> = notes(&one("t.netdev", &tunnel(kind, lines)))
+            .into_iter()
+            .filter(|n| n.contains("Remote="))
+            .collect();
+        match says {
+            None => assert!(said.is_empty(), "{kind} {lines:?}: {said:?}"),
+            Some(keys) => {
+                assert_eq!(said.len(), 1, "{kind} {lines:?}: {said:?}");
+                let start = format!(
+                    "t.netdev:7: Remote=239.1.1.1: networkd makes this {kind} tunnel to a \
+                     multicast group without a key {keys}; rfou, as ip does, gives it the group"
+                );
+                assert!(said[0].starts_with(&start), "{said:?}");
+            }
+        }
+    }
+}
