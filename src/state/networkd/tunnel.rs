@@ -11,7 +11,7 @@
 use std::net::IpAddr;
 
 use super::ini::Assignment;
-use super::source::{boolean, last, Source};
+use super::source::{boolean, last, tristate, Source};
 use crate::error::Result;
 use crate::state::DesiredTunnel;
 use crate::tunnel::rules::check_settings;
@@ -216,16 +216,16 @@ pub(super) fn read(
             );
         }
     }
-    if let Some(a) = get("SerializeTunneledPackets") {
-        let on = boolean(source, a)?;
+    // An empty SerializeTunneledPackets=, ISATAP= or AllowLocalRemote= unsets it: networkd
+    // sends nothing, and the kernel's default (off) is what rfou makes without it.
+    if let Some((a, on)) = given_tristate(source, get("SerializeTunneledPackets"))? {
         if gre4 {
             set(source, &mut settings, "seq", Input::Flag(on), a)?;
         } else {
             ignored(source, a);
         }
     }
-    if let Some(a) = get("ISATAP") {
-        let on = boolean(source, a)?;
+    if let Some((a, on)) = given_tristate(source, get("ISATAP"))? {
         if kind == TunnelKind::Sit {
             set(source, &mut settings, "isatap", Input::Flag(on), a)?;
         } else {
@@ -234,7 +234,11 @@ pub(super) fn read(
     }
     for key in ["CopyDSCP", "AllowLocalRemote"] {
         let Some(a) = get(key) else { continue };
-        if !boolean(source, a)? {
+        let on = match key {
+            "AllowLocalRemote" => tristate(source, a)?,
+            _ => Some(boolean(source, a)?),
+        };
+        if on != Some(true) {
             continue;
         }
         if kind == TunnelKind::Ip6Tnl {
@@ -293,6 +297,21 @@ pub(super) fn read(
                 kind.name()
             ),
         );
+    }
+    // A fixed TTL without path MTU discovery: networkd sends both; iproute2 (and so rfou)
+    // refuse the pair. Named on the TTL= line, with the DiscoverPathMTU= line.
+    if let (Some(ttl), Some(false)) = (get("TTL"), settings.pmtudisc) {
+        if settings.ttl.is_some_and(|t| t != 0) {
+            let pmtu = get("DiscoverPathMTU").map_or(0, |a| a.line);
+            return Err(source.bad(
+                ttl,
+                format!(
+                    "rfou cannot make this {} tunnel: a fixed TTL needs path MTU discovery, \
+                     and DiscoverPathMTU= (line {pmtu}) turns it off (iproute2 too refuses ttl with nopmtudisc)",
+                    kind.name()
+                ),
+            ));
+        }
     }
     check_settings(&settings, kind).map_err(|e| {
         source.bad(
@@ -391,21 +410,36 @@ fn encapsulation(
             }
         },
     };
-    let Some(dport) = get("FOUDestinationPort") else {
+    // An empty FOUDestinationPort= unsets it (port 0): as if not given.
+    let Some(dport) = get("FOUDestinationPort").filter(|a| !a.value.is_empty()) else {
         let a = get("FooOverUDP").expect("FooOverUDP= is on");
         return Err(source.bad(
             a,
             "FooOverUDP= needs FOUDestinationPort=: networkd refuses the tunnel",
         ));
     };
+    // networkd cannot parse 0 as a port (parse_ip_port): it ignores the line, so 0 is no
+    // way to say auto (an unset source port, none or an empty FOUSourcePort=, is).
+    for port in [Some(dport), get("FOUSourcePort")].into_iter().flatten() {
+        if port.value.trim_start_matches('+').parse::<u64>() == Ok(0) {
+            let auto = if port.key == "FOUSourcePort" {
+                " (leave the key out, or empty, for auto)"
+            } else {
+                ""
+            };
+            return Err(source.bad(
+                port,
+                format!("0 is not a port: networkd cannot parse it and ignores the line{auto}"),
+            ));
+        }
+    }
     let mut spec = TunnelSettings::default();
     let word = |spec: &mut TunnelSettings, key: &str, value: &str, a: &Assignment| {
         set(source, spec, kind, key, Input::Word(value), a)
     };
     word(&mut spec, "encap", encap, dport)?;
     word(&mut spec, "encap-dport", &dport.value, dport)?;
-    // An unset source port (0) is the flow's: auto.
-    match get("FOUSourcePort").filter(|a| !a.value.is_empty() && a.value != "0") {
+    match get("FOUSourcePort").filter(|a| !a.value.is_empty()) {
         Some(a) => word(&mut spec, "encap-sport", &a.value, a)?,
         None => word(&mut spec, "encap-sport", "auto", dport)?,
     }
@@ -435,4 +469,13 @@ fn mtu_bytes(value: &str) -> crate::error::Result<i64> {
         _ => 1,
     };
     Ok(n.saturating_mul(scale).min(i64::MAX as u64) as i64)
+}
+
+/// A tristate key's assignment and value where it is given and not empty.
+fn given_tristate<'a>(
+    source: &Source,
+    a: Option<&'a Assignment>,
+) -> Result<Option<(&'a Assignment, bool)>> {
+    let Some(a) = a else { return Ok(None) };
+    Ok(tristate(source, a)?.map(|on| (a, on)))
 }

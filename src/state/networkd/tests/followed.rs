@@ -216,3 +216,73 @@ fn a_gre_tunnel_to_a_multicast_group_without_a_key_is_named() {
         }
     }
 }
+
+/// A port networkd cannot parse is an error, 0 among them (`parse_ip_port`): it is not
+/// "auto"; an empty value unsets the port.
+#[test]
+fn a_fou_port_of_0_is_refused_and_an_empty_one_unsets_it() {
+    let fou = "FooOverUDP=yes\nFOUDestinationPort=5555\n";
+    for (lines, says) in [
+        (
+            "FOUSourcePort=1234\nFOUSourcePort=0",
+            "t.netdev:9: FOUSourcePort=0: 0 is not a port",
+        ),
+        (
+            "FOUSourcePort=0",
+            "t.netdev:8: FOUSourcePort=0: 0 is not a port",
+        ),
+        (
+            "FOUDestinationPort=0",
+            "t.netdev:8: FOUDestinationPort=0: 0 is not a port",
+        ),
+        (
+            "FOUDestinationPort=",
+            "t.netdev:6: FooOverUDP=yes: FooOverUDP= needs FOUDestinationPort=",
+        ),
+    ] {
+        let err = refused("t.netdev", &tunnel("ipip", &format!("{fou}{lines}")));
+        assert!(err.starts_with(says), "{lines:?}: {err}");
+    }
+    let got = one(
+        "t.netdev",
+        &tunnel("ipip", &format!("{fou}FOUSourcePort=1234\nFOUSourcePort=")),
+    );
+    assert!(got.text.contains("encap-sport = \"auto\""), "{}", got.text);
+}
+
+/// What rfou cannot make is an error on the line that says it; an empty tristate
+/// (`ISATAP=`, `SerializeTunneledPackets=`, `AllowLocalRemote=`) unsets the key.
+#[test]
+fn errors_name_the_line_and_an_empty_tristate_unsets() {
+    let err = refused("t.netdev", &tunnel("gre", "TTL=64\nDiscoverPathMTU=no"));
+    assert!(
+        err.starts_with(
+            "t.netdev:6: TTL=64: rfou cannot make this gre tunnel: a fixed TTL needs path MTU \
+             discovery, and DiscoverPathMTU= (line 7) turns it off"
+        ),
+        "{err}"
+    );
+    for (kind, lines) in [
+        ("sit", "ISATAP=yes\nISATAP="),
+        (
+            "gre",
+            "SerializeTunneledPackets=yes\nSerializeTunneledPackets=",
+        ),
+        (
+            "ip6tnl",
+            "Mode=any\nRemote=2001:db8::2\nAllowLocalRemote=yes\nAllowLocalRemote=",
+        ),
+    ] {
+        let got = one("t.netdev", &tunnel(kind, lines));
+        assert!(got.notes.is_empty(), "{kind}: {:?}", notes(&got));
+        for word in ["isatap", "iseq", "oseq"] {
+            assert!(!got.text.contains(word), "{kind}: {}", got.text);
+        }
+    }
+    // A word that is no boolean is still one networkd cannot parse.
+    let err = refused("t.netdev", &tunnel("sit", "ISATAP=maybe"));
+    assert!(
+        err.starts_with("t.netdev:6: ISATAP=maybe: not a boolean"),
+        "{err}"
+    );
+}

@@ -392,7 +392,7 @@ fn a_tunnel_networkd_refuses_is_an_error_with_its_line() {
         (
             "ipip",
             "TTL=9\nDiscoverPathMTU=no",
-            "t.netdev:2: Name=t1: rfou cannot make this ipip tunnel: a fixed ttl needs pmtudisc",
+            "t.netdev:6: TTL=9: rfou cannot make this ipip tunnel: a fixed TTL needs path MTU discovery",
         ),
     ] {
         let err = refused("t.netdev", &tunnel(kind, lines));
