@@ -16,6 +16,7 @@
 //! becomes the tunnel's `dev`. `.link` files are named and left out; any other file is an
 //! error. Each file is read on its own, as networkd reads it, without its drop-in directory.
 
+mod address;
 mod ini;
 mod netdev;
 mod port;
@@ -83,7 +84,10 @@ pub const NETWORKD_KEYS: &[(&str, &[&str])] = &[
 /// `Tunnel=` lines name with the device it matches, or notes only.
 enum Read {
     Netdev(Box<Netdev>),
-    Network { links: Vec<netdev::Link> },
+    Network {
+        links: Vec<netdev::Link>,
+        notes: Vec<Note>,
+    },
     Skipped(Note),
 }
 
@@ -99,7 +103,7 @@ pub fn import_networkd(files: &[NetworkdFile]) -> Result<Import> {
     // Tunnel= of the .network files: the device each tunnel is made on.
     let mut links: HashMap<String, Vec<netdev::Link>> = HashMap::default();
     for read in &reads {
-        if let Read::Network { links: found } = read {
+        if let Read::Network { links: found, .. } = read {
             for link in found {
                 links
                     .entry(link.tunnel.clone())
@@ -132,7 +136,12 @@ pub fn import_networkd(files: &[NetworkdFile]) -> Result<Import> {
                 write_netdev(&mut out, &netdev)?;
                 notes.extend(netdev.notes);
             }
-            Read::Network { .. } => {}
+            Read::Network { notes: said, .. } => {
+                for note in said {
+                    let _ = write!(out, "\n# {}\n", one_line(&note.to_string()));
+                    notes.push(note);
+                }
+            }
             Read::Skipped(note) => {
                 let _ = write!(out, "\n# {}\n", one_line(&note.to_string()));
                 notes.push(note);
@@ -272,9 +281,8 @@ fn read_file(file: &NetworkdFile) -> Result<Read> {
     let sections = ini::read(file.text)
         .map_err(|(line, why)| Error::invalid(format!("{}:{line}: {why}", file.name)))?;
     if kind == Some("network") {
-        return Ok(Read::Network {
-            links: netdev::links(file.name, &sections),
-        });
+        let (links, notes) = netdev::links(file.name, &sections);
+        return Ok(Read::Network { links, notes });
     }
     Ok(Read::Netdev(Box::new(netdev::read(file.name, &sections)?)))
 }

@@ -4,7 +4,7 @@
 
 use crate::maps::HashMap;
 
-use super::ini::Section;
+use super::ini::{Assignment, Section};
 use super::source::{last, Source};
 use super::{note_in, Note};
 use crate::error::{Error, Result};
@@ -55,9 +55,9 @@ pub(super) fn read(file: &str, sections: &[Section]) -> Result<Netdev> {
         notes: Vec::new(),
     };
     let netdev = source.section("NetDev");
-    let Some(kind) = last(&netdev, "Kind") else {
+    let Some(kind) = first_kind(&mut source, &netdev) else {
         return Err(Error::invalid(format!(
-            "{file}: no Kind= in [NetDev]: networkd ignores the file"
+            "{file}: no Kind= in [NetDev] names a kind networkd 252 knows: networkd ignores the file"
         )));
     };
     let Some(name) = last(&netdev, "Name") else {
@@ -132,6 +132,71 @@ pub(super) fn read(file: &str, sections: &[Section]) -> Result<Netdev> {
     })
 }
 
+/// The kinds of netdev networkd 252 knows (`Kind=`).
+const NETWORKD_KINDS: &[&str] = &[
+    "bareudp",
+    "batadv",
+    "bond",
+    "bridge",
+    "dummy",
+    "erspan",
+    "fou",
+    "geneve",
+    "gre",
+    "gretap",
+    "ifb",
+    "ip6gre",
+    "ip6gretap",
+    "ip6tnl",
+    "ipip",
+    "ipoib",
+    "ipvlan",
+    "ipvtap",
+    "l2tp",
+    "macsec",
+    "macvlan",
+    "macvtap",
+    "netdevsim",
+    "nlmon",
+    "sit",
+    "tap",
+    "tun",
+    "vcan",
+    "veth",
+    "vlan",
+    "vrf",
+    "vti6",
+    "vti",
+    "vxcan",
+    "vxlan",
+    "wireguard",
+    "wlan",
+    "xfrm",
+];
+
+/// The `Kind=` networkd keeps: the first that names a kind it knows. It ignores (with a
+/// warning) a word that is no kind, and a later `Kind=` that names another kind: named here.
+fn first_kind<'a>(source: &mut Source, netdev: &[&'a Assignment]) -> Option<&'a Assignment> {
+    let mut kept: Option<&Assignment> = None;
+    for a in netdev.iter().copied().filter(|a| a.key == "Kind") {
+        if !NETWORKD_KINDS.contains(&a.value.as_str()) {
+            source.note(
+                a,
+                "not a kind of netdev networkd 252 knows: networkd ignores it",
+            );
+        } else if let Some(k) = kept.filter(|k| k.value != a.value) {
+            let why = format!(
+                "line {} says Kind={} first: networkd keeps the first kind and ignores this one",
+                k.line, k.value
+            );
+            source.note(a, why);
+        } else if kept.is_none() {
+            kept = Some(a);
+        }
+    }
+    kept
+}
+
 /// A `Tunnel=` of a `.network` file: the tunnel, and the device it is made on where the
 /// file's `[Match]` names exactly one (else why not).
 #[derive(Debug, Clone)]
@@ -142,8 +207,8 @@ pub(super) struct Link {
     pub(super) line: usize,
 }
 
-/// The `Tunnel=` lines of a `.network` file.
-pub(super) fn links(file: &str, sections: &[Section]) -> Vec<Link> {
+/// The `Tunnel=` lines of a `.network` file, and notes on the lines networkd ignores.
+pub(super) fn links(file: &str, sections: &[Section]) -> (Vec<Link>, Vec<Note>) {
     let source = Source {
         file,
         sections,
@@ -164,21 +229,57 @@ pub(super) fn links(file: &str, sections: &[Section]) -> Vec<Link> {
         _ => Err(format!("its [Match] names {} devices", names.len())),
     };
     let mut found = Vec::new();
+    let mut notes = Vec::new();
     for a in source
         .section("Network")
         .iter()
         .filter(|a| a.key == "Tunnel")
     {
-        for tunnel in a.value.split_whitespace() {
-            found.push(Link {
-                tunnel: tunnel.to_string(),
-                device: device.clone(),
-                file: file.to_string(),
-                line: a.line,
-            });
+        // The value is one name: networkd ignores a line whose value is no valid name,
+        // several names in one value among them.
+        if let Err(why) = interface_name(&a.value) {
+            notes.push(note_in(
+                file,
+                a.line,
+                format!(
+                    "Tunnel={}: {why}, not a device name: networkd ignores the line, and makes no tunnel of it",
+                    a.value
+                ),
+            ));
+            continue;
         }
+        found.push(Link {
+            tunnel: a.value.clone(),
+            device: device.clone(),
+            file: file.to_string(),
+            line: a.line,
+        });
     }
-    found
+    (found, notes)
+}
+
+/// Whether `name` is a name networkd takes for a network device (systemd's `ifname_valid`):
+/// 1 to 15 bytes of printable ASCII other than `:`, `/` and `%`, neither `.` nor `..`, and
+/// not a number alone (an interface index). Else what is wrong with it.
+fn interface_name(name: &str) -> std::result::Result<(), &'static str> {
+    if name.is_empty() {
+        Err("it is empty")
+    } else if name.len() > 15 {
+        Err("it is longer than 15 bytes")
+    } else if name.bytes().any(|b| b.is_ascii_whitespace()) {
+        Err("it holds white space")
+    } else if name
+        .bytes()
+        .any(|b| !(33..127).contains(&b) || b":/%".contains(&b))
+    {
+        Err("it holds a byte networkd refuses in a name")
+    } else if name == "." || name == ".." {
+        Err("it is . or ..")
+    } else if name.parse::<i32>().is_ok_and(|n| n > 0) {
+        Err("it is a number")
+    } else {
+        Ok(())
+    }
 }
 
 /// Gives a tunnel networkd makes on another device (not `Independent=`) that device as its

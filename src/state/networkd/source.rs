@@ -69,3 +69,12 @@ pub(super) fn boolean(source: &Source, a: &Assignment) -> Result<bool> {
         _ => Err(source.bad(a, "not a boolean: networkd ignores it (use yes or no)")),
     }
 }
+
+/// A tristate as systemd reads one: a boolean, or empty for "not set" (`None`), which
+/// resets an earlier line of the key.
+pub(super) fn tristate(source: &Source, a: &Assignment) -> Result<Option<bool>> {
+    if a.value.is_empty() {
+        return Ok(None);
+    }
+    boolean(source, a).map(Some)
+}

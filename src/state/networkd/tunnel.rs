@@ -8,8 +8,10 @@
 //! send has the kernel's default, which is not always iproute2's (and so not rfou's): ipip
 //! carries IPIP only, sit IPv6 only, ip6gre gets encapsulation limit 0.
 
+use std::net::IpAddr;
+
 use super::ini::Assignment;
-use super::source::{boolean, last, Source};
+use super::source::{boolean, last, tristate, Source};
 use crate::error::Result;
 use crate::state::DesiredTunnel;
 use crate::tunnel::rules::check_settings;
@@ -46,15 +48,6 @@ pub(super) const KEYS: &[&str] = &[
     "ERSPANIndex",
     "ERSPANDirection",
     "ERSPANHardwareId",
-];
-
-/// The `Local=` words that stand for an address networkd finds on the underlying device.
-const LOCAL_TYPES: &[&str] = &[
-    "ipv4_link_local",
-    "ipv6_link_local",
-    "dhcp4",
-    "dhcp6",
-    "slaac",
 ];
 
 /// What a tunnel of `kind` (and `mode`) networkd makes has where the file says nothing.
@@ -118,26 +111,12 @@ pub(super) fn read(
     let gre4 = matches!(kind, TunnelKind::Gre | TunnelKind::GreTap);
     let ignored = |source: &mut Source, a: &Assignment| ignored(source, a, kind);
 
-    for (key, word) in [("Local", "local"), ("Remote", "remote")] {
-        let Some(a) = get(key) else { continue };
-        if a.value.is_empty() || a.value == "any" {
-            continue;
-        }
-        if key == "Local" && LOCAL_TYPES.contains(&a.value.as_str()) {
-            source.note(a, "the address networkd finds on the underlying device: rfou takes the address itself (write it as local)");
-            continue;
-        }
-        let addr = values::address(&a.value, key).map_err(|e| source.bad(a, e))?;
-        if addr.is_ipv6() != v6 {
-            return Err(source.bad(
-                a,
-                format!(
-                    "networkd refuses a {} tunnel with this address family",
-                    kind.name()
-                ),
-            ));
-        }
-        if !addr.is_unspecified() {
+    let addresses = super::address::read(source, &section)?;
+    if let Some(a) = addresses.local_type {
+        source.note(a, "the address networkd finds on the underlying device: rfou takes the address itself (write it as local)");
+    }
+    for (word, found) in [("local", addresses.local), ("remote", addresses.remote)] {
+        if let Some((_, a)) = found {
             set(source, &mut settings, kind, word, Input::Word(&a.value), a)?;
         }
     }
@@ -226,16 +205,36 @@ pub(super) fn read(
     }
     settings.ikey = keys[0];
     settings.okey = keys[1];
-    if let Some(a) = get("SerializeTunneledPackets") {
-        let on = boolean(source, a)?;
+    // networkd sends no key where none is given; rfou (as iproute2) gives a gre tunnel to
+    // a multicast group the group as its key there, and has no word for "no key".
+    if let Some((IpAddr::V4(group), a)) = addresses.remote.filter(|_| gre4) {
+        let keyless: Vec<&str> = [("ikey", keys[0]), ("okey", keys[1])]
+            .into_iter()
+            .filter_map(|(word, key)| key.is_none().then_some(word))
+            .collect();
+        if group.is_multicast() && !keyless.is_empty() {
+            source.note(
+                a,
+                format!(
+                    "networkd makes this {} tunnel to a multicast group without a key ({}); rfou, as ip does, \
+                     gives it the group as its key: it gets {} {group} once rfou makes it",
+                    kind.name(),
+                    keyless.join(", "),
+                    keyless.join(" and ")
+                ),
+            );
+        }
+    }
+    // An empty SerializeTunneledPackets=, ISATAP= or AllowLocalRemote= unsets it: networkd
+    // sends nothing, and the kernel's default (off) is what rfou makes without it.
+    if let Some((a, on)) = given_tristate(source, get("SerializeTunneledPackets"))? {
         if gre4 {
             set(source, &mut settings, "seq", Input::Flag(on), a)?;
         } else {
             ignored(source, a);
         }
     }
-    if let Some(a) = get("ISATAP") {
-        let on = boolean(source, a)?;
+    if let Some((a, on)) = given_tristate(source, get("ISATAP"))? {
         if kind == TunnelKind::Sit {
             set(source, &mut settings, "isatap", Input::Flag(on), a)?;
         } else {
@@ -244,7 +243,11 @@ pub(super) fn read(
     }
     for key in ["CopyDSCP", "AllowLocalRemote"] {
         let Some(a) = get(key) else { continue };
-        if !boolean(source, a)? {
+        let on = match key {
+            "AllowLocalRemote" => tristate(source, a)?,
+            _ => Some(boolean(source, a)?),
+        };
+        if on != Some(true) {
             continue;
         }
         if kind == TunnelKind::Ip6Tnl {
@@ -280,6 +283,7 @@ pub(super) fn read(
         Some(a) => boolean(source, a)?,
         None => false,
     };
+    addresses.verify(source, name, kind, loopback || independent)?;
     if loopback {
         settings.dev = Some("lo".into());
     }
@@ -287,9 +291,39 @@ pub(super) fn read(
         let mtu = mtu_bytes(&a.value).map_err(|e| source.bad(a, e))?;
         set(source, &mut settings, "mtu", Input::Number(mtu), a)?;
     }
-    if let Some(a) = last(netdev, "MACAddress") {
-        if !a.value.is_empty() && a.value != "none" {
-            source.note(a, "rfou does not set a device's MAC address: not imported");
+    let mac = last(netdev, "MACAddress").filter(|a| !a.value.is_empty());
+    if let Some(a) = mac.filter(|a| a.value != "none") {
+        source.note(a, "rfou does not set a device's MAC address: not imported");
+    }
+    // Without MACAddress= networkd gives an Ethernet device a stable address of its own,
+    // made from the machine id and the name; rfou leaves the kernel's random one.
+    if mac.is_none() && matches!(kind, TunnelKind::GreTap | TunnelKind::Ip6GreTap) {
+        source.note(
+            name,
+            format!(
+                "networkd gives a {} device a MAC address of its own (from the machine id and the name); \
+                 rfou does not set a device's MAC address: the kernel picks one",
+                kind.name()
+            ),
+        );
+    }
+    // A fixed TTL without path MTU discovery: networkd sends both. On ipip and sit the kernel
+    // turns path MTU discovery on for a fixed TTL (ipip_netlink_parms): that is the tunnel
+    // networkd makes, named on the DiscoverPathMTU= line. gre and gretap keep both.
+    if let (Some(pmtu), true) = (
+        get("DiscoverPathMTU"),
+        matches!(kind, TunnelKind::Ipip | TunnelKind::Sit),
+    ) {
+        if settings.pmtudisc == Some(false) && settings.ttl.is_some_and(|t| t != 0) {
+            settings.pmtudisc = Some(true);
+            let ttl = get("TTL").map_or(0, |a| a.line);
+            source.note(
+                pmtu,
+                format!(
+                    "the kernel turns path MTU discovery on for a {} tunnel with a fixed TTL (TTL=, line {ttl}): imported as pmtudisc",
+                    kind.name()
+                ),
+            );
         }
     }
     check_settings(&settings, kind).map_err(|e| {
@@ -389,21 +423,36 @@ fn encapsulation(
             }
         },
     };
-    let Some(dport) = get("FOUDestinationPort") else {
+    // An empty FOUDestinationPort= unsets it (port 0): as if not given.
+    let Some(dport) = get("FOUDestinationPort").filter(|a| !a.value.is_empty()) else {
         let a = get("FooOverUDP").expect("FooOverUDP= is on");
         return Err(source.bad(
             a,
             "FooOverUDP= needs FOUDestinationPort=: networkd refuses the tunnel",
         ));
     };
+    // networkd cannot parse 0 as a port (parse_ip_port): it ignores the line, so 0 is no
+    // way to say auto (an unset source port, none or an empty FOUSourcePort=, is).
+    for port in [Some(dport), get("FOUSourcePort")].into_iter().flatten() {
+        if port.value.trim_start_matches('+').parse::<u64>() == Ok(0) {
+            let auto = if port.key == "FOUSourcePort" {
+                " (leave the key out, or empty, for auto)"
+            } else {
+                ""
+            };
+            return Err(source.bad(
+                port,
+                format!("0 is not a port: networkd cannot parse it and ignores the line{auto}"),
+            ));
+        }
+    }
     let mut spec = TunnelSettings::default();
     let word = |spec: &mut TunnelSettings, key: &str, value: &str, a: &Assignment| {
         set(source, spec, kind, key, Input::Word(value), a)
     };
     word(&mut spec, "encap", encap, dport)?;
     word(&mut spec, "encap-dport", &dport.value, dport)?;
-    // An unset source port (0) is the flow's: auto.
-    match get("FOUSourcePort").filter(|a| !a.value.is_empty() && a.value != "0") {
+    match get("FOUSourcePort").filter(|a| !a.value.is_empty()) {
         Some(a) => word(&mut spec, "encap-sport", &a.value, a)?,
         None => word(&mut spec, "encap-sport", "auto", dport)?,
     }
@@ -433,4 +482,13 @@ fn mtu_bytes(value: &str) -> crate::error::Result<i64> {
         _ => 1,
     };
     Ok(n.saturating_mul(scale).min(i64::MAX as u64) as i64)
+}
+
+/// A tristate key's assignment and value where it is given and not empty.
+fn given_tristate<'a>(
+    source: &Source,
+    a: Option<&'a Assignment>,
+) -> Result<Option<(&'a Assignment, bool)>> {
+    let Some(a) = a else { return Ok(None) };
+    Ok(tristate(source, a)?.map(|on| (a, on)))
 }
