@@ -120,6 +120,24 @@ pub(super) fn read(
             set(source, &mut settings, kind, word, Input::Word(&a.value), a)?;
         }
     }
+    // A gre or gretap tunnel to a multicast group needs a local address: the kernel refuses
+    // a gre one without, and rfou (as ip) makes neither without.
+    if let (Some((IpAddr::V4(group), a)), None, true) = (addresses.remote, addresses.local, gre4) {
+        if group.is_multicast() {
+            let who = if kind == TunnelKind::Gre {
+                "the kernel refuses it, so networkd makes none"
+            } else {
+                "rfou, as ip, makes none without one"
+            };
+            return Err(source.bad(
+                a,
+                format!(
+                    "a {} tunnel to a multicast group needs Local=: {who}",
+                    kind.name()
+                ),
+            ));
+        }
+    }
     let set = |source: &Source, settings: &mut TunnelSettings, word: &str, input, a| {
         set(source, settings, kind, word, input, a)
     };

@@ -306,3 +306,18 @@ fn an_empty_tristate_unsets() {
         "{err}"
     );
 }
+
+/// A gre or gretap tunnel to a multicast group without Local= is an error on its Remote=
+/// line, not a fault of the import.
+#[test]
+fn a_multicast_gre_tunnel_without_local_is_refused_on_its_remote_line() {
+    for kind in ["gre", "gretap"] {
+        let err = refused("t.netdev", &tunnel(kind, "Remote=239.1.1.1"));
+        assert!(
+            err.starts_with(&format!(
+                "t.netdev:6: Remote=239.1.1.1: a {kind} tunnel to a multicast group needs Local="
+            )),
+            "{kind}: {err}"
+        );
+    }
+}
