@@ -198,8 +198,18 @@ mod tests {
         assert_eq!(offered("show "), sorted(PORT_SHOW));
         assert_eq!(
             offered("del port 1 "),
-            sorted(&["local", "peer", "peer_port", "dev", "-6", "-4"])
+            sorted(&[
+                "ipproto",
+                "gue",
+                "local",
+                "peer",
+                "peer_port",
+                "dev",
+                "-6",
+                "-4"
+            ])
         );
+        assert!(!has("del port 1 gue ", "ipproto"));
         // Abbreviations lead to their values.
         assert_eq!(offered("a po 1 ipp "), offered("add port 1 ipproto "));
     }

@@ -18,8 +18,8 @@ pub const TOPICS: &[&str] = &[
 const ADD: &str = "  rfou add port PORT { ipproto PROTO | gue } [ local ADDR ] [ peer ADDR ]
            [ peer_port PORT ] [ dev IFNAME ] [ remcsum_nopartial ] [ -6 ]
 ";
-const DEL: &str =
-    "  rfou del port PORT [ local ADDR ] [ peer ADDR ] [ peer_port PORT ] [ dev IFNAME ] [ -6 ]
+const DEL: &str = "  rfou del port PORT [ ipproto PROTO | gue ] [ local ADDR ] [ peer ADDR ]
+           [ peer_port PORT ] [ dev IFNAME ] [ -6 ]
 ";
 const SHOW: &str = "  rfou show [ port PORT ] [ -6 | -4 ]
 ";

@@ -62,7 +62,7 @@ pub fn parse_words(words: &[&str], family: Option<Family>) -> Result<Command> {
         }
         "delete" => {
             let spec = read_port(&mut words, grammar::port_del(), "rfou del", family)?;
-            let (port, dev) = spec.socket()?;
+            let (port, dev) = spec.to_del()?;
             Ok(Command::PortDel { port, dev })
         }
         "show" | "list" => {

@@ -191,3 +191,30 @@ fn import_takes_its_source_and_files() {
         Command::Help(Some("import".into()))
     );
 }
+
+#[test]
+fn del_takes_ipproto_and_gue_as_ip_does_and_they_choose_nothing() {
+    let parsed = |line: &str| {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        parse(&words, None).expect(line)
+    };
+    let plain = parsed("del port 5555");
+    for line in [
+        "del port 5555 gue",
+        "del port 5555 ipproto 4",
+        "del port 5555 ipproto gre",
+        "del ipp ipip port 5555",
+    ] {
+        assert_eq!(parsed(line), plain, "{line}");
+    }
+    assert_eq!(
+        parsed("del port 5555 gue local 192.0.2.1"),
+        parsed("del port 5555 local 192.0.2.1")
+    );
+    // Their values are checked as on add, and both together refused as on add.
+    assert!(refused("del port 5555 ipproto 0", None).contains("ipproto"));
+    assert!(refused("del port 5555 ipproto nosuch", None).contains("nosuch"));
+    assert!(refused("del port 5555 gue ipproto 4", None).contains("not both"));
+    assert!(refused("del port 5555 gue gue", None).contains("given twice"));
+    assert!(refused("del port 5555 remcsum_nopartial", None).contains("unknown keyword"));
+}
