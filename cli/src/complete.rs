@@ -279,6 +279,13 @@ mod tests {
         ));
         assert!(!has("tunnel encap dev t1 fou ", "fou"));
         assert_eq!(offered("tunnel encap dev t1 fou encap-sport "), ["auto"]);
+        // The type as ip writes it: `encap TYPE`, `noencap` (which takes no options).
+        assert_eq!(offered("tunnel encap dev t1 encap "), sorted(ENCAP_TYPES));
+        assert!(has("tunnel encap dev t1 encap fou ", "encap-dport"));
+        assert!(!has("tunnel encap dev t1 encap fou ", "encap"));
+        assert!(offered("tunnel encap dev t1 noencap ").is_empty());
+        assert!(!has("tunnel change t1 noencap ", "encap-dport"));
+        assert!(has("tunnel change t1 ", "noencap"));
     }
 
     #[test]

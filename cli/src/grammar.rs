@@ -211,6 +211,18 @@ pub fn encap_options() -> &'static [&'static str] {
     &WORDS
 }
 
+/// The words of `tunnel encap` after the device: the encapsulation's options, and the type
+/// as `ip link set` writes it (`encap fou`, `noencap` for none) beside the bare `fou`,
+/// `gue` or `none` ([`ENCAP_TYPES`]). Made once.
+pub fn encap_words() -> &'static [&'static str] {
+    static WORDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+        let mut words = vec!["encap", "noencap"];
+        words.extend(encap_options());
+        words
+    });
+    &WORDS
+}
+
 /// Every word a tunnel's settings take: each keyword, its negations and aliases. Made once.
 pub fn tunnel_words() -> &'static [&'static str] {
     static WORDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {

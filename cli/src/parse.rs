@@ -373,18 +373,16 @@ fn tunnel_options(words: &mut Words, adding: bool) -> Result<(Option<TunnelMode>
     Ok((mode, settings))
 }
 
-/// `{fou|gue|none} [options]` of `tunnel encap`, each once.
+/// `{fou|gue|none} [options]` of `tunnel encap`, each once. The type may also be written
+/// as `ip link set` writes it: `encap fou`, or `noencap` for `none`.
 fn encap_words(words: &mut Words) -> Result<EncapSpec> {
     let mut settings = TunnelSettings::default();
     let mut once = Once::default();
-    let options = grammar::encap_options();
+    let options = grammar::encap_words();
     while let Some(word) = words.next_word() {
         if let Some(t) = keyword(word, grammar::ENCAP_TYPES)? {
-            if settings.encap.is_some_and(|e| e.kind.is_some()) {
-                return Err(Error::invalid(format!(
-                    "the encapsulation is given twice (\"{t}\")"
-                )));
-            }
+            // A bare type sets what `encap TYPE` sets.
+            once.set(t, grammar::sets("encap"))?;
             settings.set("encap", Input::Word(t), None)?;
             continue;
         }

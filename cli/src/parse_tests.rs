@@ -218,3 +218,61 @@ fn del_takes_ipproto_and_gue_as_ip_does_and_they_choose_nothing() {
     assert!(refused("del port 5555 gue gue", None).contains("given twice"));
     assert!(refused("del port 5555 remcsum_nopartial", None).contains("unknown keyword"));
 }
+
+#[test]
+fn noencap_is_encap_none_and_tunnel_encap_takes_ips_encap_word() {
+    let parsed = |line: &str| {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        parse(&words, None).expect(line)
+    };
+    assert_eq!(
+        parsed("tunnel change t1 noencap"),
+        parsed("tunnel change t1 encap none")
+    );
+    assert_eq!(
+        parsed("tunnel add t1 mode ipip remote 192.0.2.2 noencap"),
+        parsed("tunnel add t1 mode ipip remote 192.0.2.2 encap none")
+    );
+    assert_eq!(
+        parsed("tunnel encap dev t1 noencap"),
+        parsed("tunnel encap dev t1 none")
+    );
+    // As one writes `ip link set t1 type ipip encap fou ...`.
+    assert_eq!(
+        parsed("tunnel encap dev t1 encap fou encap-dport 5555"),
+        parsed("tunnel encap dev t1 fou encap-dport 5555")
+    );
+    assert_eq!(
+        parsed("tunnel encap t1 encap-dport 5555 encap gue"),
+        parsed("tunnel encap t1 gue encap-dport 5555")
+    );
+    for (line, says) in [
+        (
+            "tunnel change t1 encap fou noencap",
+            "both set the encapsulation",
+        ),
+        (
+            "tunnel change t1 noencap noencap",
+            "\"noencap\" is given twice",
+        ),
+        (
+            "tunnel encap dev t1 encap fou gue",
+            "both set the encapsulation",
+        ),
+        (
+            "tunnel encap dev t1 fou encap gue",
+            "both set the encapsulation",
+        ),
+        (
+            "tunnel encap dev t1 noencap none",
+            "both set the encapsulation",
+        ),
+        ("tunnel encap dev t1 encap", "encap needs a value"),
+        ("tunnel encap dev t1 encap bogus", "bogus"),
+        ("tunnel encap dev t1 noencap encap-dport 5555", "none"),
+        ("tunnel add t1 mode ipip noencap encap-dport 5555", "none"),
+    ] {
+        let err = refused(line, None);
+        assert!(err.contains(says), "{line}: {err}");
+    }
+}

@@ -395,14 +395,18 @@ pub static KEYS: &[Key] = &[
     },
     Key {
         name: "encap",
-        negations: &[],
+        // `noencap` is `encap none`, as ip takes it.
+        negations: &["noencap"],
         aliases: &[],
         value: ValueKind::Words(EncapType::WORDS),
         sets: &["the encapsulation"],
         shorthand: false,
         applies: any,
         set: |s, i, _| {
-            encap_mut(s).kind = Some(EncapType::parse(&i.word("encap")?)?);
+            encap_mut(s).kind = Some(match i {
+                Input::Flag(false) => EncapType::None,
+                other => EncapType::parse(&other.word("encap")?)?,
+            });
             Ok(())
         },
         get: |s| {
