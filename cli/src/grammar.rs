@@ -324,6 +324,7 @@ mod tests {
         }
         assert_eq!(value_of("ttl"), Some(Value::Words(&["inherit"])));
         assert_eq!(value_of("hoplimit"), value_of("ttl"));
+        assert_eq!(value_of("hlim"), value_of("ttl"));
         assert_eq!(value_of("nopmtudisc"), None);
         assert_eq!(value_of("ipproto"), Some(Value::Protocol));
         assert_eq!(value_of("gue"), None);

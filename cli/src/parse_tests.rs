@@ -276,3 +276,21 @@ fn noencap_is_encap_none_and_tunnel_encap_takes_ips_encap_word() {
         assert!(err.contains(says), "{line}: {err}");
     }
 }
+
+#[test]
+fn hlim_is_ttl() {
+    let parsed = |line: &str| {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        parse(&words, None).expect(line)
+    };
+    assert_eq!(
+        parsed("tunnel add t1 mode ip6ip6 hlim 9"),
+        parsed("tunnel add t1 mode ip6ip6 ttl 9")
+    );
+    assert_eq!(
+        parsed("tunnel change t1 hlim inherit"),
+        parsed("tunnel change t1 hoplimit inherit")
+    );
+    assert!(refused("tunnel change t1 ttl 3 hlim 4", None).contains("both set ttl"));
+    assert!(refused("tunnel change t1 hlim 256", None).contains("256"));
+}

@@ -188,7 +188,8 @@ pub static KEYS: &[Key] = &[
     Key {
         name: "ttl",
         negations: &[],
-        aliases: &["hoplimit"],
+        // ip's words for it on every kind.
+        aliases: &["hoplimit", "hlim"],
         value: ValueKind::Words(&["inherit"]),
         sets: &["ttl"],
         shorthand: false,
