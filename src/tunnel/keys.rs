@@ -224,6 +224,15 @@ mod tests {
         s.set("down", Input::Flag(true), None).unwrap();
         assert_eq!(s.up, Some(false));
         assert!(s.set("ttl", Input::Flag(true), None).is_err());
+        // encap-sport 0 is auto, as ip reads it; from a file too.
+        for zero in [Input::Word("0"), Input::Word("0x0"), Input::Number(0)] {
+            let mut z = TunnelSettings::default();
+            z.set("encap-sport", zero, None).unwrap();
+            assert_eq!(z.encap.unwrap().sport, Some(super::super::SourcePort::Auto));
+        }
+        let mut z = TunnelSettings::default();
+        assert!(z.set("encap-sport", Input::Word("00"), None).is_err());
+        assert!(z.set("encap-sport", Input::Number(-1), None).is_err());
         // `noencap` is `encap none`; `encap` itself takes a value, never a flag.
         let mut e = TunnelSettings::default();
         e.set("encap", Input::Word("fou"), None).unwrap();

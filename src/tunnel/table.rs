@@ -424,8 +424,15 @@ pub static KEYS: &[Key] = &[
         shorthand: false,
         applies: any,
         set: |s, i, _| {
+            // 0 is auto, as ip reads it and the kernel takes it.
             let sport = match i {
-                Input::Word(w) if values::is(w, "auto") => SourcePort::Auto,
+                Input::Word(w)
+                    if values::is(w, "auto")
+                        || matches!(values::number(w, "encap-sport"), Ok(Some(0))) =>
+                {
+                    SourcePort::Auto
+                }
+                Input::Number(0) => SourcePort::Auto,
                 Input::Word(w) => SourcePort::Fixed(
                     values::port(w, "encap-sport")
                         .map_err(|e| Error::invalid(format!("{e} (or auto)")))?,
