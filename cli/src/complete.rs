@@ -259,6 +259,9 @@ mod tests {
         assert!(!has("tunnel add t1 mode ipip ", "key"));
         assert!(has("tunnel add t1 mode gre ", "key"));
         assert!(!has("tunnel add t1 mode gre key 1 ", "ikey"));
+        assert!(has("tunnel add t1 mode gre ", "nokey") && has("tunnel change t1 ", "noikey"));
+        assert!(!has("tunnel add t1 mode ipip ", "nokey"));
+        assert!(!has("tunnel add t1 mode gre key 1 ", "nookey"));
         assert!(!has("tunnel add t1 mode ip6gre ", "tos"));
         assert!(!has("tunnel add t1 mode ipip encap none ", "encap-dport"));
         assert!(!has("tunnel add t1 mode ipip encap none ", "noencap-csum"));

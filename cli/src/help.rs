@@ -33,7 +33,7 @@ const TUNNEL: &str = "  rfou tunnel encap dev NAME { [ encap ] { fou | gue | non
   rfou tunnel add NAME mode MODE [ remote ADDR ] [ local ADDR ] [ dev PHYS ]
            [ ttl N | hoplimit N ] [ tos T ] [ tclass T ] [ flowlabel FL ] [ encaplimit LIMIT ]
            [ [no]pmtudisc ] [ [no]ignore-df ] [ proto PROTO ] [ [no]isatap ] [ fwmark MARK ]
-           [ key K | ikey K | okey K ] [ [no][i|o]seq ] [ [no][i|o]csum ]
+           [ key K | ikey K | okey K | no[i|o]key ] [ [no][i|o]seq ] [ [no][i|o]csum ]
            [ encap { fou | gue | none } ENCAP-OPTIONS | noencap ] [ mtu MTU ]
            [ up | down ]
   rfou tunnel change NAME [ the same options but mode ]

@@ -294,3 +294,45 @@ fn hlim_is_ttl() {
     assert!(refused("tunnel change t1 ttl 3 hlim 4", None).contains("both set ttl"));
     assert!(refused("tunnel change t1 hlim 256", None).contains("256"));
 }
+
+#[test]
+fn nokey_noikey_and_nookey_remove_the_keys_as_ip_does() {
+    let words = |line: &str| -> Vec<String> { line.split_whitespace().map(String::from).collect() };
+    let settings = |line: &str| match parse(&words(line), None).expect(line) {
+        Command::TunnelChange { settings, .. } => *settings,
+        Command::TunnelAdd(spec) => spec.settings,
+        other => panic!("{line}: {other:?}"),
+    };
+    let both = settings("tunnel change g1 nokey");
+    assert!(both.no_ikey && both.no_okey && both.ikey.is_none() && both.okey.is_none());
+    let one = settings("tunnel change g1 noikey okey 7");
+    assert!(one.no_ikey && !one.no_okey && one.okey == Some(7));
+    let out = settings("tunnel change g1 nookey");
+    assert!(!out.no_ikey && out.no_okey);
+    assert!(settings("tunnel add g1 mode gre remote 192.0.2.2 nokey").no_ikey);
+    assert!(settings("tunnel add g1 mode ip6gretap remote 2001:db8::2 nookey").no_okey);
+    // Printed back as given, and read again the same.
+    for line in [
+        "tunnel change g1 nokey",
+        "tunnel change g1 noikey",
+        "tunnel change g1 ikey 7 nookey",
+        "tunnel add g1 mode gre remote 192.0.2.2 nokey",
+    ] {
+        let command = parse(&words(line), None).unwrap();
+        let printed = crate::print::words(&command);
+        assert_eq!(printed.join(" "), line);
+        assert_eq!(parse(&printed, None).unwrap(), command, "{line}");
+    }
+    for (line, says) in [
+        ("tunnel change g1 key 5 nokey", "both set ikey"),
+        ("tunnel change g1 nokey noikey", "both set ikey"),
+        ("tunnel change g1 nokey nokey", "\"nokey\" is given twice"),
+        ("tunnel change g1 okey 5 nookey", "both set okey"),
+        ("tunnel add t1 mode ipip nokey", "GRE options"),
+        ("tunnel add t1 mode ip6ip6 noikey", "GRE options"),
+        ("tunnel change g1 nokey 5", "unknown keyword \"5\""),
+    ] {
+        let err = refused(line, None);
+        assert!(err.contains(says), "{line}: {err}");
+    }
+}
