@@ -198,8 +198,18 @@ mod tests {
         assert_eq!(offered("show "), sorted(PORT_SHOW));
         assert_eq!(
             offered("del port 1 "),
-            sorted(&["local", "peer", "peer_port", "dev", "-6", "-4"])
+            sorted(&[
+                "ipproto",
+                "gue",
+                "local",
+                "peer",
+                "peer_port",
+                "dev",
+                "-6",
+                "-4"
+            ])
         );
+        assert!(!has("del port 1 gue ", "ipproto"));
         // Abbreviations lead to their values.
         assert_eq!(offered("a po 1 ipp "), offered("add port 1 ipproto "));
     }
@@ -249,6 +259,9 @@ mod tests {
         assert!(!has("tunnel add t1 mode ipip ", "key"));
         assert!(has("tunnel add t1 mode gre ", "key"));
         assert!(!has("tunnel add t1 mode gre key 1 ", "ikey"));
+        assert!(has("tunnel add t1 mode gre ", "nokey") && has("tunnel change t1 ", "noikey"));
+        assert!(!has("tunnel add t1 mode ipip ", "nokey"));
+        assert!(!has("tunnel add t1 mode gre key 1 ", "nookey"));
         assert!(!has("tunnel add t1 mode ip6gre ", "tos"));
         assert!(!has("tunnel add t1 mode ipip encap none ", "encap-dport"));
         assert!(!has("tunnel add t1 mode ipip encap none ", "noencap-csum"));
@@ -269,6 +282,13 @@ mod tests {
         ));
         assert!(!has("tunnel encap dev t1 fou ", "fou"));
         assert_eq!(offered("tunnel encap dev t1 fou encap-sport "), ["auto"]);
+        // The type as ip writes it: `encap TYPE`, `noencap` (which takes no options).
+        assert_eq!(offered("tunnel encap dev t1 encap "), sorted(ENCAP_TYPES));
+        assert!(has("tunnel encap dev t1 encap fou ", "encap-dport"));
+        assert!(!has("tunnel encap dev t1 encap fou ", "encap"));
+        assert!(offered("tunnel encap dev t1 noencap ").is_empty());
+        assert!(!has("tunnel change t1 noencap ", "encap-dport"));
+        assert!(has("tunnel change t1 ", "noencap"));
     }
 
     #[test]

@@ -182,13 +182,15 @@ pub fn port_add() -> &'static [&'static str] {
     &WORDS
 }
 
-/// The keywords of `del`: those that name a socket. Made once, as `port_add`'s.
+/// The keywords of `del`: those that name a socket, and `ipproto` and `gue`, which ip's
+/// `fou del` takes too (scripts write `ip fou del port 5555 gue`); the kernel finds the port
+/// by its socket, so they are checked but choose nothing. Made once, as `port_add`'s.
 pub fn port_del() -> &'static [&'static str] {
     static WORDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
         port_add()
             .iter()
             .copied()
-            .filter(|k| !matches!(*k, "ipproto" | "gue" | "remcsum_nopartial"))
+            .filter(|k| *k != "remcsum_nopartial")
             .collect()
     });
     &WORDS
@@ -205,6 +207,18 @@ pub fn encap_options() -> &'static [&'static str] {
             .copied()
             .filter(|k| k.starts_with("encap-") || k.starts_with("noencap-"))
             .collect()
+    });
+    &WORDS
+}
+
+/// The words of `tunnel encap` after the device: the encapsulation's options, and the type
+/// as `ip link set` writes it (`encap fou`, `noencap` for none) beside the bare `fou`,
+/// `gue` or `none` ([`ENCAP_TYPES`]). Made once.
+pub fn encap_words() -> &'static [&'static str] {
+    static WORDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+        let mut words = vec!["encap", "noencap"];
+        words.extend(encap_options());
+        words
     });
     &WORDS
 }
@@ -310,12 +324,14 @@ mod tests {
         }
         assert_eq!(value_of("ttl"), Some(Value::Words(&["inherit"])));
         assert_eq!(value_of("hoplimit"), value_of("ttl"));
+        assert_eq!(value_of("hlim"), value_of("ttl"));
         assert_eq!(value_of("nopmtudisc"), None);
         assert_eq!(value_of("ipproto"), Some(Value::Protocol));
         assert_eq!(value_of("gue"), None);
         assert_eq!(value_of("mode"), Some(Value::Mode));
         assert!(encap_options().contains(&"noencap-udp6-csum"));
-        assert!(!port_del().contains(&"gue"));
+        assert!(port_del().contains(&"gue"));
+        assert!(!port_del().contains(&"remcsum_nopartial"));
         assert_eq!(global_option("--netns").unwrap().id(), "-n");
     }
 }

@@ -18,8 +18,8 @@ pub const TOPICS: &[&str] = &[
 const ADD: &str = "  rfou add port PORT { ipproto PROTO | gue } [ local ADDR ] [ peer ADDR ]
            [ peer_port PORT ] [ dev IFNAME ] [ remcsum_nopartial ] [ -6 ]
 ";
-const DEL: &str =
-    "  rfou del port PORT [ local ADDR ] [ peer ADDR ] [ peer_port PORT ] [ dev IFNAME ] [ -6 ]
+const DEL: &str = "  rfou del port PORT [ ipproto PROTO | gue ] [ local ADDR ] [ peer ADDR ]
+           [ peer_port PORT ] [ dev IFNAME ] [ -6 ]
 ";
 const SHOW: &str = "  rfou show [ port PORT ] [ -6 | -4 ]
 ";
@@ -27,14 +27,15 @@ const PORT_WHERE: &str = "\
 Where: PORT  := 1..65535
        PROTO := 1..255 | ipip | ipencap | ipv6 | sit | gre | etherip | mpls
 ";
-const TUNNEL: &str =
-    "  rfou tunnel encap dev NAME { fou | gue | none } [ encap-sport { PORT | auto } ]
-           [ encap-dport PORT ] [ [no]encap-csum ] [ [no]encap-csum6 ] [ [no]encap-remcsum ]
+const TUNNEL: &str = "  rfou tunnel encap dev NAME { [ encap ] { fou | gue | none } | noencap }
+           [ encap-sport { PORT | auto } ] [ encap-dport PORT ] [ [no]encap-csum ]
+           [ [no]encap-csum6 ] [ [no]encap-remcsum ]
   rfou tunnel add NAME mode MODE [ remote ADDR ] [ local ADDR ] [ dev PHYS ]
            [ ttl N | hoplimit N ] [ tos T ] [ tclass T ] [ flowlabel FL ] [ encaplimit LIMIT ]
            [ [no]pmtudisc ] [ [no]ignore-df ] [ proto PROTO ] [ [no]isatap ] [ fwmark MARK ]
-           [ key K | ikey K | okey K ] [ [no][i|o]seq ] [ [no][i|o]csum ]
-           [ encap { fou | gue | none } ENCAP-OPTIONS ] [ mtu MTU ] [ up | down ]
+           [ key K | ikey K | okey K | no[i|o]key ] [ [no][i|o]seq ] [ [no][i|o]csum ]
+           [ encap { fou | gue | none } ENCAP-OPTIONS | noencap ] [ mtu MTU ]
+           [ up | down ]
   rfou tunnel change NAME [ the same options but mode ]
   rfou tunnel del NAME
   rfou tunnel show [ NAME ]

@@ -62,7 +62,7 @@ pub fn parse_words(words: &[&str], family: Option<Family>) -> Result<Command> {
         }
         "delete" => {
             let spec = read_port(&mut words, grammar::port_del(), "rfou del", family)?;
-            let (port, dev) = spec.socket()?;
+            let (port, dev) = spec.to_del()?;
             Ok(Command::PortDel { port, dev })
         }
         "show" | "list" => {
@@ -373,18 +373,16 @@ fn tunnel_options(words: &mut Words, adding: bool) -> Result<(Option<TunnelMode>
     Ok((mode, settings))
 }
 
-/// `{fou|gue|none} [options]` of `tunnel encap`, each once.
+/// `{fou|gue|none} [options]` of `tunnel encap`, each once. The type may also be written
+/// as `ip link set` writes it: `encap fou`, or `noencap` for `none`.
 fn encap_words(words: &mut Words) -> Result<EncapSpec> {
     let mut settings = TunnelSettings::default();
     let mut once = Once::default();
-    let options = grammar::encap_options();
+    let options = grammar::encap_words();
     while let Some(word) = words.next_word() {
         if let Some(t) = keyword(word, grammar::ENCAP_TYPES)? {
-            if settings.encap.is_some_and(|e| e.kind.is_some()) {
-                return Err(Error::invalid(format!(
-                    "the encapsulation is given twice (\"{t}\")"
-                )));
-            }
+            // A bare type sets what `encap TYPE` sets.
+            once.set(t, grammar::sets("encap"))?;
             settings.set("encap", Input::Word(t), None)?;
             continue;
         }

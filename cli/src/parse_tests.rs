@@ -210,3 +210,148 @@ fn import_takes_its_source_and_files() {
         Command::Help(Some("import".into()))
     );
 }
+
+#[test]
+fn del_takes_ipproto_and_gue_as_ip_does_and_they_choose_nothing() {
+    let parsed = |line: &str| {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        parse(&words, None).expect(line)
+    };
+    let plain = parsed("del port 5555");
+    for line in [
+        "del port 5555 gue",
+        "del port 5555 ipproto 4",
+        "del port 5555 ipproto gre",
+        "del ipp ipip port 5555",
+    ] {
+        assert_eq!(parsed(line), plain, "{line}");
+    }
+    assert_eq!(
+        parsed("del port 5555 gue local 192.0.2.1"),
+        parsed("del port 5555 local 192.0.2.1")
+    );
+    // Their values are checked as on add, and both together refused as on add.
+    assert!(refused("del port 5555 ipproto 0", None).contains("ipproto"));
+    assert!(refused("del port 5555 ipproto nosuch", None).contains("nosuch"));
+    assert!(refused("del port 5555 gue ipproto 4", None).contains("not both"));
+    assert!(refused("del port 5555 gue gue", None).contains("given twice"));
+    assert!(refused("del port 5555 remcsum_nopartial", None).contains("unknown keyword"));
+}
+
+#[test]
+fn noencap_is_encap_none_and_tunnel_encap_takes_ips_encap_word() {
+    let parsed = |line: &str| {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        parse(&words, None).expect(line)
+    };
+    assert_eq!(
+        parsed("tunnel change t1 noencap"),
+        parsed("tunnel change t1 encap none")
+    );
+    assert_eq!(
+        parsed("tunnel add t1 mode ipip remote 192.0.2.2 noencap"),
+        parsed("tunnel add t1 mode ipip remote 192.0.2.2 encap none")
+    );
+    assert_eq!(
+        parsed("tunnel encap dev t1 noencap"),
+        parsed("tunnel encap dev t1 none")
+    );
+    // As one writes `ip link set t1 type ipip encap fou ...`.
+    assert_eq!(
+        parsed("tunnel encap dev t1 encap fou encap-dport 5555"),
+        parsed("tunnel encap dev t1 fou encap-dport 5555")
+    );
+    assert_eq!(
+        parsed("tunnel encap t1 encap-dport 5555 encap gue"),
+        parsed("tunnel encap t1 gue encap-dport 5555")
+    );
+    for (line, says) in [
+        (
+            "tunnel change t1 encap fou noencap",
+            "both set the encapsulation",
+        ),
+        (
+            "tunnel change t1 noencap noencap",
+            "\"noencap\" is given twice",
+        ),
+        (
+            "tunnel encap dev t1 encap fou gue",
+            "both set the encapsulation",
+        ),
+        (
+            "tunnel encap dev t1 fou encap gue",
+            "both set the encapsulation",
+        ),
+        (
+            "tunnel encap dev t1 noencap none",
+            "both set the encapsulation",
+        ),
+        ("tunnel encap dev t1 encap", "encap needs a value"),
+        ("tunnel encap dev t1 encap bogus", "bogus"),
+        ("tunnel encap dev t1 noencap encap-dport 5555", "none"),
+        ("tunnel add t1 mode ipip noencap encap-dport 5555", "none"),
+    ] {
+        let err = refused(line, None);
+        assert!(err.contains(says), "{line}: {err}");
+    }
+}
+
+#[test]
+fn hlim_is_ttl() {
+    let parsed = |line: &str| {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        parse(&words, None).expect(line)
+    };
+    assert_eq!(
+        parsed("tunnel add t1 mode ip6ip6 hlim 9"),
+        parsed("tunnel add t1 mode ip6ip6 ttl 9")
+    );
+    assert_eq!(
+        parsed("tunnel change t1 hlim inherit"),
+        parsed("tunnel change t1 hoplimit inherit")
+    );
+    assert!(refused("tunnel change t1 ttl 3 hlim 4", None).contains("both set ttl"));
+    assert!(refused("tunnel change t1 hlim 256", None).contains("256"));
+}
+
+#[test]
+fn nokey_noikey_and_nookey_remove_the_keys_as_ip_does() {
+    let words = |line: &str| -> Vec<String> { line.split_whitespace().map(String::from).collect() };
+    let settings = |line: &str| match parse(&words(line), None).expect(line) {
+        Command::TunnelChange { settings, .. } => *settings,
+        Command::TunnelAdd(spec) => spec.settings,
+        other => panic!("{line}: {other:?}"),
+    };
+    let both = settings("tunnel change g1 nokey");
+    assert!(both.no_ikey && both.no_okey && both.ikey.is_none() && both.okey.is_none());
+    let one = settings("tunnel change g1 noikey okey 7");
+    assert!(one.no_ikey && !one.no_okey && one.okey == Some(7));
+    let out = settings("tunnel change g1 nookey");
+    assert!(!out.no_ikey && out.no_okey);
+    assert!(settings("tunnel add g1 mode gre remote 192.0.2.2 nokey").no_ikey);
+    assert!(settings("tunnel add g1 mode ip6gretap remote 2001:db8::2 nookey").no_okey);
+    // Printed back as given, and read again the same.
+    for line in [
+        "tunnel change g1 nokey",
+        "tunnel change g1 noikey",
+        "tunnel change g1 ikey 7 nookey",
+        "tunnel add g1 mode gre remote 192.0.2.2 nokey",
+    ] {
+        let command = parse(&words(line), None).unwrap();
+        let printed = crate::print::words(&command);
+        assert_eq!(printed.join(" "), line);
+        assert_eq!(parse(&printed, None).unwrap(), command, "{line}");
+    }
+    for (line, says) in [
+        ("tunnel change g1 key 5 nokey", "both set ikey"),
+        ("tunnel change g1 nokey noikey", "both set ikey"),
+        ("tunnel change g1 nokey nokey", "\"nokey\" is given twice"),
+        ("tunnel change g1 okey 5 nookey", "both set okey"),
+        ("tunnel add t1 mode ipip nokey", "GRE options"),
+        ("tunnel add t1 mode ip6ip6 noikey", "GRE options"),
+        ("tunnel change g1 nokey 5", "unknown keyword \"5\""),
+    ] {
+        let err = refused(line, None);
+        assert!(err.contains(says), "{line}: {err}");
+    }
+}

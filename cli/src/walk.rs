@@ -276,6 +276,8 @@ impl Walk<'_> {
                     "encap" => encap = Some(keyword(value_word, ENCAP_TYPES).ok()??),
                     _ => {}
                 }
+            } else if kw == "noencap" {
+                encap = Some("none");
             }
         }
         let encap_options = grammar::encap_options();
@@ -315,7 +317,8 @@ fn encap_options_fit(encap: Option<&str>, adding: bool) -> bool {
     }
 }
 
-/// `tunnel encap dev NAME`: the encapsulation first, then its options, each once.
+/// `tunnel encap dev NAME`: the encapsulation first (bare, `encap TYPE` or `noencap`), then
+/// its options, each once.
 fn encap_only(rest: &[&str]) -> Option<Candidates> {
     let encap_options = grammar::encap_options();
     let mut set: Vec<&'static str> = Vec::new();
@@ -329,18 +332,26 @@ fn encap_only(rest: &[&str]) -> Option<Candidates> {
             encap = Some(t);
             continue;
         }
-        let kw = keyword(word, encap_options).ok()??;
+        let kw = keyword(word, grammar::encap_words()).ok()??;
         let fields = sets(kw);
-        if fields.iter().any(|f| set.contains(f)) {
+        if fields.iter().any(|f| set.contains(f))
+            || (kw == "encap" || kw == "noencap") && encap.is_some()
+        {
             return None;
         }
         set.extend(fields);
+        if kw == "noencap" {
+            encap = Some("none");
+        }
         if let Some(value) = value_of(kw) {
-            if words_left.next().is_none() {
+            let Some(value_word) = words_left.next() else {
                 return Some(match value {
                     Value::Words(list) => words(list),
                     _ => nothing(),
                 });
+            };
+            if kw == "encap" {
+                encap = Some(keyword(value_word, ENCAP_TYPES).ok()??);
             }
         }
     }

@@ -24,6 +24,9 @@ pub const PORT_KEYS: &[(&str, bool)] = &[
     ("-4", false),
 ];
 
+/// Why `ipproto` and `gue` together are refused.
+const BOTH_CARRIED: &str = "give ipproto or gue, not both: a port is either direct FOU or GUE";
+
 /// A port as given so far.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PortSpec {
@@ -176,15 +179,20 @@ impl PortSpec {
         Ok((fou, self.dev.clone()))
     }
 
+    /// The port a `del` gives. `ipproto` and `gue` may be given, as ip takes them, at most
+    /// one of them; they choose nothing, for the kernel finds the port by its socket.
+    pub fn to_del(&self) -> Result<(FouPort, Option<String>)> {
+        if self.ipproto.is_some() && self.gue == Some(true) {
+            return Err(Error::invalid(BOTH_CARRIED));
+        }
+        self.socket()
+    }
+
     /// The port an `add` (or a `[[port]]`) gives: also what it carries, exactly one of
     /// `ipproto` and `gue`.
     pub fn to_add(&self) -> Result<(FouPort, Option<String>)> {
         let encap = match (self.ipproto, self.gue == Some(true)) {
-            (Some(_), true) => {
-                return Err(Error::invalid(
-                    "give ipproto or gue, not both: a port is either direct FOU or GUE",
-                ))
-            }
+            (Some(_), true) => return Err(Error::invalid(BOTH_CARRIED)),
             (None, false) => {
                 return Err(Error::invalid(
                     "give ipproto PROTO or gue: what does the port carry?",

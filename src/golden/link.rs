@@ -343,3 +343,60 @@ fn group_delete_moves_each_tunnel_then_deletes_the_group() {
     delete.extend(attr(IFLA_GROUP, &GROUP.to_ne_bytes()));
     assert_eq!(encode(del_group_request(GROUP), NLM_F_ACK, 1), delete);
 }
+
+/// `tunnel change NAME nokey` (and `noikey`) of a gre tunnel with `key 5`: the key removed
+/// in each direction named, its value 0 and its `GRE_KEY` bit (`0x2000`, big-endian)
+/// cleared, as `ip link set NAME type gre nokey` sends them; `key 0` would keep the bit.
+#[test]
+fn nokey_clears_the_keys_and_their_gre_key_bits() {
+    let be16 = |kind: u16, v: u16| attr(kind, &v.to_be_bytes());
+    let be32 = |kind: u16, v: u32| attr(kind, &v.to_be_bytes());
+    const GRE_KEY: u16 = 0x2000;
+    // IFLA_GRE_: IFLAGS 2, OFLAGS 3, IKEY 4, OKEY 5.
+    let keyed = || {
+        let mut attrs = TunnelAttrs::empty(TunnelKind::Gre);
+        TunnelSettings {
+            ikey: Some(5),
+            okey: Some(5),
+            ..TunnelSettings::default()
+        }
+        .write(&mut attrs, None, false);
+        attrs
+    };
+    let request = |attrs: TunnelAttrs| {
+        encode(
+            change_link_request(7, TunnelKind::Gre, attrs, None),
+            NLM_F_ACK,
+            1,
+        )
+    };
+    let expected = |data: &[Vec<u8>]| link("gre", 7, &[], data, REQ_ACK);
+    assert_eq!(
+        request(keyed()),
+        expected(&[be32(4, 5), be32(5, 5), be16(2, GRE_KEY), be16(3, GRE_KEY)])
+    );
+    for (removed, data) in [
+        (
+            (true, true),
+            [be32(4, 0), be32(5, 0), be16(2, 0), be16(3, 0)],
+        ),
+        // What is written again goes after what is kept.
+        (
+            (true, false),
+            [be32(5, 5), be16(3, GRE_KEY), be32(4, 0), be16(2, 0)],
+        ),
+        (
+            (false, true),
+            [be32(4, 5), be16(2, GRE_KEY), be32(5, 0), be16(3, 0)],
+        ),
+    ] {
+        let mut attrs = keyed();
+        TunnelSettings {
+            no_ikey: removed.0,
+            no_okey: removed.1,
+            ..TunnelSettings::default()
+        }
+        .write(&mut attrs, None, false);
+        assert_eq!(request(attrs), expected(&data), "{removed:?}");
+    }
+}

@@ -52,7 +52,8 @@ pub enum ValueKind {
 pub struct Key {
     /// The keyword, and the key of a `[[tunnel]]` entry.
     pub name: &'static str,
-    /// The keywords that turn a flag off (`nopmtudisc`), on the command line.
+    /// The keywords that turn a flag off (`nopmtudisc`), on the command line; for a keyword
+    /// that takes a value, the words that clear the setting without one (`noencap`).
     pub negations: &'static [&'static str],
     /// Other spellings, taken as the keyword (`hoplimit` for `ttl`).
     pub aliases: &'static [&'static str],
@@ -125,6 +126,11 @@ impl TunnelSettings {
         };
         let input = match input {
             Input::Flag(on) if is_negation(word) => Input::Flag(!on),
+            // Only a negation gives a keyword that takes a value no value (a file's
+            // `encap = false` is no `noencap`).
+            Input::Flag(_) if key.value != ValueKind::Flag => {
+                return Err(Error::invalid(format!("{word} needs a value")));
+            }
             other => other,
         };
         (key.set)(self, input, kind)
@@ -154,9 +160,9 @@ mod tests {
             {
                 assert!(seen.insert(word), "{word} twice");
             }
-            assert_eq!(
-                key.value == ValueKind::Flag,
-                !key.negations.is_empty(),
+            // A flag has its negation; a keyword with a value may have one that clears it.
+            assert!(
+                key.value != ValueKind::Flag || !key.negations.is_empty(),
                 "{}",
                 key.name
             );
@@ -218,6 +224,22 @@ mod tests {
         s.set("down", Input::Flag(true), None).unwrap();
         assert_eq!(s.up, Some(false));
         assert!(s.set("ttl", Input::Flag(true), None).is_err());
+        // encap-sport 0 is auto, as ip reads it; from a file too.
+        for zero in [Input::Word("0"), Input::Word("0x0"), Input::Number(0)] {
+            let mut z = TunnelSettings::default();
+            z.set("encap-sport", zero, None).unwrap();
+            assert_eq!(z.encap.unwrap().sport, Some(super::super::SourcePort::Auto));
+        }
+        let mut z = TunnelSettings::default();
+        assert!(z.set("encap-sport", Input::Word("00"), None).is_err());
+        assert!(z.set("encap-sport", Input::Number(-1), None).is_err());
+        // `noencap` is `encap none`; `encap` itself takes a value, never a flag.
+        let mut e = TunnelSettings::default();
+        e.set("encap", Input::Word("fou"), None).unwrap();
+        e.set("noencap", Input::Flag(true), None).unwrap();
+        assert_eq!(e.encap.unwrap().kind, Some(crate::tunnel::EncapType::None));
+        assert!(e.set("encap", Input::Flag(false), None).is_err());
+        assert!(e.set("encap", Input::Flag(true), None).is_err());
         assert!(s.set("pmtudisc", Input::Word("x"), None).is_err());
     }
 

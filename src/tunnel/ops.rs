@@ -471,6 +471,7 @@ pub(crate) fn touches_endpoints(settings: &TunnelSettings) -> bool {
         || settings.remote.is_some()
         || settings.dev.is_some()
         || settings.ikey.is_some()
+        || settings.no_ikey
 }
 
 /// Whether `settings` change what a tunnel's MTU depends on: its underlay (remote, local,
@@ -484,6 +485,8 @@ pub(crate) fn touches_mtu(settings: &TunnelSettings, kind: TunnelKind) -> bool {
         || settings.dev.is_some()
         || settings.ikey.is_some()
         || settings.okey.is_some()
+        || settings.no_ikey
+        || settings.no_okey
         || settings.oseq.is_some()
         || settings.ocsum.is_some()
         || settings.encap.is_some()

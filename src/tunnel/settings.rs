@@ -67,6 +67,11 @@ pub struct TunnelSettings {
     pub ikey: Option<u32>,
     /// The GRE output key.
     pub okey: Option<u32>,
+    /// The input key removed (`noikey`, `nokey`): a change that clears the key and its
+    /// `GRE_KEY` bit. Never set with `ikey`; a whole tunnel says "no key" by `ikey: None`.
+    pub no_ikey: bool,
+    /// The output key removed (`nookey`, `nokey`).
+    pub no_okey: bool,
     /// GRE sequence numbers on what is received.
     pub iseq: Option<bool>,
     /// GRE sequence numbers on what is sent.
@@ -143,6 +148,8 @@ impl TunnelSettings {
             isatap: (kind == TunnelKind::Sit).then_some(false),
             ikey: None,
             okey: None,
+            no_ikey: false,
+            no_okey: false,
             iseq: gre.then_some(false),
             oseq: gre.then_some(false),
             icsum: gre.then_some(false),
@@ -177,8 +184,11 @@ impl TunnelSettings {
             ignore_df: self.ignore_df.or(d.ignore_df),
             proto: self.proto.or(d.proto),
             isatap: self.isatap.or(d.isatap),
+            // A key removed is no key, which a multicast group's key takes the place of.
             ikey: key(self.ikey),
             okey: key(self.okey),
+            no_ikey: false,
+            no_okey: false,
             iseq: self.iseq.or(d.iseq),
             oseq: self.oseq.or(d.oseq),
             icsum: self.icsum.or(d.icsum),
@@ -299,11 +309,11 @@ impl TunnelSettings {
     }
 
     /// GRE's key, sequence and checksum bits (`GRE_KEY`, `GRE_SEQ`, `GRE_CSUM` of the input
-    /// and output flags), which say whether each is in use. A key given sets its bit; with
-    /// `whole`, a key not given clears it.
+    /// and output flags), which say whether each is in use. A key given sets its bit; a key
+    /// removed (`nokey`), or with `whole` a key not given, clears it and the key.
     fn write_gre_flags(&self, attrs: &mut TunnelAttrs, now: &Read, whole: bool) {
         let edit = |flags: GreIOFlags,
-                    key: Option<u32>,
+                    key: Option<bool>,
                     seq: Option<bool>,
                     csum: Option<bool>|
          -> GreIOFlags {
@@ -313,30 +323,32 @@ impl TunnelSettings {
                 Some(false) => flags -= bit,
                 None => {}
             };
-            put(
-                GreIOFlags::Key,
-                match key {
-                    Some(_) => Some(true),
-                    None if whole => Some(false),
-                    None => None,
-                },
-            );
+            put(GreIOFlags::Key, key);
             put(GreIOFlags::Seq, seq);
             put(GreIOFlags::Checksum, csum);
             flags
         };
-        let iflags = edit(now.iflags, self.ikey, self.iseq, self.icsum);
-        let oflags = edit(now.oflags, self.okey, self.oseq, self.ocsum);
-        if whole && self.ikey.is_none() {
+        // Whether each key is on (given), off (removed, or not given in a whole tunnel), or
+        // left as it is.
+        let key_bit = |key: Option<u32>, removed: bool| match key {
+            Some(_) => Some(true),
+            None if whole || removed => Some(false),
+            None => None,
+        };
+        let ikey = key_bit(self.ikey, self.no_ikey);
+        let okey = key_bit(self.okey, self.no_okey);
+        let iflags = edit(now.iflags, ikey, self.iseq, self.icsum);
+        let oflags = edit(now.oflags, okey, self.oseq, self.ocsum);
+        if ikey == Some(false) {
             attrs.set(Setting::IKey(0));
         }
-        if whole && self.okey.is_none() {
+        if okey == Some(false) {
             attrs.set(Setting::OKey(0));
         }
-        if iflags != now.iflags || self.ikey.is_some() || whole {
+        if iflags != now.iflags || ikey.is_some() || whole {
             attrs.set(Setting::IFlags(iflags));
         }
-        if oflags != now.oflags || self.okey.is_some() || whole {
+        if oflags != now.oflags || okey.is_some() || whole {
             attrs.set(Setting::OFlags(oflags));
         }
     }
@@ -384,6 +396,8 @@ impl TunnelSettings {
             isatap: (kind == TunnelKind::Sit).then_some(r.sit_flags & SIT_ISATAP != 0),
             ikey: if gre { key(r.iflags, r.ikey) } else { None },
             okey: if gre { key(r.oflags, r.okey) } else { None },
+            no_ikey: false,
+            no_okey: false,
             iseq: gre.then_some(r.iflags.contains(GreIOFlags::Seq)),
             oseq: gre.then_some(r.oflags.contains(GreIOFlags::Seq)),
             icsum: gre.then_some(r.iflags.contains(GreIOFlags::Checksum)),

@@ -188,7 +188,8 @@ pub static KEYS: &[Key] = &[
     Key {
         name: "ttl",
         negations: &[],
-        aliases: &["hoplimit"],
+        // ip's words for it on every kind.
+        aliases: &["hoplimit", "hlim"],
         value: ValueKind::Words(&["inherit"]),
         sets: &["ttl"],
         shorthand: false,
@@ -300,9 +301,11 @@ pub static KEYS: &[Key] = &[
         get: |s| s.proto.map(|p| Value::Word(proto_word(p))),
     },
     flag!("isatap", ["noisatap"], isatap, sit),
+    // A key, or (`nokey`, `noikey`, `nookey`, as ip takes them) none: the key and its
+    // GRE_KEY bit cleared. `key 0` is a key of 0, as with ip.
     Key {
         name: "key",
-        negations: &[],
+        negations: &["nokey"],
         aliases: &[],
         value: ValueKind::Typed,
         sets: &["ikey", "okey"],
@@ -310,39 +313,39 @@ pub static KEYS: &[Key] = &[
         applies: gre,
         set: |s, i, _| {
             let key = gre_key(i, "key")?;
-            s.ikey = Some(key);
-            s.okey = Some(key);
+            (s.ikey, s.no_ikey) = key;
+            (s.okey, s.no_okey) = key;
             Ok(())
         },
         get: |_| None,
     },
     Key {
         name: "ikey",
-        negations: &[],
+        negations: &["noikey"],
         aliases: &[],
         value: ValueKind::Typed,
         sets: &["ikey"],
         shorthand: false,
         applies: gre,
         set: |s, i, _| {
-            s.ikey = Some(gre_key(i, "ikey")?);
+            (s.ikey, s.no_ikey) = gre_key(i, "ikey")?;
             Ok(())
         },
-        get: |s| s.ikey.map(|k| Value::Number(k.into())),
+        get: |s| key_value(s.ikey, s.no_ikey),
     },
     Key {
         name: "okey",
-        negations: &[],
+        negations: &["nookey"],
         aliases: &[],
         value: ValueKind::Typed,
         sets: &["okey"],
         shorthand: false,
         applies: gre,
         set: |s, i, _| {
-            s.okey = Some(gre_key(i, "okey")?);
+            (s.okey, s.no_okey) = gre_key(i, "okey")?;
             Ok(())
         },
-        get: |s| s.okey.map(|k| Value::Number(k.into())),
+        get: |s| key_value(s.okey, s.no_okey),
     },
     Key {
         name: "seq",
@@ -396,14 +399,18 @@ pub static KEYS: &[Key] = &[
     },
     Key {
         name: "encap",
-        negations: &[],
+        // `noencap` is `encap none`, as ip takes it.
+        negations: &["noencap"],
         aliases: &[],
         value: ValueKind::Words(EncapType::WORDS),
         sets: &["the encapsulation"],
         shorthand: false,
         applies: any,
         set: |s, i, _| {
-            encap_mut(s).kind = Some(EncapType::parse(&i.word("encap")?)?);
+            encap_mut(s).kind = Some(match i {
+                Input::Flag(false) => EncapType::None,
+                other => EncapType::parse(&other.word("encap")?)?,
+            });
             Ok(())
         },
         get: |s| {
@@ -420,8 +427,15 @@ pub static KEYS: &[Key] = &[
         shorthand: false,
         applies: any,
         set: |s, i, _| {
+            // 0 is auto, as ip reads it and the kernel takes it.
             let sport = match i {
-                Input::Word(w) if values::is(w, "auto") => SourcePort::Auto,
+                Input::Word(w)
+                    if values::is(w, "auto")
+                        || matches!(values::number(w, "encap-sport"), Ok(Some(0))) =>
+                {
+                    SourcePort::Auto
+                }
+                Input::Number(0) => SourcePort::Auto,
                 Input::Word(w) => SourcePort::Fixed(
                     values::port(w, "encap-sport")
                         .map_err(|e| Error::invalid(format!("{e} (or auto)")))?,
@@ -489,9 +503,21 @@ pub static KEYS: &[Key] = &[
     flag!("up", ["down"], up, any),
 ];
 
-fn gre_key(input: Input, key: &str) -> Result<u32> {
-    match input {
-        Input::Number(_) => Ok(input.number(key, 0..=u32::MAX.into())? as u32),
-        other => values::key(&other.word(key)?, key),
+/// A GRE key as (the key, whether it is removed): its negation (`Input::Flag(false)`)
+/// removes it.
+fn gre_key(input: Input, key: &str) -> Result<(Option<u32>, bool)> {
+    let value = match input {
+        Input::Flag(false) => return Ok((None, true)),
+        Input::Number(_) => input.number(key, 0..=u32::MAX.into())? as u32,
+        other => values::key(&other.word(key)?, key)?,
+    };
+    Ok((Some(value), false))
+}
+
+/// A key's value as written: its number, or off where it is removed.
+fn key_value(key: Option<u32>, removed: bool) -> Option<Value> {
+    match key {
+        Some(k) => Some(Value::Number(k.into())),
+        None => removed.then_some(Value::Flag(false)),
     }
 }

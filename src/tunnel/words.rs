@@ -14,14 +14,20 @@ impl TunnelSettings {
     pub fn words(&self) -> Vec<String> {
         let mut out = Vec::new();
         let same_keys = self.ikey.is_some() && self.ikey == self.okey;
+        let no_keys = self.no_ikey && self.no_okey;
         for (name, value) in self.values() {
-            // One key for both directions is said once, as `key`.
+            // One key for both directions is said once, as `key`, and both removed as
+            // `nokey`.
             match name {
                 "ikey" if same_keys => {
                     out.extend(["key".to_string(), value.to_string()]);
                     continue;
                 }
-                "okey" if same_keys => continue,
+                "ikey" if no_keys => {
+                    out.push("nokey".to_string());
+                    continue;
+                }
+                "okey" if same_keys || no_keys => continue,
                 _ => {}
             }
             let key = key(name).expect("a keyword of the table");

@@ -535,3 +535,41 @@ fn tunnel_encap_sets_the_mtu_ip_would_have_given() {
         );
     }
 }
+
+/// `rfou tunnel change NAME nokey` (and `noikey`, `nookey`) leaves a GRE tunnel that ip made
+/// with `key 5` as `ip link set NAME type KIND nokey` leaves it: the keys named gone (no
+/// GRE_KEY flag), every other setting and the MTU as ip leaves them.
+#[test]
+fn nokey_removes_the_keys_as_ip_link_set_does() {
+    let ns = with_dummy("i-nokey");
+    for k in KINDS.iter().filter(|k| k.gre) {
+        let name = format!("k-{}", k.mode);
+        let add = format!("link add {name} type {} {}", k.ip_type, k.settings("key 5"));
+        for word in ["nokey", "noikey", "nookey"] {
+            let what = format!("{name} `{word}`");
+            ns.ip_line(&add);
+            let before = info_data(&ns, &name);
+            assert_eq!(before["ikey"], "0.0.0.5", "{what}: {before}");
+            assert_eq!(before["okey"], "0.0.0.5", "{what}: {before}");
+            ns.ip_line(&format!("link set {name} type {} {word}", k.ip_type));
+            let by_ip = (info_data(&ns, &name), ns.link_json(&name)["mtu"].clone());
+            let (input_gone, output_gone) = (word != "nookey", word != "noikey");
+            assert_eq!(by_ip.0["ikey"].is_null(), input_gone, "{what}: {}", by_ip.0);
+            assert_eq!(
+                by_ip.0["okey"].is_null(),
+                output_gone,
+                "{what}: {}",
+                by_ip.0
+            );
+            ns.ip_line(&format!("link del {name}"));
+
+            ns.ip_line(&add);
+            rf_ok(&ns, &format!("tunnel change {name} {word}"));
+            let by_rfou = (info_data(&ns, &name), ns.link_json(&name)["mtu"].clone());
+            assert_eq!(by_rfou, by_ip, "{what}: rfou and ip differ");
+            let shown = rf_ok(&ns, &format!("-j tunnel show {name}")).json();
+            assert_eq!(shown[0]["ikey"].is_null(), input_gone, "{what}: {shown}");
+            ns.ip_line(&format!("link del {name}"));
+        }
+    }
+}
