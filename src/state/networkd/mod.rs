@@ -84,10 +84,7 @@ pub const NETWORKD_KEYS: &[(&str, &[&str])] = &[
 /// `Tunnel=` lines name with the device it matches, or notes only.
 enum Read {
     Netdev(Box<Netdev>),
-    Network {
-        links: Vec<netdev::Link>,
-        notes: Vec<Note>,
-    },
+    Network(netdev::Network),
     Skipped(Note),
 }
 
@@ -100,11 +97,39 @@ pub fn import_networkd(files: &[NetworkdFile]) -> Result<Import> {
     for file in files {
         reads.push(read_file(file)?);
     }
+    // networkd applies to a device the first .network file that matches it, and no other:
+    // a later file whose [Match] names the same device makes no tunnel on it.
+    let mut applied: HashMap<String, String> = HashMap::default();
+    for read in &mut reads {
+        let Read::Network(network) = read else {
+            continue;
+        };
+        let Ok(device) = &network.device else {
+            continue;
+        };
+        match applied.get(device) {
+            None => {
+                applied.insert(device.clone(), network.file.clone());
+            }
+            Some(first) => {
+                for link in network.links.drain(..) {
+                    network.notes.push(note_in(
+                        &link.file,
+                        link.line,
+                        format!(
+                            "Tunnel={}: networkd applies to {device} only the first .network file that matches it, {first}: this line makes no tunnel",
+                            link.tunnel
+                        ),
+                    ));
+                }
+            }
+        }
+    }
     // Tunnel= of the .network files: the device each tunnel is made on.
     let mut links: HashMap<String, Vec<netdev::Link>> = HashMap::default();
     for read in &reads {
-        if let Read::Network { links: found, .. } = read {
-            for link in found {
+        if let Read::Network(network) = read {
+            for link in &network.links {
                 links
                     .entry(link.tunnel.clone())
                     .or_default()
@@ -136,8 +161,8 @@ pub fn import_networkd(files: &[NetworkdFile]) -> Result<Import> {
                 write_netdev(&mut out, &netdev)?;
                 notes.extend(netdev.notes);
             }
-            Read::Network { notes: said, .. } => {
-                for note in said {
+            Read::Network(network) => {
+                for note in network.notes {
                     let _ = write!(out, "\n# {}\n", one_line(&note.to_string()));
                     notes.push(note);
                 }
@@ -281,8 +306,7 @@ fn read_file(file: &NetworkdFile) -> Result<Read> {
     let sections = ini::read(file.text)
         .map_err(|(line, why)| Error::invalid(format!("{}:{line}: {why}", file.name)))?;
     if kind == Some("network") {
-        let (links, notes) = netdev::links(file.name, &sections);
-        return Ok(Read::Network { links, notes });
+        return Ok(Read::Network(netdev::network(file.name, &sections)));
     }
     Ok(Read::Netdev(Box::new(netdev::read(file.name, &sections)?)))
 }

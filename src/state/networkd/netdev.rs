@@ -207,8 +207,17 @@ pub(super) struct Link {
     pub(super) line: usize,
 }
 
-/// The `Tunnel=` lines of a `.network` file, and notes on the lines networkd ignores.
-pub(super) fn links(file: &str, sections: &[Section]) -> (Vec<Link>, Vec<Note>) {
+/// What rfou reads of a `.network` file: the device its `[Match]` names (else why none),
+/// its `Tunnel=` lines, and notes on the lines networkd ignores.
+pub(super) struct Network {
+    pub(super) file: String,
+    pub(super) device: std::result::Result<String, String>,
+    pub(super) links: Vec<Link>,
+    pub(super) notes: Vec<Note>,
+}
+
+/// Reads a `.network` file ([`Network`]).
+pub(super) fn network(file: &str, sections: &[Section]) -> Network {
     let source = Source {
         file,
         sections,
@@ -255,7 +264,12 @@ pub(super) fn links(file: &str, sections: &[Section]) -> (Vec<Link>, Vec<Note>) 
             line: a.line,
         });
     }
-    (found, notes)
+    Network {
+        file: file.to_string(),
+        device,
+        links: found,
+        notes,
+    }
 }
 
 /// Whether `name` is a name networkd takes for a network device (systemd's `ifname_valid`):

@@ -321,3 +321,41 @@ fn a_multicast_gre_tunnel_without_local_is_refused_on_its_remote_line() {
         );
     }
 }
+
+/// networkd applies to a device the first `.network` file that matches it: a later file
+/// naming the same device makes no tunnel on it, and says so; the tunnel is imported without
+/// the device, as networkd makes it on none.
+#[test]
+fn only_the_first_network_file_of_a_device_makes_tunnels_on_it() {
+    let netdev = "[NetDev]\nName=t1\nKind=ipip\n[Tunnel]\nRemote=192.0.2.2\n";
+    let got = import(&[
+        (
+            "10-eth0.network",
+            "[Match]\nName=eth0\n[Network]\nDHCP=yes\n",
+        ),
+        (
+            "20-eth0.network",
+            "[Match]\nName=eth0\n[Network]\nTunnel=t1\n",
+        ),
+        ("t1.netdev", netdev),
+    ])
+    .unwrap();
+    let said = notes(&got);
+    assert!(
+        said.iter().any(|n| n.starts_with(
+            "20-eth0.network:4: Tunnel=t1: networkd applies to eth0 only the first .network file that matches it, 10-eth0.network"
+        )),
+        "{said:?}"
+    );
+    assert!(!got.text.contains("dev = \"eth0\""), "{}", got.text);
+    // The first file alone gives the device.
+    let got = import(&[
+        (
+            "20-eth0.network",
+            "[Match]\nName=eth0\n[Network]\nTunnel=t1\n",
+        ),
+        ("t1.netdev", netdev),
+    ])
+    .unwrap();
+    assert!(got.text.contains("dev = \"eth0\""), "{}", got.text);
+}
