@@ -14,7 +14,7 @@ use super::ini::Assignment;
 use super::source::{boolean, last, tristate, Source};
 use crate::error::Result;
 use crate::state::DesiredTunnel;
-use crate::tunnel::rules::check_settings;
+use crate::tunnel::rules::{check_settings, check_tunnel};
 use crate::tunnel::{
     Encap, EncapLimit, EncapSpec, TunnelKind, TunnelMode, TunnelSettings, TunnelSpec,
 };
@@ -118,24 +118,6 @@ pub(super) fn read(
     for (word, found) in [("local", addresses.local), ("remote", addresses.remote)] {
         if let Some((_, a)) = found {
             set(source, &mut settings, kind, word, Input::Word(&a.value), a)?;
-        }
-    }
-    // A gre or gretap tunnel to a multicast group needs a local address: the kernel refuses
-    // a gre one without, and rfou (as ip) makes neither without.
-    if let (Some((IpAddr::V4(group), a)), None, true) = (addresses.remote, addresses.local, gre4) {
-        if group.is_multicast() {
-            let who = if kind == TunnelKind::Gre {
-                "the kernel refuses it, so networkd makes none"
-            } else {
-                "rfou, as ip, makes none without one"
-            };
-            return Err(source.bad(
-                a,
-                format!(
-                    "a {} tunnel to a multicast group needs Local=: {who}",
-                    kind.name()
-                ),
-            ));
         }
     }
     let set = |source: &Source, settings: &mut TunnelSettings, word: &str, input, a| {
@@ -344,18 +326,26 @@ pub(super) fn read(
             );
         }
     }
-    check_settings(&settings, kind).map_err(|e| {
+    let cannot = |a: &Assignment, e: crate::error::Error| {
         source.bad(
-            name,
+            a,
             format!("rfou cannot make this {} tunnel: {e}", kind.name()),
         )
-    })?;
+    };
+    check_settings(&settings, kind).map_err(|e| cannot(name, e))?;
+    let spec = TunnelSpec {
+        name: name.value.clone(),
+        kind,
+        settings,
+    };
+    // The tunnel whole, as the file's reader checks it (a gre or gretap tunnel to a
+    // multicast group without a local address, say): named on its Remote= line.
+    let remote_line = addresses.remote.map_or(name, |(_, a)| a);
+    spec.attrs(None)
+        .and_then(|attrs| check_tunnel(kind, &attrs, None))
+        .map_err(|e| cannot(remote_line, e))?;
     let tunnel = DesiredTunnel {
-        spec: TunnelSpec {
-            name: name.value.clone(),
-            kind,
-            settings,
-        },
+        spec,
         line: name.line,
     };
     Ok(Some((tunnel, !(loopback || independent))))

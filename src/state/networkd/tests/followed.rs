@@ -315,7 +315,8 @@ fn a_multicast_gre_tunnel_without_local_is_refused_on_its_remote_line() {
         let err = refused("t.netdev", &tunnel(kind, "Remote=239.1.1.1"));
         assert!(
             err.starts_with(&format!(
-                "t.netdev:6: Remote=239.1.1.1: a {kind} tunnel to a multicast group needs Local="
+                "t.netdev:6: Remote=239.1.1.1: rfou cannot make this {kind} tunnel: remote 239.1.1.1: \
+                 a {kind} tunnel to a multicast group needs a local address"
             )),
             "{kind}: {err}"
         );
