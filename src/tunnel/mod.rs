@@ -29,6 +29,7 @@ pub use many::OnFailure;
 pub use model::{Tunnel, TunnelSpec};
 pub use mtu::MtuChange;
 pub use ops::ChangeReport;
+pub(crate) use settings::multicast_key;
 pub use settings::{EncapLimit, Inherit, TunnelSettings};
 pub use words::{differences, Diff};
 

@@ -8,12 +8,11 @@
 //! send has the kernel's default, which is not always iproute2's (and so not rfou's): ipip
 //! carries IPIP only, sit IPv6 only, ip6gre gets encapsulation limit 0.
 
-use std::net::IpAddr;
-
 use super::ini::Assignment;
 use super::source::{boolean, last, tristate, Source};
 use crate::error::Result;
 use crate::state::DesiredTunnel;
+use crate::tunnel::multicast_key;
 use crate::tunnel::rules::{check_settings, check_tunnel};
 use crate::tunnel::{
     Encap, EncapLimit, EncapSpec, TunnelKind, TunnelMode, TunnelSettings, TunnelSpec,
@@ -207,12 +206,15 @@ pub(super) fn read(
     settings.okey = keys[1];
     // networkd sends no key where none is given; rfou (as iproute2) gives a gre tunnel to
     // a multicast group the group as its key there, and has no word for "no key".
-    if let Some((IpAddr::V4(group), a)) = addresses.remote.filter(|_| gre4) {
+    let group = addresses
+        .remote
+        .filter(|(remote, _)| multicast_key(kind, Some(*remote)).is_some());
+    if let Some((group, a)) = group {
         let keyless: Vec<&str> = [("ikey", keys[0]), ("okey", keys[1])]
             .into_iter()
             .filter_map(|(word, key)| key.is_none().then_some(word))
             .collect();
-        if group.is_multicast() && !keyless.is_empty() {
+        if !keyless.is_empty() {
             source.note(
                 a,
                 format!(
